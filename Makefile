@@ -1,0 +1,61 @@
+# One gate for humans and CI: `make test` = setup + lint + type-check + every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help setup system-deps demo test lint format typecheck pytest bench erd diagrams screenshots clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,infra]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the package with its dev tools
+
+system-deps: ## Install Chromium and Graphviz from apt when missing (needs root)
+	bash scripts/install-system-deps.sh
+
+demo: setup ## Process the bundled sample batch into ./var and print a summary
+	bash scripts/demo.sh
+
+lint: setup ## ruff (lint + format check), sqlfluff, hadolint
+	$(BIN)/ruff check src tests bench infra
+	$(BIN)/ruff format --check src tests bench infra
+	$(BIN)/sqlfluff lint db/initdb sql
+	$(BIN)/hadolint db/Dockerfile
+
+format: setup ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench infra
+	$(BIN)/ruff format src tests bench infra
+
+typecheck: setup ## mypy (strict) on src/
+	$(BIN)/mypy src
+
+pytest: setup system-deps ## Run the test suite only
+	$(BIN)/pytest
+
+test: setup system-deps lint typecheck pytest ## Setup, lint, type-check and run every test
+
+bench: setup ## Run every benchmark under bench/ and print its figures
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+erd: setup ## Regenerate docs/erd.md and docs/erd.png from the live schema
+	$(BIN)/python -m shopdata.salesdb.erd docs
+
+diagrams: setup ## Regenerate the architecture diagram PNGs from code
+	$(BIN)/python infra/diagrams/image_processing.py docs/architecture
+
+screenshots: setup system-deps ## Take the dashboard screenshots with headless Chromium
+	$(BIN)/python -m shopdata.covid.screenshots docs/screenshots
+
+clean: ## Remove generated state (not the committed docs)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Car buying-price model: train, evaluate, predict."""

@@ -1,0 +1,1 @@
+"""COVID-19 Singapore dashboard: fetch data and serve the chart."""

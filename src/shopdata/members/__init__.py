@@ -1,0 +1,1 @@
+"""Membership applications pipeline: clean, validate, issue IDs, deliver."""

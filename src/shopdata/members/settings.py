@@ -1,0 +1,26 @@
+"""Settings of the membership pipeline (part of :class:`shopdata.config.Settings`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class MembersSettings(BaseModel):
+    """Where the pipeline reads and writes, and the business rules' parameters."""
+
+    landing_dir: Path = Field(
+        Path("var/landing"), description="Folder the website drops CSVs into."
+    )
+    output_dir: Path = Field(Path("var/members"), description="Root of all pipeline outputs.")
+    reference_date: dt.date = Field(
+        dt.date(2022, 1, 1), description="Date on which applicants must be 18 or older."
+    )
+    minimum_age: int = Field(18, ge=0, description="Minimum age in whole years on reference_date.")
+    email_domain_suffixes: tuple[str, ...] = Field(
+        (".com", ".net"), description="Allowed endings of the e-mail domain (case-insensitive)."
+    )
+    schedule_minute: int = Field(0, ge=0, le=59, description="Minute past each hour to run.")
+    schedule_interval_minutes: int = Field(60, ge=1, description="Minutes between scheduled runs.")

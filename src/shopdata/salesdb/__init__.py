@@ -1,0 +1,1 @@
+"""Sales database: embedded PostgreSQL, loading and analyst queries."""
