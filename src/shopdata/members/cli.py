@@ -1,9 +1,172 @@
-"""`shopdata members` commands."""
+"""`shopdata members` commands: wiring between settings, the CLI and the pipeline."""
 
 from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
 
 import typer
 
 app = typer.Typer(
     help="Membership applications pipeline: validate, issue IDs, deliver.", no_args_is_help=True
 )
+
+EXIT_ATTENTION = 1  # the run finished, but some files went to quarantine
+EXIT_LOCKED = 3  # another run holds the lock; nothing was done
+
+LandingOption = typer.Option(
+    None, "--landing", help="Folder the CSVs land in. [default: settings members.landing_dir]"
+)
+OutputOption = typer.Option(
+    None, "--output", help="Root of the outputs. [default: settings members.output_dir]"
+)
+ReferenceOption = typer.Option(
+    None,
+    "--reference-date",
+    formats=["%Y-%m-%d"],
+    help="Date on which applicants must be 18. [default: settings, 2022-01-01]",
+)
+
+
+def _run_once(
+    landing: Path, output: Path, reference_date: dt.date | None, quiet: bool, as_json: bool
+) -> int:
+    from rich.console import Console
+
+    from shopdata.config import get_settings
+    from shopdata.members.pipeline import RuleConfig, run_pipeline
+    from shopdata.members.state import LockBusy
+
+    settings = get_settings().members
+    rules = RuleConfig(
+        reference_date=reference_date or settings.reference_date,
+        minimum_age=settings.minimum_age,
+        email_suffixes=settings.email_domain_suffixes,
+    )
+    err = Console(stderr=True)
+
+    def progress(index: int, total: int, name: str) -> None:
+        if not quiet:
+            err.print(f"[{index}/{total}] reading {name}", highlight=False)
+
+    try:
+        report = run_pipeline(landing, output, rules, progress=progress)
+    except LockBusy as busy:
+        typer.echo(f"Error: {busy}; nothing was done", err=True)
+        return EXIT_LOCKED
+    if as_json:
+        typer.echo(json.dumps(report.document, indent=2, ensure_ascii=False))
+    elif not quiet:
+        _print_summary(report.document)
+    return EXIT_ATTENTION if report.files_needing_attention else 0
+
+
+def _print_summary(document: dict[str, object]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for recovered in document.get("recovered_runs", []):  # type: ignore[attr-defined]
+        console.print(f"Recovered run {recovered['run_id']}: {recovered['action']}")
+    totals = document.get("totals", {})
+    assert isinstance(totals, dict)
+    if not totals.get("files"):
+        console.print("No files in the landing folder; nothing to do.")
+        return
+    console.print(f"Run {document['run_id']} in {document['duration_seconds']} s")
+    table = Table("file", "status", "rows", "successful", "unsuccessful", "note")
+    for entry in document["files_detail"]:  # type: ignore[attr-defined]
+        table.add_row(
+            entry["name"],
+            entry["status"],
+            str(entry.get("rows", "")),
+            str(entry.get("successful", "")),
+            str(entry.get("unsuccessful", "")),
+            entry.get("error", ""),
+        )
+    console.print(table)
+    console.print(
+        f"{totals['rows_in']} applications: {totals['successful']} successful, "
+        f"{totals['unsuccessful']} unsuccessful ({totals['duplicate_applications']} duplicates)"
+    )
+    by_reason = document.get("unsuccessful_by_reason", {})
+    assert isinstance(by_reason, dict)
+    for reason, count in by_reason.items():
+        console.print(f"  {reason}: {count}")
+    outputs = document["outputs"]
+    assert isinstance(outputs, dict)
+    for kind, path in outputs.items():
+        console.print(f"{kind}: {Path(str(document['output'])) / path}", soft_wrap=True)
+
+
+@app.command("run")
+def run(
+    landing: Path | None = LandingOption,
+    output: Path | None = OutputOption,
+    reference_date: dt.datetime | None = ReferenceOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+) -> None:
+    """Process every file in the landing folder now.
+
+    Exit codes: 0 all files processed; 1 done, but some files went to quarantine; 2 usage error;
+    3 another run holds the lock.
+    """
+    from shopdata.config import get_settings
+
+    settings = get_settings().members
+    code = _run_once(
+        landing or settings.landing_dir,
+        output or settings.output_dir,
+        reference_date.date() if reference_date else None,
+        quiet,
+        as_json,
+    )
+    raise typer.Exit(code)
+
+
+@app.command("schedule")
+def schedule(
+    landing: Path | None = LandingOption,
+    output: Path | None = OutputOption,
+    minute: int | None = typer.Option(
+        None, "--minute", min=0, max=59, help="Minute past the hour. [default: settings, 0]"
+    ),
+    every: int | None = typer.Option(
+        None, "--every", min=1, help="Minutes between runs. [default: settings, 60]"
+    ),
+    run_now: bool = typer.Option(
+        False, "--run-now", help="Run once immediately, then on schedule."
+    ),
+    max_runs: int | None = typer.Option(None, "--max-runs", min=1, help="Stop after N runs."),
+) -> None:
+    """Run the pipeline at the top of every hour (or as configured), logging each run.
+
+    A failing run is logged and the schedule continues.
+    """
+    from shopdata.config import get_settings
+    from shopdata.members.schedule import run_forever
+
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    log = logging.getLogger("shopdata.members.schedule")
+    settings = get_settings().members
+    landing_dir = landing or settings.landing_dir
+    output_dir = output or settings.output_dir
+
+    def job() -> None:
+        code = _run_once(landing_dir, output_dir, None, quiet=True, as_json=False)
+        log.info("run finished with exit code %d", code)
+
+    runs = run_forever(
+        job,
+        minute=settings.schedule_minute if minute is None else minute,
+        interval_minutes=every or settings.schedule_interval_minutes,
+        run_now=run_now,
+        max_runs=max_runs,
+    )
+    log.info("stopping after %d run(s)", runs)

@@ -1,0 +1,58 @@
+"""The pipeline's contract: input columns, output columns and reason codes.
+
+Downstream engineers (and the sales database loader) rely on these names; changing one is a breaking
+change of the output contract documented in ``docs/members.md``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("name", "email", "date_of_birth", "mobile_no")
+
+SUCCESSFUL_COLUMNS: tuple[str, ...] = (
+    "membership_id",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile_no",
+    "date_of_birth",
+    "above_18",
+)
+
+# Lineage first, then the reasons, then the fields as received (extra columns follow them), then
+# what could be derived from them.
+UNSUCCESSFUL_LEADING_COLUMNS: tuple[str, ...] = ("source_file", "line_number", "reasons")
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "derived_first_name",
+    "derived_last_name",
+    "derived_date_of_birth",
+    "derived_mobile_no",
+    "derived_above_18",
+    "duplicate_of",
+)
+
+REASON_SEPARATOR = ";"
+
+
+class Reason(StrEnum):
+    """Why an application is unsuccessful. A row lists every reason that applies."""
+
+    NAME_BLANK = "name_blank"
+    MOBILE_INVALID = "mobile_invalid"
+    DATE_OF_BIRTH_INVALID = "date_of_birth_invalid"
+    UNDER_18 = "under_18"
+    EMAIL_INVALID = "email_invalid"
+    EMAIL_DOMAIN_NOT_ALLOWED = "email_domain_not_allowed"
+    DUPLICATE_APPLICATION = "duplicate_application"
+
+
+REASON_DESCRIPTIONS: dict[Reason, str] = {
+    Reason.NAME_BLANK: "name is blank, or only honorifics/suffixes",
+    Reason.MOBILE_INVALID: "mobile_no is not exactly 8 digits once whitespace is removed",
+    Reason.DATE_OF_BIRTH_INVALID: "date_of_birth is not a real date in a supported format",
+    Reason.UNDER_18: "applicant is younger than the minimum age on the reference date",
+    Reason.EMAIL_INVALID: "email is not a well-formed address",
+    Reason.EMAIL_DOMAIN_NOT_ALLOWED: "email domain does not end in an allowed suffix",
+    Reason.DUPLICATE_APPLICATION: "the same email already has (or is being issued) a membership",
+}

@@ -1,0 +1,79 @@
+"""Membership IDs: the formula, and the policy that keeps every issued ID unique forever.
+
+Formula: ``<last_name>_<first 5 hex characters of SHA-256 of the YYYYMMDD birthday>``.
+
+Policy (deterministic, still readable):
+- An email (case-insensitive) identifies a person. An application whose email already holds an ID,
+  or repeats an email earlier in the same run, is a duplicate: it gets no second ID.
+- The first person to reach a formula ID gets it as is. The n-th different person with the same
+  formula ID gets ``<formula ID>_<n>`` (``Williamson_1a2b3_2``). "First" is the order of issue:
+  earlier runs before later ones; within a run, files in name order, then line order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+REGISTRY_SCHEMA: dict[str, type[pl.DataType]] = {
+    "membership_id": pl.String,
+    "email_key": pl.String,
+    "base_id": pl.String,
+}
+
+
+def birthday_hash5(birthdays: pl.Series) -> pl.DataFrame:
+    """Map each distinct ``YYYYMMDD`` birthday to its 5-hex-character hash (each hashed once)."""
+    distinct = birthdays.drop_nulls().unique()
+    hashes = [hashlib.sha256(day.encode("ascii")).hexdigest()[:5] for day in distinct.to_list()]
+    return pl.DataFrame({"birthday_key": distinct, "hash5": pl.Series(hashes, dtype=pl.String)})
+
+
+def empty_registry() -> pl.DataFrame:
+    """A registry with no issued IDs."""
+    return pl.DataFrame(schema=REGISTRY_SCHEMA)
+
+
+def assign_ids(candidates: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """Issue IDs to valid applications, in their current order.
+
+    ``candidates`` needs ``last_name``, ``birthday_key`` (YYYYMMDD) and ``email_key``;
+    ``registry`` is every ID issued before (``membership_id, email_key, base_id``). Returns
+    ``candidates`` plus ``membership_id`` (null for duplicates), ``base_id`` and ``duplicate_of``
+    (the ID the email already holds).
+    """
+    hashes = birthday_hash5(candidates["birthday_key"])
+    known = registry.select(pl.col("email_key"), pl.col("membership_id").alias("existing_id"))
+    frame = (
+        candidates.with_row_index("_order")
+        .join(hashes, on="birthday_key", how="left")
+        .with_columns(base_id=pl.col("last_name") + "_" + pl.col("hash5"))
+        .join(known, on="email_key", how="left")
+        .sort("_order")
+    )
+    first_in_run = pl.col("email_key").is_first_distinct()
+    new = pl.col("existing_id").is_null() & first_in_run
+    frame = frame.with_columns(_new=new)
+    taken = registry.group_by("base_id").agg(_taken=pl.len())
+    issued = (
+        frame.filter(pl.col("_new"))
+        .join(taken, on="base_id", how="left")
+        .with_columns(
+            _seq=pl.col("_taken").fill_null(0) + pl.int_range(1, pl.len() + 1).over("base_id")
+        )
+        .select(
+            "_order",
+            membership_id=pl.when(pl.col("_seq") == 1)
+            .then(pl.col("base_id"))
+            .otherwise(pl.col("base_id") + "_" + pl.col("_seq").cast(pl.String)),
+        )
+    )
+    frame = frame.join(issued, on="_order", how="left").sort("_order")
+    first_id = pl.col("membership_id").drop_nulls().first().over("email_key")
+    frame = frame.with_columns(
+        duplicate_of=pl.when(pl.col("_new"))
+        .then(None)
+        .otherwise(pl.coalesce(pl.col("existing_id"), first_id))
+    )
+    return frame.drop("_order", "_new", "existing_id", "hash5")

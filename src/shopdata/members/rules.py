@@ -1,0 +1,135 @@
+"""Pure, vectorised cleaning and validation of membership applications.
+
+Every function here takes and returns Polars expressions or frames; nothing reads files, settings or
+the clock. One pass builds all derived columns and the list of every rule a row fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from shopdata.members.contract import Reason
+
+HONORIFICS: tuple[str, ...] = ("mr", "mrs", "ms", "miss", "dr")
+SUFFIXES: tuple[str, ...] = ("jr", "sr", "ii", "iii", "iv", "md", "dds", "dvm", "phd")
+
+# One regular expression per accepted format, each mapped onto ISO order by its replacement.
+# The convention per format is unambiguous: slashes with the year last are month/day/year, dashes
+# with the year last are day-month-year (the sample data has no counter-example).
+_DATE_FORMATS: tuple[tuple[str, str], ...] = (
+    (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$", "${1}-${2}-${3}"),  # YYYY-MM-DD
+    (r"^([0-9]{4})/([0-9]{2})/([0-9]{2})$", "${1}-${2}-${3}"),  # YYYY/MM/DD
+    (r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$", "${3}-${1}-${2}"),  # MM/DD/YYYY
+    (r"^([0-9]{2})-([0-9]{2})-([0-9]{4})$", "${3}-${2}-${1}"),  # DD-MM-YYYY
+)
+EARLIEST_DATE_OF_BIRTH = dt.date(1900, 1, 1)
+
+_LEADING_HONORIFICS = r"(?i)^(?:(?:" + "|".join(HONORIFICS) + r")\.?(?:\s+|$))+"
+_TRAILING_SUFFIXES = r"(?i)(?:(?:^|\s+)(?:" + "|".join(SUFFIXES) + r")\.?)+$"
+_EMAIL = r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+$"
+
+
+def parse_date_of_birth(text: pl.Expr) -> pl.Expr:
+    """Parse the four accepted birthday formats into a Date; null when invalid or impossible."""
+    iso = pl.coalesce(
+        pl.when(text.str.contains(pattern)).then(text.str.replace(pattern, replacement))
+        for pattern, replacement in _DATE_FORMATS
+    )
+    parsed = iso.str.to_date("%Y-%m-%d", strict=False)
+    return pl.when(parsed >= EARLIEST_DATE_OF_BIRTH).then(parsed).otherwise(None)
+
+
+def normalise_mobile(text: pl.Expr) -> pl.Expr:
+    """Remove all whitespace; keep the result only if it is exactly eight ASCII digits."""
+    compact = text.str.replace_all(r"\s", "")
+    return pl.when(compact.str.contains(r"^[0-9]{8}$")).then(compact).otherwise(None)
+
+
+def strip_titles(name: pl.Expr) -> pl.Expr:
+    """Drop leading honorifics and trailing suffixes, and collapse runs of whitespace."""
+    collapsed = name.str.replace_all(r"\s+", " ").str.strip_chars()
+    without_honorifics = collapsed.str.replace(_LEADING_HONORIFICS, "")
+    return without_honorifics.str.replace(_TRAILING_SUFFIXES, "").str.strip_chars()
+
+
+def last_name(core: pl.Expr) -> pl.Expr:
+    """The last word of a stripped name; null for a blank name."""
+    return pl.when(core != "").then(core.str.extract(r"(\S+)$", 1)).otherwise(None)
+
+
+def first_name(core: pl.Expr) -> pl.Expr:
+    """The words before the last one ('' for a one-word name); null for a blank name."""
+    return pl.when(core != "").then(core.str.replace(r"\s*\S+$", "")).otherwise(None)
+
+
+def email_is_well_formed(email: pl.Expr) -> pl.Expr:
+    """One '@', a non-empty local part without spaces, and a dotted domain without empty labels."""
+    return email.str.contains(_EMAIL)
+
+
+def email_domain_allowed(email: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
+    """True when the domain ends with one of ``suffixes``, case-insensitively."""
+    domain = email.str.split("@").list.last().str.to_lowercase()
+    allowed = pl.lit(False)
+    for suffix in suffixes:
+        allowed = allowed | domain.str.ends_with(suffix.lower())
+    return allowed
+
+
+def age_cutoff(reference_date: dt.date, minimum_age: int) -> dt.date:
+    """Latest birthday ``minimum_age`` years old on ``reference_date``, by calendar arithmetic.
+
+    Someone born on 29 February reaches a birthday on 28 February in years without one, so the
+    cut-off for a 29 February reference date in a common year is the 28th.
+    """
+    year = reference_date.year - minimum_age
+    try:
+        return reference_date.replace(year=year)
+    except ValueError:  # 29 February -> a common year
+        return reference_date.replace(year=year, day=28)
+
+
+def apply_rules(
+    frame: pl.DataFrame | pl.LazyFrame,
+    *,
+    reference_date: dt.date,
+    minimum_age: int,
+    email_suffixes: Sequence[str],
+) -> pl.LazyFrame:
+    """Add the derived columns and ``reasons`` (list of :class:`Reason` values) to raw applications.
+
+    Input: string columns ``name, email, date_of_birth, mobile_no`` already stripped of surrounding
+    whitespace. Output adds ``first_name, last_name, birthday (Date), mobile (8 digits), above_18,
+    email_key (lower-cased email)`` and ``reasons`` (empty when every rule holds). Duplicates are
+    not decided here: they depend on the registry (see :mod:`shopdata.members.ids`).
+    """
+    cutoff = age_cutoff(reference_date, minimum_age)
+    core = strip_titles(pl.col("name"))
+    derived = frame.lazy().with_columns(
+        _core=core,
+        birthday=parse_date_of_birth(pl.col("date_of_birth")),
+        mobile=normalise_mobile(pl.col("mobile_no")),
+        _email_ok=email_is_well_formed(pl.col("email")),
+        email_key=pl.col("email").str.to_lowercase(),
+    )
+    derived = derived.with_columns(
+        first_name=first_name(pl.col("_core")),
+        last_name=last_name(pl.col("_core")),
+        above_18=pl.col("birthday") <= cutoff,
+        _domain_ok=pl.col("_email_ok") & email_domain_allowed(pl.col("email"), email_suffixes),
+    )
+    checks = [
+        (pl.col("last_name").is_null(), Reason.NAME_BLANK),
+        (pl.col("mobile").is_null(), Reason.MOBILE_INVALID),
+        (pl.col("birthday").is_null(), Reason.DATE_OF_BIRTH_INVALID),
+        (pl.col("above_18").not_(), Reason.UNDER_18),
+        (pl.col("_email_ok").not_(), Reason.EMAIL_INVALID),
+        (pl.col("_email_ok") & pl.col("_domain_ok").not_(), Reason.EMAIL_DOMAIN_NOT_ALLOWED),
+    ]
+    reasons = pl.concat_list(
+        [pl.when(failed.fill_null(False)).then(pl.lit(str(code))) for failed, code in checks]
+    ).list.drop_nulls()
+    return derived.with_columns(reasons=reasons).drop("_core", "_email_ok", "_domain_ok")

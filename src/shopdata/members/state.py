@@ -1,0 +1,167 @@
+"""The pipeline's bookkeeping: what was processed, which IDs were issued, which run is in flight.
+
+Everything lives under ``<output>/_state/``:
+
+- ``lock``: an exclusive ``flock`` so that two runs never work at once.
+- ``bookkeeping.sqlite``: committed runs and the content hash of every landed file they handled.
+  A run counts as done exactly when its row is committed here, which happens last.
+- ``registry/<run_id>.parquet``: the IDs a run issued; read only for committed runs.
+- ``pending/<run_id>.json``: the manifest of a run in flight (its outputs and input files),
+  written before any output. A later run uses it to roll the crashed run back (outputs deleted,
+  inputs still in the landing folder) or forward (inputs moved, if the commit had happened).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from shopdata.members.ids import REGISTRY_SCHEMA, empty_registry
+from shopdata.members.write import write_json_atomic
+
+_SCHEMA = """
+create table if not exists runs (
+    run_id text primary key,
+    started_at text not null,
+    committed_at text not null,
+    report_path text not null,
+    registry_segment text
+);
+create table if not exists files (
+    sha256 text not null,
+    name text not null,
+    run_id text not null references runs (run_id),
+    status text not null check (status in ('processed', 'quarantined', 'duplicate')),
+    moved_to text not null,
+    detail text not null default ''
+);
+create unique index if not exists files_processed_once on files (sha256) where status = 'processed';
+"""
+
+
+class LockBusy(Exception):
+    """Another run holds the lock."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """How a run disposed of one landed file."""
+
+    sha256: str
+    name: str
+    status: str  # processed | quarantined | duplicate
+    moved_to: str  # path relative to the output folder
+    detail: str = ""
+
+
+class StateStore:
+    """Bookkeeping of one output folder."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.root = output_dir / "_state"
+        self.pending_dir = self.root / "pending"
+        self.registry_dir = self.root / "registry"
+        for folder in (self.root, self.pending_dir, self.registry_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "bookkeeping.sqlite"
+        with closing(self._connect()) as conn, conn:
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma synchronous = full")
+        return conn
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run lock, or raise :class:`LockBusy` at once."""
+        with open(self.root / "lock", "a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockBusy(f"another run holds the lock {self.root / 'lock'}") from None
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{os.getpid()}\n")
+                handle.flush()
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def processed_file(self, sha256: str) -> tuple[str, str] | None:
+        """``(name, run_id)`` of the processed file with this content, if any."""
+        with closing(self._connect()) as conn:
+            row = conn.execute(
+                "select name, run_id from files where sha256 = ? and status = 'processed'",
+                (sha256,),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def is_committed(self, run_id: str) -> bool:
+        """Whether ``run_id``'s bookkeeping was committed."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("select 1 from runs where run_id = ?", (run_id,)).fetchone()
+        return row is not None
+
+    def commit_run(
+        self,
+        *,
+        run_id: str,
+        started_at: str,
+        committed_at: str,
+        report_path: str,
+        registry_segment: str | None,
+        files: list[FileRecord],
+    ) -> None:
+        """Record a run and its files in one transaction: the moment the run becomes done."""
+        with closing(self._connect()) as conn, conn:
+            conn.execute(
+                "insert into runs values (?, ?, ?, ?, ?)",
+                (run_id, started_at, committed_at, report_path, registry_segment),
+            )
+            conn.executemany(
+                "insert into files values (?, ?, ?, ?, ?, ?)",
+                [(f.sha256, f.name, run_id, f.status, f.moved_to, f.detail) for f in files],
+            )
+
+    def registry(self) -> pl.DataFrame:
+        """Every membership ID issued by committed runs."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                "select registry_segment from runs where registry_segment is not null"
+            ).fetchall()
+        segments = [self.output_dir / str(row[0]) for row in rows]
+        if not segments:
+            return empty_registry()
+        return pl.read_parquet(segments).select(list(REGISTRY_SCHEMA))
+
+    def registry_segment_path(self, run_id: str) -> Path:
+        """Where ``run_id`` writes the IDs it issues."""
+        return self.registry_dir / f"{run_id}.parquet"
+
+    def write_manifest(self, run_id: str, manifest: dict[str, Any]) -> None:
+        """Record a run's planned outputs and inputs before writing any output."""
+        write_json_atomic(manifest, self.pending_dir / f"{run_id}.json")
+
+    def pending_manifests(self) -> list[dict[str, Any]]:
+        """Manifests of runs that did not finish, oldest first."""
+        return [
+            json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(self.pending_dir.glob("*.json"))
+        ]
+
+    def drop_manifest(self, run_id: str) -> None:
+        """Forget a finished (or rolled-back) run's manifest."""
+        (self.pending_dir / f"{run_id}.json").unlink(missing_ok=True)
