@@ -1,0 +1,133 @@
+"""Shared PostgreSQL fixtures: one real server per test session, a fresh database per test.
+
+* ``pg_server`` (session): a real PostgreSQL 18. With ``DATABASE_URL`` set, that server (its
+  URL must be a superuser's, or at least allowed to CREATE DATABASE); otherwise an embedded
+  server of its own in ``var/test-pg/run-<pid>/`` (fsync off), stopped and removed at the end.
+  Each session has its own cluster, so parallel pytest runs in one checkout do not collide.
+* ``sales_template`` (session): the name of a database built ONCE from every file in
+  ``db/initdb`` (sorted by name, each through ``psql -v ON_ERROR_STOP=1``, as the ``postgres``
+  image runs them, including other teams' files such as ``090_*.sql``).
+* ``sales_db`` (function): the URL of a fresh copy of that template (``CREATE DATABASE ...
+  TEMPLATE``, a few tens of milliseconds), dropped after the test.
+
+Other components can call ``pg_server.create_database_from_init(name)`` to build a database from
+the init files themselves, or ``pg_server.create_database(name, template=...)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from shopdata.salesdb import connection
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_PG_ROOT = REPO / "var" / "test-pg"
+
+
+@dataclass
+class PgServer:
+    """A running server and the superuser URL of its maintenance database."""
+
+    admin_url: str
+    embedded: connection.EmbeddedServer | None = None
+    _counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def url(self, dbname: str) -> str:
+        """The superuser URL of ``dbname`` on this server."""
+        return connection.conninfo_for(self.admin_url, dbname)
+
+    def unique_name(self, prefix: str) -> str:
+        """A database (or role) name no other session or test uses."""
+        return f"{prefix}_{os.getpid()}_{next(self._counter)}"
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """CREATE DATABASE (optionally from a template); returns its URL."""
+        return connection.create_database(self.admin_url, name, template=template)
+
+    def create_database_from_init(
+        self, name: str, init_dir: Path = connection.DEFAULT_INIT_DIR
+    ) -> str:
+        """CREATE DATABASE and run every init file into it, sorted by name; returns its URL."""
+        return connection.create_database_from_init(self.admin_url, name, init_dir)
+
+    def drop_database(self, name: str) -> None:
+        """DROP DATABASE IF EXISTS ... WITH (FORCE)."""
+        connection.drop_database(self.admin_url, name)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _reap_stale_clusters() -> None:
+    """Stop and delete test clusters left behind by sessions that died."""
+    if not TEST_PG_ROOT.is_dir():
+        return
+    for run_dir in TEST_PG_ROOT.glob("run-*"):
+        try:
+            pid = int(run_dir.name.removeprefix("run-"))
+            os.kill(pid, 0)
+            continue  # its session is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError):
+            continue
+        with contextlib.suppress(connection.DatabaseError):
+            connection.EmbeddedServer(run_dir / "data").stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL for the whole session (DATABASE_URL, or our own embedded one)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        connection.wait_until_ready(url)
+        yield PgServer(admin_url=url)
+        return
+    _reap_stale_clusters()
+    run_dir = TEST_PG_ROOT / f"run-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    server = connection.EmbeddedServer(
+        run_dir / "data", port=_free_port(), settings=connection.TEST_SETTINGS
+    )
+    server.start()
+    try:
+        yield PgServer(admin_url=server.url(), embedded=server)
+    finally:
+        server.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sales_template(pg_server: PgServer) -> Iterator[str]:
+    """Name of a database built once from all init files; copy it, never connect to it."""
+    name = pg_server.unique_name("sales_template")
+    pg_server.create_database_from_init(name)
+    try:
+        yield name
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture
+def sales_db(pg_server: PgServer, sales_template: str) -> Iterator[str]:
+    """URL of a fresh database holding the schema from db/initdb (and nothing else)."""
+    name = pg_server.unique_name("sales_test")
+    url = pg_server.create_database(name, template=sales_template)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
