@@ -1,7 +1,222 @@
-"""`shopdata carprice` commands."""
+"""`shopdata carprice` commands: train, evaluate, predict.
+
+``predict`` never trains on the fly: a prediction should come from a model whose evaluation
+someone could read, so without a trained model it stops with exit code 1 and says to run
+``shopdata carprice train``.
+"""
 
 from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
+
+
+class Maint(StrEnum):
+    """Maintenance price levels."""
+
+    low = "low"
+    med = "med"
+    high = "high"
+    vhigh = "vhigh"
+
+
+class Doors(StrEnum):
+    """Number of doors."""
+
+    two = "2"
+    three = "3"
+    four = "4"
+    five_or_more = "5more"
+
+
+class Persons(StrEnum):
+    """Capacity in persons."""
+
+    two = "2"
+    four = "4"
+    more = "more"
+
+
+class LugBoot(StrEnum):
+    """Size of the luggage boot."""
+
+    small = "small"
+    med = "med"
+    big = "big"
+
+
+class Safety(StrEnum):
+    """Estimated safety."""
+
+    low = "low"
+    med = "med"
+    high = "high"
+
+
+class CarClass(StrEnum):
+    """The evaluation class of the car."""
+
+    unacc = "unacc"
+    acc = "acc"
+    good = "good"
+    vgood = "vgood"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _model_dir(option: Path | None) -> Path:
+    from shopdata.config import get_settings
+
+    return option if option is not None else get_settings().carprice.model_dir
+
+
+@app.command()
+def train(
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", help="Where to write the model and metrics [settings: model_dir]."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed [settings: seed]."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds per repeat."),
+    repeats: int = typer.Option(10, "--repeats", min=1, help="Repeats of the K-fold split."),
+    jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits."),
+    data: Path | None = typer.Option(
+        None, "--data", help="car.data file to train on [default: the bundled copy]."
+    ),
+    plots_dir: Path | None = typer.Option(
+        None, "--plots-dir", help="Where to draw the PNGs [default: the model folder]."
+    ),
+    models: list[str] | None = typer.Option(
+        None, "--model", help="Only these families (repeatable; default: all)."
+    ),
+) -> None:
+    """Cross-validate every model family, refit the best on all rows, write model + metrics."""
+    from shopdata.carprice.data import CarDataError, load_car_data
+    from shopdata.carprice.evaluate import SCHEMES, encode
+    from shopdata.carprice.models import MODEL_NAMES
+    from shopdata.carprice.plots import comparison_plot, reliability_plot
+    from shopdata.carprice.report import evaluation_text
+    from shopdata.carprice.train import METRICS_FILE
+    from shopdata.carprice.train import train as run_training
+    from shopdata.config import get_settings
+
+    names = list(MODEL_NAMES) if not models else list(dict.fromkeys(models))
+    unknown = [name for name in names if name not in MODEL_NAMES]
+    if unknown:
+        _fail(f"unknown model {unknown[0]!r}, expected one of: {', '.join(MODEL_NAMES)}", 2)
+    if len([name for name in names if name != "majority"]) < 2:
+        _fail("give at least two model families besides majority to choose between", 2)
+    if "majority" not in names:
+        names.insert(0, "majority")
+    try:
+        car = load_car_data(data)
+    except CarDataError as error:
+        _fail(str(error))
+    target = _model_dir(model_dir)
+    result = run_training(
+        car,
+        target,
+        seed if seed is not None else get_settings().carprice.seed,
+        folds,
+        repeats,
+        jobs,
+        [name for name in MODEL_NAMES if name in names],
+    )
+    pictures = plots_dir if plots_dir is not None else target
+    chosen = result.metrics["selection"]["chosen"]
+    oof = result.results[SCHEMES[0]][chosen].oof
+    assert oof is not None
+    comparison_plot(result.metrics, pictures / "comparison.png")
+    reliability_plot(
+        oof,
+        encode(car.frame)[1],
+        f"{result.metrics['models'][chosen]}: out-of-fold on grouped folds",
+        pictures / "reliability.png",
+    )
+    typer.echo(evaluation_text(result.metrics))
+    typer.echo(
+        f"\nwrote {target / 'model.skops'} (sha256 {result.manifest.sha256[:12]}…), "
+        f"{target / METRICS_FILE}, {pictures / 'comparison.png'}, {pictures / 'reliability.png'}"
+    )
+
+
+def _read_metrics(directory: Path) -> dict[str, Any]:
+    from shopdata.carprice.train import METRICS_FILE
+
+    path = directory / METRICS_FILE
+    try:
+        loaded: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        _fail(f"no metrics in {path}; run `shopdata carprice train` first")
+    except json.JSONDecodeError as error:
+        _fail(f"{path} is not valid JSON ({error.msg}); run `shopdata carprice train` again")
+    return loaded
+
+
+@app.command()
+def evaluate(
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
+    ),
+    markdown: bool = typer.Option(
+        False, "--markdown", help="Print the grouped-folds table as markdown."
+    ),
+) -> None:
+    """Print the model comparison recorded by the last `train` (no refitting)."""
+    from shopdata.carprice.report import comparison_markdown, evaluation_text
+
+    metrics = _read_metrics(_model_dir(model_dir))
+    if markdown:
+        typer.echo(comparison_markdown(metrics, metrics["selection"]["scheme"]))
+    else:
+        typer.echo(evaluation_text(metrics))
+
+
+@app.command()
+def predict(
+    maint: Maint | None = typer.Option(None, "--maint", help="Maintenance price."),
+    doors: Doors | None = typer.Option(None, "--doors", help="Number of doors."),
+    persons: Persons | None = typer.Option(None, "--persons", help="Capacity in persons."),
+    lug_boot: LugBoot | None = typer.Option(None, "--lug-boot", help="Luggage boot size."),
+    safety: Safety | None = typer.Option(None, "--safety", help="Estimated safety."),
+    car_class: CarClass | None = typer.Option(None, "--class", help="Evaluation class."),
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Predict the buying price; attributes left out are averaged over (and reported)."""
+    from shopdata.carprice.data import CarDataError
+    from shopdata.carprice.persist import ModelError, load_model, training_data
+    from shopdata.carprice.predict import predict as run_prediction
+    from shopdata.carprice.predict import support
+    from shopdata.carprice.report import prediction_json, prediction_text
+
+    options = {
+        "maint": maint,
+        "doors": doors,
+        "persons": persons,
+        "lug_boot": lug_boot,
+        "safety": safety,
+        "class": car_class,
+    }
+    given = {name: option.value for name, option in options.items() if option is not None}
+    try:
+        model, manifest = load_model(_model_dir(model_dir))
+        frame = training_data(manifest)
+    except (ModelError, CarDataError) as error:
+        _fail(str(error))
+    prediction = run_prediction(model, frame, given)
+    found = support(frame, given)
+    if as_json:
+        typer.echo(json.dumps(prediction_json(prediction, found, manifest), indent=2))
+    else:
+        typer.echo(prediction_text(prediction, found))

@@ -1,0 +1,141 @@
+"""Saving and loading the fitted model without trusting pickles.
+
+The model is written with skops (``model.skops``), which stores the object graph as data and, on
+load, instantiates only types we list. Next to it ``model.json`` records the file's SHA-256, the
+scikit-learn and skops versions that wrote it and the data the model was trained on. Loading
+refuses, with a message saying what to do, when
+
+* the file's SHA-256 differs from the manifest (changed or corrupted after training),
+* the running scikit-learn version differs (fitted estimators are not portable across versions),
+* the file needs a type outside :data:`TRUSTED_TYPES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+MODEL_FILE = "model.skops"
+MANIFEST_FILE = "model.json"
+
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        "shopdata.carprice.models.ThermometerEncoder",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.tree._tree.Tree",
+    }
+)
+"""Types beyond skops' defaults that our pipelines need; anything else is refused."""
+
+
+class ModelError(RuntimeError):
+    """The model cannot be used; the message says why and what to run."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What ``model.json`` records about ``model.skops``."""
+
+    model: str
+    sha256: str
+    sklearn_version: str
+    skops_version: str
+    data_source: str
+    data_sha256: str
+    seed: int
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_model(model: Any, directory: Path, manifest_fields: dict[str, Any]) -> Manifest:
+    """Write ``model.skops`` and ``model.json`` into ``directory``; return the manifest."""
+    import sklearn
+    import skops
+    import skops.io as sio
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MODEL_FILE
+    sio.dump(model, path)
+    manifest = Manifest(
+        sha256=_sha256(path),
+        sklearn_version=sklearn.__version__,
+        skops_version=skops.__version__,
+        **manifest_fields,
+    )
+    (directory / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+    return manifest
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest of the model in ``directory``; :class:`ModelError` when absent or broken."""
+    path = directory / MANIFEST_FILE
+    if not (directory / MODEL_FILE).exists() or not path.exists():
+        raise ModelError(
+            f"no trained model in {directory} (expected {MODEL_FILE} and {MANIFEST_FILE}); "
+            "run `shopdata carprice train` first"
+        )
+    try:
+        raw = json.loads(path.read_text())
+        return Manifest(**raw)
+    except (json.JSONDecodeError, TypeError) as error:
+        raise ModelError(
+            f"{path} is not a valid model manifest ({error}); "
+            "run `shopdata carprice train` to rewrite it"
+        ) from None
+
+
+def load_model(directory: Path) -> tuple[Any, Manifest]:
+    """Load the model in ``directory`` after checking its hash, versions and types."""
+    import sklearn
+    import skops.io as sio
+
+    manifest = read_manifest(directory)
+    path = directory / MODEL_FILE
+    actual = _sha256(path)
+    if actual != manifest.sha256:
+        raise ModelError(
+            f"refusing to load {path}: its SHA-256 is {actual}, but {MANIFEST_FILE} records "
+            f"{manifest.sha256}; the file changed after training, "
+            "run `shopdata carprice train` again"
+        )
+    if manifest.sklearn_version != sklearn.__version__:
+        raise ModelError(
+            f"refusing to load {path}: it was written with scikit-learn "
+            f"{manifest.sklearn_version}, this is scikit-learn {sklearn.__version__}; "
+            "run `shopdata carprice train` again"
+        )
+    needed = set(sio.get_untrusted_types(file=path))
+    untrusted = sorted(needed - TRUSTED_TYPES)
+    if untrusted:
+        raise ModelError(
+            f"refusing to load {path}: it contains types outside the trusted list: "
+            f"{', '.join(untrusted)}"
+        )
+    return sio.load(path, trusted=sorted(needed)), manifest
+
+
+def training_data(manifest: Manifest) -> pd.DataFrame:
+    """The table the model was trained on, verified by its SHA-256.
+
+    Marginalisation weights and nearest rows come from this table, so it must be the same one
+    the model saw: the recorded file if it is still there and unchanged, else the bundled copy
+    if that is the same data.
+    """
+    from shopdata.carprice.data import bundled_path, load_car_data
+
+    for candidate in (Path(manifest.data_source), bundled_path()):
+        if candidate.is_file():
+            data = load_car_data(candidate)
+            if data.sha256 == manifest.data_sha256:
+                return data.frame
+    raise ModelError(
+        f"the data the model was trained on ({manifest.data_source}, sha256 "
+        f"{manifest.data_sha256}) is gone or changed; run `shopdata carprice train` again"
+    )

@@ -1,0 +1,179 @@
+"""The comparison table and the prediction report, as plain text or markdown.
+
+Pure formatting of the metrics JSON and of :class:`~shopdata.carprice.predict.Prediction`, so
+``evaluate`` needs no refit and the docs table is produced by the same code the CLI prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopdata.carprice.data import CLASSES
+from shopdata.carprice.persist import Manifest
+from shopdata.carprice.predict import Prediction, Support
+
+_HEADERS = ("model", "accuracy", "macro-F1", "log-loss")
+
+
+def comparison_rows(metrics: dict[str, Any], scheme: str) -> list[tuple[str, str, str, str]]:
+    """Model rows (mean ± std over folds), then the two whole-table reference rows."""
+    rows: list[tuple[str, str, str, str]] = []
+    chosen = metrics["selection"]["chosen"]
+    for name, label in metrics["models"].items():
+        scores = metrics["scores"][scheme][name]
+        mark = " *" if name == chosen else ""
+        cells = tuple(
+            f"{scores[m]['mean']:.3f} ± {scores[m]['std']:.3f}"
+            for m in ("accuracy", "macro_f1", "log_loss")
+        )
+        rows.append((label + mark, cells[0], cells[1], cells[2]))
+    best = metrics["ceiling"]["best"]
+    majority = metrics["ceiling"]["majority"]
+    rows.append(
+        (
+            "ceiling: lookup table on all rows",
+            f"{best['accuracy']:.3f}",
+            f"({best['macro_f1']:.3f})",
+            f"{best['log_loss']:.3f}",
+        )
+    )
+    rows.append(
+        (
+            "majority class on all rows",
+            f"{majority['accuracy']:.3f}",
+            f"{majority['macro_f1']:.3f}",
+            f"{majority['log_loss']:.3f}",
+        )
+    )
+    return rows
+
+
+def comparison_text(metrics: dict[str, Any], scheme: str) -> str:
+    """Fixed-width table for the terminal."""
+    rows = [_HEADERS, *comparison_rows(metrics, scheme)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def comparison_markdown(metrics: dict[str, Any], scheme: str) -> str:
+    """GitHub markdown table for the model card."""
+    lines = ["| " + " | ".join(_HEADERS) + " |", "|---|---:|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in comparison_rows(metrics, scheme)]
+    return "\n".join(lines)
+
+
+def evaluation_text(metrics: dict[str, Any]) -> str:
+    """Both schemes, the ceiling and the choice, as ``shopdata carprice evaluate`` prints."""
+    cv = metrics["cross_validation"]
+    selection = metrics["selection"]
+    gap = selection["log_loss_gap_to_runner_up"]
+    ceiling = metrics["ceiling"]
+    parts = [
+        f"data: {metrics['data']['source']} ({metrics['data']['rows']} rows, "
+        f"sha256 {metrics['data']['sha256'][:12]}…), seed {metrics['seed']}, "
+        f"{cv['repeats']}x{cv['folds']}-fold CV, "
+        f"scikit-learn {metrics['versions']['scikit-learn']}",
+        f"ceiling: {ceiling['groups']} predictor combinations, {ceiling['ambiguous_groups']} of "
+        "them with more than one price, so no classifier can beat the ceiling rows below",
+    ]
+    for scheme in cv["schemes"]:
+        title = {
+            "grouped": "grouped folds (unseen attribute combinations; used to choose)",
+            "stratified": "stratified folds over rows",
+        }.get(scheme, scheme)
+        parts += ["", f"{title}:", comparison_text(metrics, scheme)]
+    parts += [
+        "",
+        f"chosen (*): {metrics['models'][selection['chosen']]}, lowest mean log-loss on "
+        f"{selection['scheme']} folds; runner-up {metrics['models'][selection['runner_up']]} is "
+        f"{gap['mean']:.3f} ± {gap['std']:.3f} worse per fold (paired)",
+        "macro-F1 of the ceiling row is the lookup table's score, not a bound",
+    ]
+    return "\n".join(parts)
+
+
+def _format_values(values: dict[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in values.items()) or "(nothing)"
+
+
+def prediction_text(prediction: Prediction, found: Support) -> str:
+    """What ``shopdata carprice predict`` prints."""
+    lines = [f"query: {_format_values(prediction.given)}"]
+    if prediction.missing:
+        rule = {
+            "exact": "share of the rows with all given values that have it",
+            "independence": (
+                "no row has all given values; weight ∝ P(value) * Π P(given value | value), "
+                "from the table"
+            ),
+            "overall": "no usable co-occurrence; overall frequency in the table",
+        }[prediction.weighting]
+        lines.append(
+            f"not given: {', '.join(prediction.missing)}; the prediction averages over "
+            f"{len(prediction.completions)} completion(s), weights = {rule}"
+        )
+        shown = sorted(prediction.completions, key=lambda c: -c.weight)[:12]
+        for completion in shown:
+            probs = " ".join(f"{c} {completion.probabilities[c]:.3f}" for c in CLASSES)
+            lines.append(
+                f"  {_format_values(completion.values):<24} weight {completion.weight:.3f}  "
+                f"({probs})"
+            )
+        if len(prediction.completions) > len(shown):
+            lines.append(f"  … {len(prediction.completions) - len(shown)} more completions")
+    lines.append(f"predicted buying price: {prediction.predicted}")
+    for level in CLASSES:
+        lines.append(f"  {level:<6} {prediction.probabilities[level]:.3f}")
+    lines.append("in the data:")
+    for label, counts in found.exact.items():
+        total = sum(counts.values())
+        prices = ", ".join(f"{c} {n}" for c, n in counts.items() if n) or "-"
+        lines.append(f"  {label:<14} {total} row(s) with all given values (buying: {prices})")
+    if found.occurs:
+        lines.append("  the combination occurs in the table: the prediction interpolates")
+    else:
+        prices = ", ".join(f"{c} {n}" for c, n in found.nearest_prices.items() if n)
+        lines.append(
+            f"  the combination never occurs: the prediction extrapolates. Nearest rows differ "
+            f"in {found.distance} given attribute(s), {sum(found.nearest_prices.values())} "
+            f"rows (buying: {prices}):"
+        )
+        for neighbour in found.neighbours:
+            row = neighbour.row
+            differs = ", ".join(f"{name}={row[name]}" for name in neighbour.differs)
+            rest = ", ".join(f"{name}={row[name]}" for name in prediction.missing if name in row)
+            lines.append(
+                f"    buying={row['buying']:<6} differs: {differs}" + (f"; {rest}" if rest else "")
+            )
+    return "\n".join(lines)
+
+
+def prediction_json(prediction: Prediction, found: Support, manifest: Manifest) -> dict[str, Any]:
+    """Machine-readable form of the prediction, its weights and its support in the table."""
+    return {
+        "model": manifest.model,
+        "model_sha256": manifest.sha256,
+        "query": prediction.given,
+        "missing": prediction.missing,
+        "weighting": prediction.weighting,
+        "completions": [
+            {
+                "values": c.values,
+                "weight": c.weight,
+                "rows": c.rows,
+                "probabilities": c.probabilities,
+            }
+            for c in prediction.completions
+        ],
+        "predicted": prediction.predicted,
+        "probabilities": prediction.probabilities,
+        "in_data": {
+            "occurs": found.occurs,
+            "exact": found.exact,
+            "nearest_distance": found.distance,
+            "nearest_prices": found.nearest_prices,
+            "nearest_rows": [{"row": n.row, "differs": n.differs} for n in found.neighbours],
+        },
+    }

@@ -1,0 +1,116 @@
+"""Train, evaluate and persist: the work behind ``shopdata carprice train``.
+
+Writes into the model folder:
+
+* ``model.skops`` + ``model.json``: the chosen family refitted on the whole table (see
+  :mod:`shopdata.carprice.persist`),
+* ``metrics.json``: the cross-validated scores of every family under both schemes, the ceiling,
+  the choice, the data set's SHA-256, the library versions, the seed and the CV settings. It has
+  no timestamp and no model-file hash (the skops zip stores write times), so the same data, seed
+  and libraries give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from shopdata.carprice.ceiling import compute_ceiling
+from shopdata.carprice.data import CLASSES, FEATURES, TARGET, CarData
+from shopdata.carprice.evaluate import METRICS, SCHEMES, ModelScores, cross_validate, encode, select
+from shopdata.carprice.models import MODEL_LABELS, MODEL_NAMES, build_model, finalise
+from shopdata.carprice.persist import Manifest, save_model
+
+METRICS_FILE = "metrics.json"
+
+_VERSIONED = ("scikit-learn", "skops", "numpy", "scipy", "pandas", "joblib")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What training produced, for the CLI to summarise."""
+
+    metrics: dict[str, Any]
+    manifest: Manifest
+    results: dict[str, dict[str, ModelScores]]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that determine the numbers."""
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        versions[name] = metadata.version(name)
+    return versions
+
+
+def _scheme_summary(results: dict[str, ModelScores]) -> dict[str, Any]:
+    return {
+        name: {metric: scores.spread(metric).as_dict() for metric in METRICS}
+        for name, scores in results.items()
+    }
+
+
+def train(
+    data: CarData,
+    model_dir: Path,
+    seed: int,
+    folds: int,
+    repeats: int,
+    n_jobs: int = 1,
+    names: Sequence[str] = MODEL_NAMES,
+) -> TrainResult:
+    """Cross-validate ``names`` under both schemes, refit the winner, write model and metrics."""
+    frame = data.frame
+    ceiling = compute_ceiling(frame, TARGET, FEATURES, CLASSES)
+    results = {
+        scheme: cross_validate(frame, names, scheme, folds, repeats, seed, n_jobs)
+        for scheme in SCHEMES
+    }
+    selection = select(results[SCHEMES[0]], SCHEMES[0])
+    x, y = encode(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        model = finalise(build_model(selection.chosen, seed).fit(x, y))
+    manifest = save_model(
+        model,
+        model_dir,
+        {
+            "model": selection.chosen,
+            "data_source": data.source,
+            "data_sha256": data.sha256,
+            "seed": seed,
+        },
+    )
+    metrics: dict[str, Any] = {
+        "data": {"source": data.source, "sha256": data.sha256, "rows": len(frame)},
+        "target": TARGET,
+        "classes": list(CLASSES),
+        "features": list(FEATURES),
+        "seed": seed,
+        "cross_validation": {"folds": folds, "repeats": repeats, "schemes": list(SCHEMES)},
+        "versions": library_versions(),
+        "ceiling": {
+            "rows": ceiling.rows,
+            "groups": ceiling.groups,
+            "ambiguous_groups": ceiling.ambiguous_groups,
+            "best": ceiling.best.as_dict(),
+            "majority": ceiling.majority.as_dict(),
+        },
+        "models": {name: MODEL_LABELS[name] for name in names},
+        "scores": {scheme: _scheme_summary(results[scheme]) for scheme in SCHEMES},
+        "selection": {
+            "scheme": selection.scheme,
+            "metric": selection.metric,
+            "chosen": selection.chosen,
+            "runner_up": selection.runner_up,
+            "log_loss_gap_to_runner_up": selection.difference.as_dict(),
+        },
+    }
+    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    return TrainResult(metrics=metrics, manifest=manifest, results=results)
