@@ -1,0 +1,153 @@
+-- 090: team access. Least-privilege group roles for the teams that use the sales database.
+--
+-- Implements db/access/matrix.yaml (the one machine-readable policy; docs/access.md is rendered
+-- from it and tests/access proves, as real login users, that this file does exactly what it
+-- says). Runs after the schema files, as the database owner, and is idempotent: roles are
+-- cluster-wide and may already exist, every other statement can be repeated.
+--
+-- People never get privileges of their own: `shopdata db add-user NAME --team TEAM` creates a
+-- LOGIN role that is only a member of one of these NOLOGIN team roles.
+
+-- 1. Team roles (cluster-wide, so created only when missing). ---------------------------------
+do $roles$
+declare
+    team text;
+begin
+    foreach team in array array['logistics', 'analytics', 'sales'] loop
+        if not exists (select from pg_catalog.pg_roles where rolname = team) then
+            execute format(
+                'create role %I nologin nosuperuser nocreatedb nocreaterole '
+                'noreplication nobypassrls',
+                team
+            );
+        end if;
+    end loop;
+end
+$roles$;
+
+comment on role logistics is
+'Team role: reads what shipping needs, marks transactions completed. See docs/access.md.';
+comment on role analytics is
+'Team role: reads sales and pseudonymised members; writes nothing. See docs/access.md.';
+comment on role sales is
+'Team role: maintains the catalogue (manufacturers, items). See docs/access.md.';
+
+-- 2. Database: PUBLIC gets CONNECT and TEMPORARY by default. Only the teams may connect, and
+--    nobody may create temporary objects (analysts must not create objects; the others have no
+--    use for them). The database name is not known in advance (POSTGRES_DB, test databases),
+--    hence dynamic SQL.
+do $database$
+begin
+    execute format('revoke all on database %I from public', current_database());
+    execute format(
+        'grant connect on database %I to logistics, analytics, sales', current_database()
+    );
+end
+$database$;
+
+-- 3. Schemas: PUBLIC loses everything on `public` (PostgreSQL 15+ already withholds CREATE;
+--    revoking USAGE too means nothing can be planted or found there). Teams may look up objects
+--    in `sales`; nobody but the owner creates anything anywhere.
+revoke all on schema public from public;
+revoke all on schema sales from public;
+grant usage on schema sales to logistics, analytics, sales;
+
+create schema if not exists analytics;
+comment on schema analytics is
+'Views made for the analytics team (pseudonymised members). Owned by the database owner.';
+revoke all on schema analytics from public;
+grant usage on schema analytics to analytics;
+
+-- 4. Functions: PUBLIC may execute every new function by default. Revoke that in the sales
+--    schemas (trigger functions need no EXECUTE grant to fire) and for functions created later.
+revoke all on all functions in schema sales from public;
+alter default privileges revoke execute on functions from public;
+
+-- Large objects are the one kind of object any role can create without a schema privilege.
+-- Take that away from PUBLIC in this database (the superuser keeps it).
+revoke execute on function pg_catalog.lo_create(oid) from public;
+revoke execute on function pg_catalog.lo_creat(integer) from public;
+revoke execute on function pg_catalog.lo_from_bytea(oid, bytea) from public;
+
+-- 5. Start from nothing on every sales table, then grant exactly the matrix. ------------------
+revoke all on all tables in schema sales from public, logistics, analytics, sales;
+revoke all on all sequences in schema sales from public, logistics, analytics, sales;
+
+-- 5a. logistics: what shipping needs; completes transactions (status + completed_at only).
+grant select (membership_id, first_name, last_name, mobile_no)
+on sales.members to logistics;
+grant select on sales.manufacturers to logistics;
+grant select (item_id, manufacturer_id, name, weight_kg)
+on sales.items to logistics;
+grant select (
+    transaction_id, membership_id, status, created_at, completed_at, cancelled_at,
+    total_weight_kg, total_quantity
+)
+on sales.transactions to logistics;
+grant update (status, completed_at) on sales.transactions to logistics;
+grant select (transaction_id, item_id, quantity, unit_weight_kg)
+on sales.transaction_items to logistics;
+
+-- 5b. analytics: everything but members' identifying and contact data; no writes at all.
+grant select (membership_id, above_18, status, status_changed_at, joined_at)
+on sales.members to analytics;
+grant select on
+sales.manufacturers, sales.items, sales.transactions, sales.transaction_items,
+sales.member_spending, sales.item_sales
+to analytics;
+
+-- 5c. sales: the catalogue; item popularity without money; no members, no transactions.
+grant select on sales.manufacturers to sales;
+grant insert (name), update (name), delete on sales.manufacturers to sales;
+grant select on sales.items to sales;
+grant insert (manufacturer_id, name, cost, weight_kg, listed_at) on sales.items to sales;
+grant update (manufacturer_id, name, cost, weight_kg, discontinued_at) on sales.items to sales;
+grant delete on sales.items to sales;
+grant select (transaction_id, item_id, quantity) on sales.transaction_items to sales;
+grant select (item_id, purchase_count, units_sold) on sales.item_sales to sales;
+
+-- 6. Row-level security, in the one place where a team's right depends on the row: logistics
+--    may complete a *pending* transaction and nothing else. Column grants already limit it to
+--    status and completed_at, and the schema's lifecycle trigger stops a status from leaving
+--    completed or cancelled; but with a status left unchanged, completed_at of a shipped
+--    purchase could still be rewritten. The policy lets logistics update pending rows only and
+--    requires the result to be completed, at a time not in the future. Everyone else who may
+--    read transactions sees every row. The owner (loader, triggers: SECURITY DEFINER) is not
+--    subject to RLS, so loading and summaries are unaffected.
+alter table sales.transactions enable row level security;
+
+drop policy if exists transactions_read on sales.transactions;
+create policy transactions_read on sales.transactions
+for select to logistics, analytics
+using (true);
+
+drop policy if exists transactions_logistics_complete on sales.transactions;
+create policy transactions_logistics_complete on sales.transactions
+for update to logistics
+using (status = 'pending')
+with check (status = 'completed' and completed_at <= now());
+
+-- 7. The pseudonymised member view for analysts. It runs with its owner's rights (not
+--    security_invoker), so analysts read birth year and email domain without any grant on
+--    date_of_birth or email themselves.
+create or replace view analytics.member_profiles as
+select
+    m.membership_id,
+    m.status,
+    m.above_18,
+    m.joined_at,
+    extract(year from m.date_of_birth)::integer as birth_year,
+    split_part(m.email, '@', 2) as email_domain
+from sales.members as m;
+
+comment on view analytics.member_profiles is
+'Members without names, email address, mobile number or birthday: birth year and email '
+'domain only. For the analytics team.';
+revoke all on analytics.member_profiles from public;
+grant select on analytics.member_profiles to analytics;
+
+-- 8. Tables created later follow the same policy: analysts may read them, nobody else gets
+--    anything until the matrix says so (tests/access fails on any table missing from it).
+alter default privileges in schema sales grant select on tables to analytics;
+alter default privileges in schema sales revoke all on tables from public;
+alter default privileges in schema analytics grant select on tables to analytics;

@@ -1,0 +1,123 @@
+"""``shopdata db add-user``: give a person a LOGIN role in one team, with a one-time password.
+
+Why it is done this way:
+
+* The password is generated here (``secrets``, 192 bits) and printed once. It is never written to
+  a file, and it is not even sent to the server: the client computes the SCRAM-SHA-256 verifier
+  (libpq's ``PQencryptPasswordConn``) and only that verifier travels in ``CREATE ROLE``, so it
+  cannot leak into server logs or ``pg_stat_activity``.
+* The person's role only holds membership in the team's NOLOGIN group role; every privilege
+  lives on the team role (``db/initdb/090_roles.sql``), so people never accumulate grants.
+* PostgreSQL does not inherit ``ALTER ROLE ... SET`` through membership, so the team's session
+  defaults from ``db/access/matrix.yaml`` (statement timeout, read-only default) are copied onto
+  the login role here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from shopdata.salesdb.access import REPO_ROOT, Matrix
+
+#: Lower-case SQL identifiers only: no quoting surprises, no clash with reserved ``pg_`` names.
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+SQL_DIR = REPO_ROOT / "db" / "access" / "sql"
+
+
+class UserError(Exception):
+    """A refused ``add-user``; ``exit_code`` 2 for bad arguments, 1 for database refusals."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """What ``add_user`` created; ``password`` exists only in memory and on the user's screen."""
+
+    name: str
+    team: str
+    password: str
+
+
+def _statement(name: str) -> sql.SQL:
+    """A statement template from ``db/access/sql`` (identifiers and literals filled by psycopg)."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return sql.SQL("\n".join(lines).strip().rstrip(";"))
+
+
+def validate(name: str, team: str, matrix: Matrix) -> None:
+    """Reject bad names and unknown teams before touching the database (exit code 2)."""
+    if not NAME_PATTERN.match(name):
+        raise UserError(
+            f"invalid user name {name!r}: use 2-63 characters a-z, 0-9 and _, "
+            "starting with a letter",
+            exit_code=2,
+        )
+    if name.startswith("pg_") or name in matrix.teams:
+        raise UserError(f"invalid user name {name!r}: reserved name", exit_code=2)
+    if team not in matrix.teams:
+        choices = ", ".join(sorted(matrix.teams))
+        raise UserError(f"unknown team {team!r}: choose one of {choices}", exit_code=2)
+
+
+def generate_password() -> str:
+    """A 32-character URL-safe password (24 random bytes)."""
+    return secrets.token_urlsafe(24)
+
+
+def add_user(
+    conn: psycopg.Connection[tuple[object, ...]], name: str, team: str, matrix: Matrix
+) -> NewUser:
+    """Create LOGIN role ``name`` in ``team`` on the server behind ``conn`` (a superuser or
+    CREATEROLE connection), all-or-nothing, and return it with its generated password."""
+    validate(name, team, matrix)
+    with conn.transaction():
+        exists = conn.execute(_statement("role_exists"), {"name": name}).fetchone()
+        if exists and exists[0]:
+            raise UserError(f'role "{name}" already exists')
+        team_exists = conn.execute(_statement("role_exists"), {"name": team}).fetchone()
+        if not (team_exists and team_exists[0]):
+            raise UserError(
+                f'team role "{team}" does not exist in this cluster: '
+                "apply db/initdb/090_roles.sql first"
+            )
+        password = generate_password()
+        verifier = conn.pgconn.encrypt_password(
+            password.encode(), name.encode(), b"scram-sha-256"
+        ).decode()
+        conn.execute(
+            _statement("create_login_role").format(
+                name=sql.Identifier(name),
+                verifier=sql.Literal(verifier),
+                team=sql.Identifier(team),
+                connection_limit=sql.Literal(matrix.teams[team].connection_limit),
+            )
+        )
+        for setting, value in matrix.teams[team].settings.items():
+            conn.execute(
+                _statement("set_role_default").format(
+                    name=sql.Identifier(name),
+                    setting=sql.Identifier(setting),
+                    value=sql.Literal(value),
+                )
+            )
+    return NewUser(name=name, team=team, password=password)
+
+
+def drop_user(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+    """Remove a login role created by :func:`add_user` (it owns nothing, so a plain DROP)."""
+    conn.execute(_statement("drop_login_role").format(name=sql.Identifier(name)))
+
+
+def sql_files() -> list[Path]:
+    """The statement templates this module uses (for tests and packaging checks)."""
+    return sorted(SQL_DIR.glob("*.sql"))

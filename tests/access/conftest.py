@@ -1,0 +1,205 @@
+"""A PostgreSQL 18 cluster of the access tests' own, with password (SCRAM) logins over TCP.
+
+Why a separate cluster: the proof must log in as real LOGIN users of each team with real
+passwords, so ``pg_hba.conf`` here requires ``scram-sha-256`` for every user except the
+superuser. Changing that in the shared test server would break other components' tests.
+
+The database is built exactly like the Docker image builds it: every ``db/initdb/*.sql`` file in
+sorted order through ``psql -v ON_ERROR_STOP=1`` (``shopdata.salesdb.connection``). The team
+members are created by the real ``add-user`` code path (:func:`shopdata.salesdb.users.add_user`),
+and every check runs in a transaction that is rolled back, so tests do not depend on order.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from shopdata.salesdb.access import Matrix, load_matrix
+from shopdata.salesdb.connection import (
+    TEST_SETTINGS,
+    EmbeddedServer,
+    conninfo_for,
+    create_database_from_init,
+    drop_database,
+    wait_until_ready,
+)
+from shopdata.salesdb.users import NewUser, add_user, drop_user
+
+REPO = Path(__file__).resolve().parents[2]
+DATA_DIR = REPO / "var" / "test-pg-access"
+#: Everybody but the superuser proves a password; the superuser (fixtures only) is trusted.
+PG_HBA = """\
+# Written by tests/access/conftest.py: password logins for everyone but the fixtures' superuser.
+local   all   postgres                 trust
+host    all   postgres   127.0.0.1/32  trust
+host    all   all        127.0.0.1/32  scram-sha-256
+"""
+TEAMS = ("logistics", "analytics", "sales")
+RUN = f"{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The running test cluster: its superuser URL and its port."""
+
+    admin_url: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ProofDb:
+    """The database the proof runs against and the login users of each team."""
+
+    cluster: Cluster
+    name: str
+    url: str
+    users: dict[str, NewUser]
+
+    def user_conninfo(self, user: NewUser, password: str | None = None) -> str:
+        """Conninfo for a login user; the password travels as a keyword, never in a URL."""
+        secret = user.password if password is None else password
+        return psycopg.conninfo.make_conninfo(
+            host="127.0.0.1",
+            port=self.cluster.port,
+            dbname=self.name,
+            user=user.name,
+            password=secret,
+            connect_timeout=5,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def access_cluster() -> Iterator[Cluster]:
+    """Start (or reuse) the access tests' cluster with SCRAM required for login users."""
+    server = EmbeddedServer(DATA_DIR, port=_free_port(), settings=TEST_SETTINGS)
+    server.start()
+    hba = server.pgdata / "pg_hba.conf"
+    if hba.read_text() != PG_HBA:
+        hba.write_text(PG_HBA)
+    admin_url = server.url()
+    wait_until_ready(admin_url)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("select pg_reload_conf()")
+    port = server.running_port()
+    assert port is not None
+    yield Cluster(admin_url=admin_url, port=port)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Matrix:
+    """The policy under test, read from db/access/matrix.yaml."""
+    return load_matrix()
+
+
+def _drop_stale(admin_url: str) -> None:
+    """Remove users and databases left behind by an interrupted earlier run."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        stale_dbs = conn.execute(
+            "select datname from pg_database where datname like 'access\\_proof\\_%'"
+        ).fetchall()
+        stale_roles = conn.execute(
+            "select rolname from pg_roles where rolname like 'proof\\_%'"
+        ).fetchall()
+    for (dbname,) in stale_dbs:
+        drop_database(admin_url, dbname)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for (rolname,) in stale_roles:
+            drop_user(conn, rolname)
+
+
+def seed(url: str) -> None:
+    """A small, known data set (as the loader, i.e. the owner): enough rows for every check."""
+    with psycopg.connect(url) as conn:
+        conn.execute((Path(__file__).parent / "seed.sql").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def proof_db(access_cluster: Cluster, matrix: Matrix) -> Iterator[ProofDb]:
+    """A database built from the init files, seeded, with one login user per team."""
+    _drop_stale(access_cluster.admin_url)
+    name = f"access_proof_{RUN}"
+    url = create_database_from_init(access_cluster.admin_url, name)
+    seed(url)
+    users: dict[str, NewUser] = {}
+    with psycopg.connect(access_cluster.admin_url, autocommit=True) as conn:
+        for team in TEAMS:
+            users[team] = add_user(conn, f"proof_{team}_{RUN}", team, matrix)
+    try:
+        yield ProofDb(cluster=access_cluster, name=name, url=url, users=users)
+    finally:
+        drop_database(access_cluster.admin_url, name)
+        with psycopg.connect(access_cluster.admin_url, autocommit=True) as conn:
+            for user in users.values():
+                drop_user(conn, user.name)
+
+
+@pytest.fixture(scope="session")
+def team_conn(proof_db: ProofDb) -> Iterator[dict[str, psycopg.Connection[tuple[object, ...]]]]:
+    """One open connection per team, logged in with the team member's password.
+
+    The analytics member first switches its read-only default off, as an analyst trying to
+    write would: every denial the proof then sees comes from privileges, not from read-only mode.
+    """
+    conns = {
+        team: psycopg.connect(proof_db.user_conninfo(user), autocommit=True)
+        for team, user in proof_db.users.items()
+    }
+    conns["analytics"].execute("set default_transaction_read_only = off")
+    try:
+        yield conns
+    finally:
+        for conn in conns.values():
+            conn.close()
+
+
+def owner_url(proof_db: ProofDb) -> str:
+    """The superuser URL of the proof database (for fixtures and after-the-fact inspection)."""
+    return conninfo_for(proof_db.cluster.admin_url, proof_db.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting checks: every assertion about an allowed or denied operation is one check. Tests
+# that loop over catalog objects record each object they tried; the total is printed at the end.
+
+CHECKS: dict[str, int] = {}
+
+
+@pytest.fixture
+def record_check() -> Iterator[Callable[[str, int], None]]:
+    """Call ``record_check(category, n)`` after ``n`` checks of a category passed."""
+
+    def record(category: str, n: int = 1) -> None:
+        CHECKS[category] = CHECKS.get(category, 0) + n
+
+    yield record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many access checks passed, per category (the figure docs/access.md quotes)."""
+    if not CHECKS:
+        return
+    terminalreporter.section("access proof")
+    for category, n in sorted(CHECKS.items()):
+        terminalreporter.write_line(f"{category:<40} {n:>5} checks passed")
+    terminalreporter.write_line(f"{'total':<40} {sum(CHECKS.values()):>5} checks passed")
+
+
+@pytest.fixture(scope="session")
+def owner_conn(proof_db: ProofDb) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """The superuser on the proof database, to compare what a team reads with the truth."""
+    with psycopg.connect(owner_url(proof_db), autocommit=True) as conn:
+        yield conn
