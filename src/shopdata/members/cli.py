@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 
 EXIT_ATTENTION = 1  # the run finished, but some files went to quarantine
+EXIT_USAGE = 2  # bad arguments, or a landing folder that does not exist
 EXIT_LOCKED = 3  # another run holds the lock; nothing was done
 
 LandingOption = typer.Option(
@@ -52,6 +53,9 @@ def _run_once(
         if not quiet:
             err.print(f"[{index}/{total}] reading {name}", highlight=False)
 
+    if not landing.is_dir():
+        typer.echo(f"Error: landing folder {landing} does not exist or is not a folder", err=True)
+        return EXIT_USAGE
     try:
         report = run_pipeline(landing, output, rules, progress=progress)
     except LockBusy as busy:

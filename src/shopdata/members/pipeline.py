@@ -119,8 +119,8 @@ def recover(store: StateStore) -> list[dict[str, Any]]:
 
 
 def new_run_id(now: dt.datetime) -> str:
-    """Sortable, unique: ``20261124T070001Z-3f9a1c``."""
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    """Sortable by start time, unique: ``20261124T070001.123456Z-3f9a1c``."""
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
 def run_pipeline(
