@@ -12,7 +12,9 @@ and every check runs in a transaction that is rolled back, so tests do not depen
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,10 +22,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from shopdata.salesdb.access import Matrix, load_matrix
 from shopdata.salesdb.connection import (
     TEST_SETTINGS,
+    DatabaseError,
     EmbeddedServer,
     conninfo_for,
     create_database_from_init,
@@ -33,7 +37,7 @@ from shopdata.salesdb.connection import (
 from shopdata.salesdb.users import NewUser, add_user, drop_user
 
 REPO = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO / "var" / "test-pg-access"
+CLUSTERS = REPO / "var" / "test-pg-access"
 #: Everybody but the superuser proves a password; the superuser (fixtures only) is trusted.
 PG_HBA = """\
 # Written by tests/access/conftest.py: password logins for everyone but the fixtures' superuser.
@@ -81,44 +85,49 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _reap_stale_clusters() -> None:
+    """Stop and delete clusters of earlier sessions that died before cleaning up."""
+    if not CLUSTERS.is_dir():
+        return
+    for run_dir in CLUSTERS.glob("run-*"):
+        try:
+            os.kill(int(run_dir.name.removeprefix("run-")), 0)
+            continue  # that session is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError):
+            continue
+        with contextlib.suppress(DatabaseError):
+            EmbeddedServer(run_dir / "data").stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def access_cluster() -> Iterator[Cluster]:
-    """Start (or reuse) the access tests' cluster with SCRAM required for login users."""
-    server = EmbeddedServer(DATA_DIR, port=_free_port(), settings=TEST_SETTINGS)
+    """Start this session's cluster (``var/test-pg-access/run-<pid>``) with SCRAM logins."""
+    _reap_stale_clusters()
+    run_dir = CLUSTERS / f"run-{RUN}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer(run_dir / "data", port=_free_port(), settings=TEST_SETTINGS)
     server.start()
-    hba = server.pgdata / "pg_hba.conf"
-    if hba.read_text() != PG_HBA:
-        hba.write_text(PG_HBA)
-    admin_url = server.url()
-    wait_until_ready(admin_url)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("select pg_reload_conf()")
-    port = server.running_port()
-    assert port is not None
-    yield Cluster(admin_url=admin_url, port=port)
-    server.stop()
+    try:
+        (server.pgdata / "pg_hba.conf").write_text(PG_HBA)
+        admin_url = server.url()
+        wait_until_ready(admin_url)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute("select pg_reload_conf()")
+        port = server.running_port()
+        assert port is not None
+        yield Cluster(admin_url=admin_url, port=port)
+    finally:
+        server.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def matrix() -> Matrix:
     """The policy under test, read from db/access/matrix.yaml."""
     return load_matrix()
-
-
-def _drop_stale(admin_url: str) -> None:
-    """Remove users and databases left behind by an interrupted earlier run."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        stale_dbs = conn.execute(
-            "select datname from pg_database where datname like 'access\\_proof\\_%'"
-        ).fetchall()
-        stale_roles = conn.execute(
-            "select rolname from pg_roles where rolname like 'proof\\_%'"
-        ).fetchall()
-    for (dbname,) in stale_dbs:
-        drop_database(admin_url, dbname)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for (rolname,) in stale_roles:
-            drop_user(conn, rolname)
 
 
 def seed(url: str) -> None:
@@ -130,7 +139,6 @@ def seed(url: str) -> None:
 @pytest.fixture(scope="session")
 def proof_db(access_cluster: Cluster, matrix: Matrix) -> Iterator[ProofDb]:
     """A database built from the init files, seeded, with one login user per team."""
-    _drop_stale(access_cluster.admin_url)
     name = f"access_proof_{RUN}"
     url = create_database_from_init(access_cluster.admin_url, name)
     seed(url)
@@ -203,3 +211,38 @@ def owner_conn(proof_db: ProofDb) -> Iterator[psycopg.Connection[tuple[object, .
     """The superuser on the proof database, to compare what a team reads with the truth."""
     with psycopg.connect(owner_url(proof_db), autocommit=True) as conn:
         yield conn
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one statement did: its error (SQLSTATE + message) or row count, and any warnings."""
+
+    sqlstate: str | None
+    message: str | None
+    rowcount: int
+    warnings: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...] = ()
+
+
+def attempt(
+    conn: psycopg.Connection[tuple[object, ...]],
+    statement: str | sql.Composable,
+    *,
+    rollback: bool = True,
+) -> Outcome:
+    """Run one statement in its own transaction (rolled back by default) and report the result."""
+    warnings: list[str] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        warnings.append(f"{diag.severity}: {diag.message_primary}")
+
+    conn.add_notice_handler(on_notice)
+    try:
+        with conn.transaction(force_rollback=rollback):
+            cur = conn.execute(statement)
+            rows = tuple(cur.fetchall()) if cur.description else ()
+            return Outcome(None, None, cur.rowcount, tuple(warnings), rows)
+    except psycopg.Error as error:
+        return Outcome(error.sqlstate, error.diag.message_primary, -1, tuple(warnings))
+    finally:
+        conn.remove_notice_handler(on_notice)

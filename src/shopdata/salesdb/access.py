@@ -49,7 +49,8 @@ class Team(_Strict):
     description: str
     #: Role-level settings. PostgreSQL does not inherit ``ALTER ROLE ... SET`` through
     #: membership, so ``shopdata db add-user`` copies them onto every login role of the team.
-    settings: dict[str, str] = Field(default_factory=dict)
+    #: A list is a list-valued setting (``search_path``), each element quoted on its own.
+    settings: dict[str, str | list[str]] = Field(default_factory=dict)
     connection_limit: int = Field(-1, ge=-1)
 
 
@@ -227,7 +228,13 @@ def render_markdown(matrix: Matrix) -> str:
     out.append("| team | what it does | role settings (copied onto each login role) |")
     out.append("|---|---|---|")
     for name, team in matrix.teams.items():
-        settings = ", ".join(f"`{k} = {v}`" for k, v in team.settings.items()) or "-"
+        settings = (
+            ", ".join(
+                f"`{k} = {', '.join(v) if isinstance(v, list) else v}`"
+                for k, v in team.settings.items()
+            )
+            or "-"
+        )
         out.append(f"| `{name}` | {team.description} | {settings} |")
     out += ["", "### Schemas", "", "| schema | USAGE | CREATE | why |", "|---|---|---|---|"]
     for name, schema in matrix.schemas.items():

@@ -103,11 +103,12 @@ def add_user(
             )
         )
         for setting, value in matrix.teams[team].settings.items():
+            values = value if isinstance(value, list) else [value]
             conn.execute(
                 _statement("set_role_default").format(
                     name=sql.Identifier(name),
                     setting=sql.Identifier(setting),
-                    value=sql.Literal(value),
+                    value=sql.SQL(", ").join(sql.Literal(v) for v in values),
                 )
             )
     return NewUser(name=name, team=team, password=password)
