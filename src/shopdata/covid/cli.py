@@ -1,9 +1,174 @@
-"""`shopdata covid` commands."""
+"""`shopdata covid` commands: serve the dashboard, refresh the cache, print the series summary."""
 
 from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+from pathlib import Path
 
 import typer
 
 app = typer.Typer(
     help="COVID-19 Singapore dashboard: fetch data and serve the chart.", no_args_is_help=True
 )
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail early with one line instead of Werkzeug's traceback when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def dashboard(
+    host: str | None = typer.Option(None, help="Address to bind [settings: covid.host]."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port [settings: covid.port, 8050]."
+    ),
+    api_base_url: str | None = typer.Option(
+        None, help="Live API base URL [settings: covid.api_base_url; unset = offline]."
+    ),
+    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+    offline: bool = typer.Option(False, "--offline", help="Do not call the live API."),
+) -> None:
+    """Serve the dashboard (live API if configured and answering, else cache, else snapshot)."""
+    from shopdata.config import get_settings
+
+    settings = get_settings().covid
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    _check_port(bind_host, bind_port)
+
+    from shopdata.covid.app import create_app
+    from shopdata.covid.cache import cache_path
+    from shopdata.covid.client import CovidApiClient
+    from shopdata.covid.sources import load_series
+    from shopdata.covid.transform import analyse
+
+    base_url = None if offline else (api_base_url or settings.api_base_url)
+    client = (
+        CovidApiClient(
+            base_url,
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            backoff_s=settings.backoff_s,
+        )
+        if base_url
+        else None
+    )
+    loaded = load_series(
+        client,
+        settings.country,
+        cache_path(cache_dir or settings.cache_dir),
+        offline_reason="started with --offline" if offline else None,
+    )
+    analysis = analyse(loaded.days, settings.pause_min_daily_mean)
+    dash_app = create_app(loaded, analysis)
+    typer.echo(
+        f"COVID-19 dashboard on http://{bind_host}:{bind_port}/ - source: {loaded.label} "
+        f"({loaded.reason}); data {analysis.first_date} to {analysis.last_date}"
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    dash_app.run(host=bind_host, port=bind_port, debug=False)
+
+
+@app.command()
+def fetch(
+    api_base_url: str | None = typer.Option(
+        None, help="Live API base URL [settings: covid.api_base_url]."
+    ),
+    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+) -> None:
+    """Refresh the local cache from the live API and report what changed."""
+    from shopdata.config import get_settings
+
+    settings = get_settings().covid
+    base_url = api_base_url or settings.api_base_url
+    if not base_url:
+        raise _fail(
+            "no live API configured: set SHOPDATA_COVID__API_BASE_URL or pass --api-base-url", 2
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise _fail(f"--api-base-url must start with http:// or https://, got {base_url!r}", 2)
+
+    from shopdata.covid.cache import CachedSeries, cache_path, read_cache, write_cache
+    from shopdata.covid.client import ApiError, CovidApiClient
+    from shopdata.covid.schema import MalformedDataError
+    from shopdata.covid.snapshot import load_snapshot
+    from shopdata.covid.sources import compare, describe_diff
+
+    path = cache_path(cache_dir or settings.cache_dir)
+    client = CovidApiClient(
+        base_url,
+        timeout_s=settings.timeout_s,
+        max_retries=settings.max_retries,
+        backoff_s=settings.backoff_s,
+    )
+    try:
+        result = client.fetch_confirmed(settings.country)
+    except ApiError as exc:
+        raise _fail(f"{exc}; the cache was not changed") from None
+    try:
+        previous = read_cache(path)
+    except MalformedDataError:
+        previous = None
+    if previous is not None:
+        baseline, old_days = (
+            f"the cache fetched at {previous.fetched_at:%Y-%m-%d %H:%M UTC}",
+            (previous.days),
+        )
+    else:
+        baseline, old_days = "the bundled snapshot", load_snapshot()
+    write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
+    first, last = result.days[0], result.days[-1]
+    retried = f" after retrying {', '.join(result.retries)}" if result.retries else ""
+    typer.echo(
+        f"Fetched {len(result.days):,} days ({first.date} to {last.date}, last cumulative "
+        f"{last.cumulative:,}) from {result.url} in {result.attempts} attempt(s){retried}."
+    )
+    typer.echo(describe_diff(compare(old_days, result.days), baseline))
+    typer.echo(f"Wrote {path}")
+
+
+@app.command()
+def summary(
+    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+) -> None:
+    """Print the offline series (cache, else snapshot) with its pauses and corrections."""
+    from shopdata.config import get_settings
+    from shopdata.covid.cache import cache_path
+    from shopdata.covid.sources import load_series
+    from shopdata.covid.transform import analyse
+
+    settings = get_settings().covid
+    loaded = load_series(None, settings.country, cache_path(cache_dir or settings.cache_dir))
+    analysis = analyse(loaded.days, settings.pause_min_daily_mean)
+    last = analysis.days[-1]
+    typer.echo(f"Source: {loaded.label} ({loaded.reason})")
+    typer.echo(
+        f"Days: {len(analysis.days):,}, {analysis.first_date} to {analysis.last_date}; "
+        f"last cumulative {last.cumulative:,}"
+    )
+    typer.echo(
+        f"Reporting pauses: {len(analysis.pauses)}; downward corrections: "
+        f"{len(analysis.corrections)}; missing days filled: {len(analysis.filled_dates)}"
+    )
+    for pause in analysis.pauses:
+        if pause.caught_up:
+            typer.echo(
+                f"  pause {pause.first_day}..{pause.last_day}: {pause.catch_up_cases:,} cases "
+                f"spread over {pause.days} days ({pause.per_day:,.1f} a day)"
+            )
+        else:
+            typer.echo(f"  not reported {pause.first_day}..{pause.last_day} ({pause.days} days)")
+    for correction in analysis.corrections:
+        typer.echo(f"  correction {correction.date}: {correction.change:,}")

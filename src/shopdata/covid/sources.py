@@ -1,0 +1,127 @@
+"""Which data the dashboard shows, and why: live API, then the cache, then the snapshot.
+
+The page always renders. Each fallback records a human-readable reason that the page shows next
+to the source, so nobody mistakes a 2023 snapshot for today's numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from shopdata.covid.cache import CachedSeries, read_cache, write_cache
+from shopdata.covid.client import ApiError, CovidApiClient
+from shopdata.covid.schema import DayCount, MalformedDataError
+from shopdata.covid.snapshot import SNAPSHOT_LABEL, load_snapshot
+
+SourceKind = Literal["live", "cache", "snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSeries:
+    """A validated series plus what it is and why it was chosen."""
+
+    kind: SourceKind
+    label: str
+    reason: str
+    days: tuple[DayCount, ...]
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def load_series(
+    client: CovidApiClient | None,
+    country: str,
+    cache_file: Path,
+    now: dt.datetime | None = None,
+    offline_reason: str | None = None,
+) -> LoadedSeries:
+    """Try the live API (when ``client`` is given), then the cache, then the bundled snapshot.
+
+    A successful live answer also refreshes the cache, so the next offline start shows it.
+    ``offline_reason`` replaces the default reason when ``client`` is ``None``.
+    """
+    if client is None:
+        why = offline_reason or "no live API configured (SHOPDATA_COVID__API_BASE_URL is unset)"
+    else:
+        try:
+            result = client.fetch_confirmed(country)
+        except ApiError as exc:
+            why = f"the live API failed: {exc}"
+        else:
+            fetched = now or dt.datetime.now(dt.UTC)
+            write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
+            return LoadedSeries(
+                "live", f"live API {result.url}", f"answered at {_stamp(fetched)}", result.days
+            )
+    try:
+        cached = read_cache(cache_file)
+    except MalformedDataError as exc:
+        why = f"{why}; the cache is unusable: {exc}"
+        cached = None
+    if cached is not None:
+        return LoadedSeries(
+            "cache",
+            f"local cache of {cached.source_url}",
+            f"{why}; showing the copy fetched at {_stamp(cached.fetched_at)}",
+            cached.days,
+        )
+    if client is not None and not cache_file.exists():
+        why = f"{why}; no cache yet"
+    return LoadedSeries("snapshot", SNAPSHOT_LABEL, why, load_snapshot())
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesDiff:
+    """What changed between two versions of a series."""
+
+    added: tuple[dt.date, ...]
+    removed: tuple[dt.date, ...]
+    revised: tuple[tuple[dt.date, int, int], ...]
+    """(date, old count, new count) for dates present in both with different counts."""
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.removed or self.revised)
+
+
+def compare(old: Sequence[DayCount], new: Sequence[DayCount]) -> SeriesDiff:
+    """Dates added, removed and revised going from ``old`` to ``new``."""
+    before = dict(old)
+    after = dict(new)
+    return SeriesDiff(
+        tuple(sorted(after.keys() - before.keys())),
+        tuple(sorted(before.keys() - after.keys())),
+        tuple(
+            (date, before[date], after[date])
+            for date in sorted(before.keys() & after.keys())
+            if before[date] != after[date]
+        ),
+    )
+
+
+def _span(dates: Sequence[dt.date]) -> str:
+    if len(dates) == 1:
+        return dates[0].isoformat()
+    return f"{dates[0].isoformat()}..{dates[-1].isoformat()}"
+
+
+def describe_diff(diff: SeriesDiff, baseline: str) -> str:
+    """One line for ``covid fetch``: what changed relative to ``baseline``."""
+    if diff.unchanged:
+        return f"No change compared with {baseline}."
+    parts: list[str] = []
+    if diff.added:
+        parts.append(f"{len(diff.added):,} new day(s) ({_span(diff.added)})")
+    if diff.removed:
+        parts.append(f"{len(diff.removed):,} day(s) no longer served ({_span(diff.removed)})")
+    if diff.revised:
+        date, old, new = diff.revised[0]
+        first = f"first {date.isoformat()}: {old:,} -> {new:,}"
+        parts.append(f"{len(diff.revised):,} revised day(s) ({first})")
+    return f"Compared with {baseline}: " + ", ".join(parts) + "."

@@ -1,0 +1,201 @@
+"""Pure transforms from cumulative counts to what the chart shows.
+
+A cumulative series that is differenced naively lies in two ways, and both happen in the data:
+
+* **Reporting pauses.** The count stays flat for days (no report) and then jumps by the backlog
+  (Singapore, 2023-02-13..02-26: 14 flat days, then +4,391 on 02-27). Plotting the differences
+  shows 14 days of zero followed by a spike that never happened on one day. When the days before
+  the flat run averaged at least ``pause_min_daily_mean`` new cases a day (so a true zero is
+  implausible), the catch-up is spread evenly over the flat days and the catch-up day, and those
+  days are marked ``pause``/``catch_up`` so the chart can draw them differently. A flat run at
+  the very end (no catch-up yet) is ``unreported``: no value, not a zero.
+* **Downward corrections.** The cumulative count falls (a source removed duplicates). A negative
+  "new cases" bar is meaningless; the day is marked ``correction``, shows 0 new cases and the
+  correction is listed separately. The cumulative line keeps the reported values, so the drop
+  stays visible there.
+
+Missing calendar days are filled by carrying the last count forward (they are days without a
+report, and the pause rule above then applies). The totals stay exact: the bars add up to the
+last cumulative count plus the size of the corrections (see :func:`analyse`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from shopdata.covid.schema import DayCount
+
+DayKind = Literal["reported", "pause", "catch_up", "correction", "unreported"]
+
+WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One calendar day as the chart shows it."""
+
+    date: dt.date
+    cumulative: int
+    change: int
+    """Cumulative minus the previous day's (the first day: minus zero, the dayone convention)."""
+    new_cases: float | None
+    """What the bar shows: ``>= 0``; ``None`` when the day is not reported yet."""
+    kind: DayKind
+    avg7: float | None
+    """Mean of ``new_cases`` over this day and the 6 before; ``None`` if any is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A run of days without a report, with the catch-up that ended it (if any)."""
+
+    first_day: dt.date
+    last_day: dt.date
+    """The catch-up day, or the last unreported day when ``caught_up`` is false."""
+    days: int
+    """Days the catch-up is spread over: the flat days plus the catch-up day."""
+    catch_up_cases: int
+    caught_up: bool
+
+    @property
+    def per_day(self) -> float:
+        """Cases shown on each day of the pause."""
+        return self.catch_up_cases / self.days if self.caught_up else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A day on which the cumulative count went down."""
+
+    date: dt.date
+    change: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The whole series, ready to slice and draw."""
+
+    days: tuple[Day, ...]
+    pauses: tuple[Pause, ...]
+    corrections: tuple[Correction, ...]
+    filled_dates: tuple[dt.date, ...]
+    """Calendar days missing from the source, filled by carrying the count forward."""
+
+    @property
+    def first_date(self) -> dt.date:
+        return self.days[0].date
+
+    @property
+    def last_date(self) -> dt.date:
+        return self.days[-1].date
+
+
+def fill_missing_days(
+    points: Sequence[DayCount],
+) -> tuple[tuple[DayCount, ...], tuple[dt.date, ...]]:
+    """Insert missing calendar days with the previous day's count; return them too."""
+    filled: list[DayCount] = []
+    missing: list[dt.date] = []
+    one_day = dt.timedelta(days=1)
+    for point in points:
+        if filled:
+            day = filled[-1].date + one_day
+            while day < point.date:
+                filled.append(DayCount(day, filled[-1].cumulative))
+                missing.append(day)
+                day += one_day
+        filled.append(point)
+    return tuple(filled), tuple(missing)
+
+
+def daily_changes(points: Sequence[DayCount]) -> list[int]:
+    """Day-on-day differences; the first day counts from zero."""
+    previous = 0
+    changes: list[int] = []
+    for point in points:
+        changes.append(point.cumulative - previous)
+        previous = point.cumulative
+    return changes
+
+
+def trailing_mean(values: Sequence[float | None], window: int = WINDOW_DAYS) -> list[float | None]:
+    """Mean of each value and the ``window - 1`` before it; ``None`` until a full window."""
+    out: list[float | None] = []
+    for index in range(len(values)):
+        if index + 1 < window:
+            out.append(None)
+            continue
+        chunk = values[index + 1 - window : index + 1]
+        if any(v is None for v in chunk):
+            out.append(None)
+        else:
+            out.append(sum(v for v in chunk if v is not None) / window)
+    return out
+
+
+def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> Analysis:
+    """Turn cumulative counts into daily new cases with pauses and corrections handled.
+
+    Invariant: ``sum(new_cases) == last cumulative - sum(correction changes)``.
+    """
+    if not points:
+        raise ValueError("analyse() needs at least one day")
+    series, filled = fill_missing_days(points)
+    changes = daily_changes(series)
+    n = len(series)
+    new: list[float | None] = [None] * n
+    kinds: list[DayKind] = ["reported"] * n
+    pauses: list[Pause] = []
+    corrections: list[Correction] = []
+    i = 0
+    while i < n:
+        change = changes[i]
+        if change < 0:
+            new[i], kinds[i] = 0.0, "correction"
+            corrections.append(Correction(series[i].date, change))
+            i += 1
+            continue
+        if change > 0 or i == 0:
+            new[i] = float(change)
+            i += 1
+            continue
+        j = i
+        while j < n and changes[j] == 0:
+            j += 1
+        before = [v for v in new[max(0, i - WINDOW_DAYS) : i] if v is not None]
+        mean_before = sum(before) / len(before) if before else 0.0
+        if mean_before < pause_min_daily_mean or (j < n and changes[j] < 0):
+            # Quiet days with genuinely no cases (or flat days ended by a correction, whose
+            # backlog is unknown): shown as zeros.
+            for k in range(i, j):
+                new[k] = 0.0
+            i = j
+            continue
+        if j == n:
+            for k in range(i, j):
+                kinds[k] = "unreported"
+            pauses.append(Pause(series[i].date, series[j - 1].date, j - i, 0, caught_up=False))
+            i = j
+            continue
+        share = changes[j] / (j - i + 1)
+        for k in range(i, j + 1):
+            new[k], kinds[k] = share, "pause"
+        kinds[j] = "catch_up"
+        pauses.append(Pause(series[i].date, series[j].date, j - i + 1, changes[j], caught_up=True))
+        i = j + 1
+    averages = trailing_mean(new)
+    days = tuple(
+        Day(p.date, p.cumulative, c, v, k, a)
+        for p, c, v, k, a in zip(series, changes, new, kinds, averages, strict=True)
+    )
+    return Analysis(days, tuple(pauses), tuple(corrections), filled)
+
+
+def select_range(analysis: Analysis, start: dt.date, end: dt.date) -> tuple[Day, ...]:
+    """The days from ``start`` to ``end`` inclusive (averages were computed on the full series)."""
+    dates = [day.date for day in analysis.days]
+    return analysis.days[bisect_left(dates, start) : bisect_right(dates, end)]

@@ -1,0 +1,158 @@
+"""Daily differences, the 7-day average, reporting pauses and downward corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shopdata.covid.schema import DayCount
+from shopdata.covid.snapshot import load_snapshot
+from shopdata.covid.transform import (
+    Correction,
+    Pause,
+    analyse,
+    daily_changes,
+    fill_missing_days,
+    select_range,
+    trailing_mean,
+)
+
+D0 = dt.date(2021, 1, 1)
+
+
+def series(*counts: int) -> list[DayCount]:
+    return [DayCount(D0 + dt.timedelta(days=i), c) for i, c in enumerate(counts)]
+
+
+def test_daily_changes_count_the_first_day_from_zero() -> None:
+    assert daily_changes(series(3, 5, 5, 12)) == [3, 2, 0, 7]
+
+
+def test_trailing_mean_needs_a_full_window_and_no_gaps() -> None:
+    values: list[float | None] = [1, 2, 3, 4, 5, 6, 7, 8, None, 10]
+    assert trailing_mean(values, 3) == [None, None, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, None, None]
+
+
+def test_seven_day_average_is_exact() -> None:
+    analysis = analyse(series(10, 20, 30, 40, 50, 60, 70, 85, 99))
+    assert [d.avg7 for d in analysis.days] == [None] * 6 + [10.0, 75 / 7, 79 / 7]
+
+
+def test_reporting_pause_is_spread_over_the_flat_days_and_the_catch_up_day() -> None:
+    analysis = analyse(series(10, 20, 30, 40, 50, 60, 70, 70, 70, 100, 110))
+    assert [d.change for d in analysis.days] == [10] * 7 + [0, 0, 30, 10]
+    assert [d.new_cases for d in analysis.days] == [10.0] * 11
+    assert [d.kind for d in analysis.days][6:] == [
+        "reported",
+        "pause",
+        "pause",
+        "catch_up",
+        "reported",
+    ]
+    assert analysis.pauses == (
+        Pause(D0 + dt.timedelta(days=7), D0 + dt.timedelta(days=9), 3, 30, caught_up=True),
+    )
+    assert analysis.pauses[0].per_day == 10.0
+    assert [d.avg7 for d in analysis.days][6:] == [10.0] * 5
+
+
+def test_zero_days_at_low_incidence_are_real_zeros() -> None:
+    analysis = analyse(series(0, 1, 1, 1, 3), pause_min_daily_mean=5.0)
+    assert [d.new_cases for d in analysis.days] == [0.0, 1.0, 0.0, 0.0, 2.0]
+    assert {d.kind for d in analysis.days} == {"reported"}
+    assert analysis.pauses == ()
+
+
+def test_pause_threshold_is_a_parameter() -> None:
+    analysis = analyse(series(0, 1, 1, 1, 3), pause_min_daily_mean=0.5)
+    assert [d.new_cases for d in analysis.days] == [0.0, 1.0, 2 / 3, 2 / 3, 2 / 3]
+
+
+def test_flat_run_at_the_end_is_unreported_not_zero() -> None:
+    analysis = analyse(series(*range(10, 90, 10), 80, 80))
+    assert [d.new_cases for d in analysis.days][-3:] == [10.0, None, None]
+    assert [d.kind for d in analysis.days][-2:] == ["unreported", "unreported"]
+    assert [d.avg7 for d in analysis.days][-3:] == [10.0, None, None]
+    assert analysis.pauses == (
+        Pause(D0 + dt.timedelta(days=8), D0 + dt.timedelta(days=9), 2, 0, caught_up=False),
+    )
+
+
+def test_downward_correction_shows_zero_new_cases_and_is_listed() -> None:
+    analysis = analyse(series(0, 5, 10, 8, 12))
+    assert [d.change for d in analysis.days] == [0, 5, 5, -2, 4]
+    assert [d.new_cases for d in analysis.days] == [0.0, 5.0, 5.0, 0.0, 4.0]
+    assert [d.kind for d in analysis.days] == [
+        "reported",
+        "reported",
+        "reported",
+        "correction",
+        "reported",
+    ]
+    assert analysis.corrections == (Correction(D0 + dt.timedelta(days=3), -2),)
+
+
+def test_flat_days_ended_by_a_correction_stay_zero() -> None:
+    analysis = analyse(series(10, 20, 30, 40, 50, 60, 70, 70, 65))
+    assert [d.new_cases for d in analysis.days][-2:] == [0.0, 0.0]
+    assert [d.kind for d in analysis.days][-2:] == ["reported", "correction"]
+    assert analysis.pauses == ()
+
+
+def test_missing_days_are_carried_forward_and_become_a_pause() -> None:
+    points = [*series(10, 20, 30, 40, 50, 60, 70), DayCount(D0 + dt.timedelta(days=9), 100)]
+    filled, missing = fill_missing_days(points)
+    assert missing == (D0 + dt.timedelta(days=7), D0 + dt.timedelta(days=8))
+    assert [p.cumulative for p in filled][-3:] == [70, 70, 100]
+    analysis = analyse(points)
+    assert analysis.filled_dates == missing
+    assert [d.new_cases for d in analysis.days][-3:] == [10.0, 10.0, 10.0]
+
+
+def test_select_range_is_inclusive_and_keeps_full_series_averages() -> None:
+    analysis = analyse(series(*range(10, 110, 10)))
+    chosen = select_range(analysis, D0 + dt.timedelta(days=6), D0 + dt.timedelta(days=7))
+    assert [(d.date.day, d.avg7) for d in chosen] == [(7, 10.0), (8, 10.0)]
+    assert select_range(analysis, dt.date(2030, 1, 1), dt.date(2030, 2, 1)) == ()
+
+
+def test_singapore_snapshot_pauses_and_values() -> None:
+    analysis = analyse(load_snapshot())
+    days = {d.date.isoformat(): d for d in analysis.days}
+    assert len(analysis.days) == 1143
+    assert analysis.corrections == ()
+    assert len(analysis.pauses) == 21
+    assert [p for p in analysis.pauses if p.days >= 5] == [
+        Pause(dt.date(2023, 2, 13), dt.date(2023, 2, 27), 15, 4391, caught_up=True),
+        Pause(dt.date(2023, 3, 2), dt.date(2023, 3, 8), 7, 4426, caught_up=True),
+    ]
+    # The 14 flat days and the +4,391 catch-up: 4,391 / 15 on each of the 15 days.
+    assert {days[f"2023-02-{n:02}"].new_cases for n in range(13, 28)} == {4391 / 15}
+    assert days["2023-02-12"].new_cases == 244.0
+    # "Largest one-day rise" 2022-03-09 (+39,252) follows a day without a report.
+    assert (days["2022-03-08"].change, days["2022-03-09"].change) == (0, 39252)
+    assert days["2022-03-08"].new_cases == days["2022-03-09"].new_cases == 19626.0
+    # Early 2020: a quiet day is a real zero.
+    assert (days["2020-01-25"].new_cases, days["2020-01-25"].kind) == (0.0, "reported")
+    assert days["2020-05-02"].new_cases == 447.0
+    assert days["2020-05-08"].avg7 == 658.0  # (21,707 - 17,101) / 7
+    assert days["2023-03-09"].kind == "unreported"
+    assert days["2023-03-09"].new_cases is None
+    shown = sum(d.new_cases for d in analysis.days if d.new_cases is not None)
+    assert round(shown, 6) == 2_235_294
+
+
+@given(st.lists(st.integers(min_value=-50, max_value=200), min_size=1, max_size=60))
+def test_bars_are_never_negative_and_add_up(steps: list[int]) -> None:
+    counts: list[int] = []
+    total = 0
+    for step in steps:
+        total = max(0, total + step)
+        counts.append(total)
+    analysis = analyse(series(*counts))
+    shown = [d.new_cases for d in analysis.days if d.new_cases is not None]
+    assert all(v >= 0 for v in shown)
+    corrections = sum(c.change for c in analysis.corrections)
+    assert abs(sum(shown) - (counts[-1] - corrections)) < 1e-6
