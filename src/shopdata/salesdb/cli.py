@@ -1,9 +1,184 @@
-"""`shopdata db` commands."""
+"""`shopdata db` commands: wiring between settings, the CLI and the sales database modules.
+
+Errors are one line on stderr starting with ``Error:``; exit code 1 for bad data or an
+unreachable server, 2 for bad arguments. Heavy imports stay inside the commands.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from shopdata.salesdb.queries import QueryResult
+    from shopdata.salesdb.runtime import Target
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
 
 app = typer.Typer(
     help="Sales database: embedded PostgreSQL, loading and analyst queries.", no_args_is_help=True
 )
+query_app = typer.Typer(
+    help="Answer an analyst question (SQL under sql/analyst/) and print it.",
+    no_args_is_help=True,
+)
+app.add_typer(query_app, name="query")
+
+
+class CommandError(Exception):
+    """A failure to report as ``Error: <message>`` with an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_DATA) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn expected failures into one line on stderr and an exit code, never a traceback."""
+    import psycopg
+
+    from shopdata.salesdb.connection import DatabaseError
+
+    try:
+        yield
+    except CommandError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except DatabaseError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+    except psycopg.OperationalError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        typer.echo(f"Error: cannot reach the database: {first}", err=True)
+        raise typer.Exit(EXIT_DATA) from None
+
+
+def _target() -> Target:
+    from shopdata.config import get_settings
+    from shopdata.salesdb.runtime import target
+
+    settings = get_settings()
+    return target(settings.database_url, settings.db)
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded PostgreSQL 18 (if needed) and create the database from db/initdb."""
+    from shopdata.salesdb.connection import redact
+    from shopdata.salesdb.runtime import bring_up
+
+    with _errors():
+        tgt = _target()
+        report = bring_up(tgt)
+    state = "started" if report.started else "already running"
+    if tgt.embedded is None:
+        state = "reachable"
+    schema = "schema created from db/initdb" if report.schema_applied else "schema present"
+    typer.echo(f"{tgt.description}: {state}; {schema}; {redact(report.url)}")
+
+
+@app.command()
+def url() -> None:
+    """Print the URL of the sales database (for psql, DATABASE_URL, other tools)."""
+    with _errors():
+        typer.echo(_target().url())
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded server (its data stays in db.data_dir)."""
+    with _errors():
+        tgt = _target()
+        if tgt.embedded is None:
+            typer.echo("DATABASE_URL is set: that server is not managed here; nothing stopped")
+            return
+        stopped = tgt.embedded.stop()
+    typer.echo(f"{tgt.description}: stopped" if stopped else f"{tgt.description}: was not running")
+
+
+@app.command()
+def reset(
+    yes: bool = typer.Option(False, "--yes", help="Confirm: all sales data is deleted."),
+) -> None:
+    """Drop the sales database and build it again from db/initdb (asks for --yes)."""
+    from shopdata.salesdb.connection import redact
+    from shopdata.salesdb.runtime import reset as reset_database
+
+    with _errors():
+        if not yes:
+            raise CommandError(
+                "reset deletes every row of the sales database; run again with --yes", EXIT_USAGE
+            )
+        tgt = _target()
+        new_url = reset_database(tgt)
+    typer.echo(f"{tgt.description}: database {tgt.database} rebuilt; {redact(new_url)}")
+
+
+def _print_result(result: QueryResult, as_csv: bool, title: str) -> None:
+    if as_csv:
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+        return
+    from decimal import Decimal
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    numeric = [
+        bool(result.rows) and all(isinstance(row[i], int | Decimal) for row in result.rows)
+        for i in range(len(result.columns))
+    ]
+    for name, is_number in zip(result.columns, numeric, strict=True):
+        table.add_column(name, justify="right" if is_number else "left")
+    for row in result.rows:
+        table.add_row(*(str(v) for v in row))
+    Console(width=160).print(table)
+
+
+def _query_command(name: str, title: str) -> Callable[..., None]:
+    def command(
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
+    ) -> None:
+        from shopdata.salesdb.queries import run_analyst_query
+
+        with _errors():
+            result = run_analyst_query(_target().url(), name)
+        _print_result(result, as_csv, title)
+
+    command.__doc__ = title
+    return command
+
+
+query_app.command("top-members")(
+    _query_command("top-members", "Top 10 members by spending (not cancelled; ties included)")
+)
+query_app.command("top-items")(
+    _query_command("top-items", "Top 3 items by number of purchases (not cancelled; ties included)")
+)
+
+
+@app.command()
+def check() -> None:
+    """Recompute the summaries and totals from the base tables; exit 1 on any difference."""
+    import psycopg
+
+    from shopdata.salesdb.queries import run_sql_file
+
+    with _errors(), psycopg.connect(_target().url()) as conn:
+        result = run_sql_file(conn, "salesdb/check_summaries.sql")
+    if result.rows:
+        for row in result.rows[:20]:
+            typer.echo(f"{row[0]} {row[1]}: stored {row[2]}, recomputed {row[3]}", err=True)
+        typer.echo(f"Error: {len(result.rows)} summary rows differ from the base tables", err=True)
+        raise typer.Exit(EXIT_DATA)
+    typer.echo("summaries consistent: member_spending, item_sales and transaction totals")
