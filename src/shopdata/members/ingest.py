@@ -19,7 +19,6 @@ import polars as pl
 from shopdata.members.contract import REQUIRED_COLUMNS
 
 _BOM = b"\xef\xbb\xbf"
-_INVISIBLE = np.array([ord(" "), ord("\t"), ord("\r")], dtype=np.uint8)
 LINE = "line_number"
 
 
@@ -97,10 +96,11 @@ def _read_unquoted(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
     ends = np.concatenate((newlines, [raw.size]))
     if starts[-1] == raw.size:  # the file ends with a newline
         starts, ends = starts[:-1], ends[:-1]
-    commas = np.concatenate(([0], np.cumsum(raw == ord(","))))
-    visible = np.concatenate(([0], np.cumsum(~np.isin(raw, _INVISIBLE))))
-    blank = (visible[ends] - visible[starts]) == 0
-    fields = commas[ends] - commas[starts] + 1
+    line_of_comma = np.searchsorted(ends, np.flatnonzero(raw == ord(",")))
+    fields = np.bincount(line_of_comma, minlength=starts.size) + 1
+    blank = np.zeros(starts.size, dtype=bool)
+    for line in np.flatnonzero(fields == 1):  # few: lines without a comma
+        blank[line] = not data[starts[line] : ends[line]].strip()
     line_numbers = np.arange(1, starts.size + 1)
     data_lines = ~blank & (line_numbers > 1)
     ragged = data_lines & (fields != len(header))

@@ -56,13 +56,14 @@ def strip_titles(name: pl.Expr) -> pl.Expr:
 
 
 def last_name(core: pl.Expr) -> pl.Expr:
-    """The last word of a stripped name; null for a blank name."""
-    return pl.when(core != "").then(core.str.extract(r"(\S+)$", 1)).otherwise(None)
+    """The last word of a stripped name (words are single-space separated); null when blank."""
+    return pl.when(core != "").then(core.str.split(" ").list.last()).otherwise(None)
 
 
 def first_name(core: pl.Expr) -> pl.Expr:
     """The words before the last one ('' for a one-word name); null for a blank name."""
-    return pl.when(core != "").then(core.str.replace(r"\s*\S+$", "")).otherwise(None)
+    before_last = core.str.len_chars() - last_name(core).str.len_chars()
+    return core.str.head(before_last).str.strip_chars_end()
 
 
 def email_is_well_formed(email: pl.Expr) -> pl.Expr:
@@ -72,10 +73,10 @@ def email_is_well_formed(email: pl.Expr) -> pl.Expr:
 
 def email_domain_allowed(email: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
     """True when the domain ends with one of ``suffixes``, case-insensitively."""
-    domain = email.str.split("@").list.last().str.to_lowercase()
+    lowered = email.str.to_lowercase()  # for a well-formed address, its end is the domain's end
     allowed = pl.lit(False)
     for suffix in suffixes:
-        allowed = allowed | domain.str.ends_with(suffix.lower())
+        allowed = allowed | lowered.str.ends_with(suffix.lower())
     return allowed
 
 
@@ -108,9 +109,16 @@ def apply_rules(
     """
     cutoff = age_cutoff(reference_date, minimum_age)
     core = strip_titles(pl.col("name"))
-    derived = frame.lazy().with_columns(
+    lazy = frame.lazy()
+    # Birthdays repeat (tens of thousands of distinct values per million rows): parse each once.
+    birthdays = lazy.select(pl.col("date_of_birth").unique()).with_columns(
+        birthday=parse_date_of_birth(pl.col("date_of_birth"))
+    )
+    derived = lazy.join(
+        birthdays, on="date_of_birth", how="left", maintain_order="left", nulls_equal=True
+    )
+    derived = derived.with_columns(
         _core=core,
-        birthday=parse_date_of_birth(pl.col("date_of_birth")),
         mobile=normalise_mobile(pl.col("mobile_no")),
         _email_ok=email_is_well_formed(pl.col("email")),
         email_key=pl.col("email").str.to_lowercase(),
