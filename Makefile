@@ -28,14 +28,14 @@ demo: setup ## Process the bundled sample batch into ./var and print a summary
 	bash scripts/demo.sh
 
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
-	$(BIN)/ruff check src tests bench infra
-	$(BIN)/ruff format --check src tests bench infra
+	$(BIN)/ruff check src tests bench infra scripts
+	$(BIN)/ruff format --check src tests bench infra scripts
 	$(BIN)/sqlfluff lint db/initdb sql
 	$(BIN)/hadolint db/Dockerfile
 
 format: setup ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench infra
-	$(BIN)/ruff format src tests bench infra
+	$(BIN)/ruff check --fix src tests bench infra scripts
+	$(BIN)/ruff format src tests bench infra scripts
 
 typecheck: setup ## mypy (strict) on src/
 	$(BIN)/mypy src
