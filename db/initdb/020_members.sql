@@ -12,7 +12,9 @@ create table sales.members (
     status_changed_at timestamptz not null default now(),
     joined_at timestamptz not null default now(),
     constraint members_pkey primary key (membership_id),
-    constraint members_membership_id_format check (membership_id ~ '^[^[:space:]]+_[0-9a-f]{5}$'),
+    constraint members_membership_id_format check (
+        membership_id ~ '^[^[:space:]].*_[0-9a-f]{5}(_[1-9][0-9]*)?$'
+    ),
     constraint members_first_name_not_blank check (btrim(first_name) <> ''),
     constraint members_last_name_not_blank check (btrim(last_name) <> ''),
     constraint members_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
@@ -23,8 +25,9 @@ create table sales.members (
 comment on table sales.members is
 'Grain: one row per member (membership_id from the pipeline, natural key). '
 'Invariants: every column not null; mobile_no is 8 digits; membership_id is '
-'<last name>_<5 hex digits>; a member with transactions can never be deleted '
-'(closing a membership is status = closed).';
+'<last name>_<5 hex digits>[_<n>] (the pipeline adds _<n> for the n-th person sharing an '
+'ID); a member with transactions can never be deleted (closing a membership is '
+'status = closed).';
 
 comment on column sales.members.above_18 is
 'As decided by the pipeline on its reference date; kept, not recomputed.';

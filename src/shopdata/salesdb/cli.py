@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -182,3 +183,31 @@ def check() -> None:
         typer.echo(f"Error: {len(result.rows)} summary rows differ from the base tables", err=True)
         raise typer.Exit(EXIT_DATA)
     typer.echo("summaries consistent: member_spending, item_sales and transaction totals")
+
+
+@app.command("load-members")
+def load_members_command(
+    output_dir: Path | None = typer.Argument(
+        None,
+        help="The membership pipeline's output folder (holds successful/). "
+        "[default: settings members.output_dir]",
+        show_default=False,
+    ),
+) -> None:
+    """Load the pipeline's successful members (COPY; all or nothing; idempotent)."""
+    from shopdata.config import get_settings
+    from shopdata.salesdb.members_loader import load_members
+    from shopdata.salesdb.staging import LoadError
+
+    folder = output_dir if output_dir is not None else get_settings().members.output_dir
+    with _errors():
+        if not folder.is_dir():
+            raise CommandError(f"{folder} does not exist or is not a folder", EXIT_USAGE)
+        try:
+            report = load_members(_target().url(), folder)
+        except LoadError as error:
+            raise CommandError(str(error)) from None
+    typer.echo(
+        f"members: {report.new} new, {report.already_present} already present "
+        f"({report.rows} rows in {report.files} files)"
+    )

@@ -1,0 +1,111 @@
+"""``shopdata db load-members``: the membership pipeline's successful output into sales.members.
+
+Contract (the pipeline's, relied on exactly): ``successful/**/*.csv`` under the output folder,
+UTF-8, header ``membership_id,first_name,last_name,email,mobile_no,date_of_birth,above_18``,
+``date_of_birth`` as ``YYYYMMDD``, ``above_18`` as ``true``/``false``. Names may carry one leading
+``'`` that defuses spreadsheet formulas; it is removed.
+
+One run is one database transaction (all files or nothing), COPY-based through a staging table
+that carries the members table's own CHECK constraints, and idempotent: members already present
+(same membership_id) are counted and left alone.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from shopdata.salesdb.queries import read_sql
+from shopdata.salesdb.staging import (
+    LoadError,
+    StagedSource,
+    copy_rows,
+    create_staging,
+    move_staged,
+)
+
+HEADER = [
+    "membership_id",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile_no",
+    "date_of_birth",
+    "above_18",
+]
+STAGING = "members_in"
+
+
+@dataclass(frozen=True)
+class MembersReport:
+    """What one run found and did."""
+
+    files: int
+    rows: int
+    new: int
+    already_present: int
+
+
+def find_member_files(output_dir: Path) -> list[Path]:
+    """Every successful CSV under the pipeline's output folder, in a stable order."""
+    return sorted((output_dir / "successful").glob("**/*.csv"))
+
+
+def _unquote_name(value: str) -> str:
+    """Drop the one leading ``'`` the pipeline adds before formula-like values."""
+    return value[1:] if value.startswith("'") else value
+
+
+def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header != HEADER:
+            raise LoadError(
+                f"{display}: header is {','.join(header or [])!r}, expected "
+                f"{','.join(HEADER)!r}; nothing was loaded"
+            )
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) != len(HEADER):
+                raise LoadError(
+                    f"{display} line {line_no}: expected {len(HEADER)} fields, found "
+                    f"{len(row)}; nothing was loaded"
+                )
+            membership_id, first, last, email, mobile, dob, above_18 = row
+            yield [
+                membership_id or None,
+                _unquote_name(first) or None,
+                _unquote_name(last) or None,
+                email or None,
+                mobile or None,
+                dob or None,
+                above_18 or None,
+            ]
+
+
+def load_members(url: str, output_dir: Path) -> MembersReport:
+    """Load every successful file under ``output_dir``; all or nothing, idempotent."""
+    files = find_member_files(output_dir)
+    if not files:
+        raise LoadError(f"no successful/**/*.csv files under {output_dir}; nothing was loaded")
+    total = 0
+    with psycopg.connect(url) as conn, conn.transaction():
+        create_staging(conn, "members", STAGING)
+        for path in files:
+            display = path.relative_to(output_dir).as_posix()
+            total += copy_rows(conn, STAGING, HEADER, _rows(path, display), StagedSource(display))
+        conflict = conn.execute(read_sql("salesdb/members_conflicting_duplicates.sql")).fetchone()
+        if conflict is not None:
+            membership_id, first_at, second_at = conflict
+            raise LoadError(
+                f"membership_id {membership_id} appears twice with different details "
+                f"({first_at} and {second_at}); nothing was loaded"
+            )
+        distinct_row = conn.execute(read_sql("salesdb/members_staged_count.sql")).fetchone()
+        distinct = int(distinct_row[0]) if distinct_row else 0
+        new = move_staged(conn, STAGING, "members", HEADER, on_conflict_do_nothing="membership_id")
+    return MembersReport(files=len(files), rows=total, new=new, already_present=distinct - new)

@@ -1,0 +1,152 @@
+"""COPY rows into a constraint-checked staging table, and name the row behind any error.
+
+Loaders never trust themselves to validate: rows are streamed with COPY into a temporary table
+created ``LIKE`` the target *including its CHECK and NOT NULL constraints*, so PostgreSQL judges
+every value with the target's own constraint names, and the COPY's context tells which line
+failed. Foreign keys and uniqueness are checked when the staged rows move into the target;
+their error detail names the key, which is looked up in the staging table to find the line.
+Everything runs in the caller's transaction: one error and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+SCHEMA = "sales"
+_COPY_LINE = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
+_KEY_DETAIL = re.compile(r"Key \((\w+)\)=\((.*)\) (?:is not present|already exists)")
+
+
+class LoadError(Exception):
+    """Bad input, worded as ``<source> line <n>: <what>; nothing was loaded``."""
+
+
+@dataclass(frozen=True)
+class StagedSource:
+    """Where staged rows came from: a display name and the file line of the first data row."""
+
+    name: str
+    first_line: int = 2  # line 1 is the CSV header
+
+
+def create_staging(conn: psycopg.Connection[Any], table: str, staging: str) -> None:
+    """A temp table like ``sales.<table>`` with its checks and defaults, plus line bookkeeping."""
+    conn.execute(
+        sql.SQL(
+            "create temporary table {} (like {} including defaults including constraints,"
+            " _source text not null, _line integer not null) on commit drop"
+        ).format(sql.Identifier(staging), sql.Identifier(SCHEMA, table))
+    )
+
+
+def _describe(error: psycopg.Error) -> str:
+    diag = error.diag
+    primary = (diag.message_primary or str(error)).strip()
+    if diag.constraint_name and diag.sqlstate == "23514":  # check_violation
+        return f'violates check constraint "{diag.constraint_name}"'
+    if diag.sqlstate == "23502":  # not_null_violation
+        return f'{diag.column_name} is empty (violates not-null constraint "{diag.column_name}")'
+    return primary
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    staging: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str | None]],
+    source: StagedSource,
+) -> int:
+    """COPY ``rows`` into the staging table; on a bad row raise LoadError naming its line."""
+    statement = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(staging),
+        sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, "_source", "_line"]),
+    )
+    count = 0
+    try:
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            for offset, row in enumerate(rows):
+                copy.write_row([*row, source.name, source.first_line + offset])
+                count += 1
+    except psycopg.Error as error:
+        match = _COPY_LINE.search(error.diag.context or "")
+        if match is None:
+            raise LoadError(f"{source.name}: {_describe(error)}; nothing was loaded") from error
+        line = source.first_line + int(match.group(1)) - 1
+        column = match.group(2)
+        what = _describe(error)
+        if column and error.diag.sqlstate and error.diag.sqlstate.startswith("22"):
+            what = f"{column}: {what}"
+        raise LoadError(f"{source.name} line {line}: {what}; nothing was loaded") from error
+    return count
+
+
+def locate_key(
+    conn: psycopg.Connection[Any], staging: str, error: psycopg.Error
+) -> tuple[str, int] | None:
+    """The (source, line) of the staged row whose key a FK/unique error names, if any."""
+    match = _KEY_DETAIL.search(error.diag.message_detail or "")
+    if match is None:
+        return None
+    column, value = match.group(1), match.group(2)
+    row = conn.execute(
+        sql.SQL("select _source, _line from {} where {}::text = %s order by _line limit 1").format(
+            sql.Identifier(staging), sql.Identifier(column)
+        ),
+        (value,),
+    ).fetchone()
+    return (str(row[0]), int(row[1])) if row else None
+
+
+def key_error_message(error: psycopg.Error, where: tuple[str, int] | None, table: str) -> str:
+    """One line for a foreign-key / unique / trigger error raised while moving staged rows."""
+    diag = error.diag
+    detail = (diag.message_detail or "").strip()
+    if diag.sqlstate == "23503" and diag.constraint_name:  # foreign_key_violation
+        what = f'violates foreign key constraint "{diag.constraint_name}": {detail}'
+    elif diag.sqlstate == "23505" and diag.constraint_name:  # unique_violation
+        what = f'violates unique constraint "{diag.constraint_name}": {detail}'
+    else:
+        what = (diag.message_primary or str(error)).strip()
+        if diag.constraint_name:
+            what = f'{what} (constraint "{diag.constraint_name}")'
+    place = f"{where[0]} line {where[1]}" if where else f"{table}"
+    return f"{place}: {what}; nothing was loaded"
+
+
+def move_staged(
+    conn: psycopg.Connection[Any],
+    staging: str,
+    table: str,
+    columns: Sequence[str],
+    *,
+    on_conflict_do_nothing: str | None = None,
+) -> int:
+    """INSERT the staged rows into ``sales.<table>`` in file order; returns rows inserted.
+
+    With ``on_conflict_do_nothing=KEY`` rows whose KEY already exists are skipped (and staged
+    duplicates of one key are reduced to their first line).
+    """
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    if on_conflict_do_nothing is None:
+        statement = sql.SQL("insert into {} ({}) select {} from {} order by _line").format(
+            sql.Identifier(SCHEMA, table), cols, cols, sql.Identifier(staging)
+        )
+    else:
+        key = sql.Identifier(on_conflict_do_nothing)
+        statement = sql.SQL(
+            "insert into {} ({}) select distinct on ({}) {} from {}"
+            " order by {}, _source, _line on conflict ({}) do nothing"
+        ).format(sql.Identifier(SCHEMA, table), cols, key, cols, sql.Identifier(staging), key, key)
+    try:
+        with conn.transaction():
+            cur = conn.execute(statement)
+    except psycopg.Error as error:
+        where = locate_key(conn, staging, error)
+        raise LoadError(key_error_message(error, where, table)) from error
+    return cur.rowcount
