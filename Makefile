@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help setup system-deps demo test lint format typecheck pytest bench erd diagrams screenshots clean
+.PHONY: help setup system-deps demo test lint format typecheck pytest bench erd diagrams infra-check screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ typecheck: setup ## mypy (strict) on src/
 pytest: setup system-deps ## Run the test suite only
 	$(BIN)/pytest
 
-test: setup system-deps lint typecheck pytest ## Setup, lint, type-check and run every test
+test: setup system-deps lint typecheck infra-check pytest ## Setup, lint, type-check and run every test
 
 bench: setup ## Run every benchmark under bench/ and print its figures
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
@@ -53,6 +53,22 @@ erd: setup ## Regenerate docs/erd.md and docs/erd.png from the live schema
 
 diagrams: setup ## Regenerate the architecture diagram PNGs from code
 	$(BIN)/python infra/diagrams/image_processing.py docs/architecture
+
+# checkov pins libraries that clash with ours, so it lives in its own venv, pinned, offline.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+infra-check: setup $(CHECKOV_VENV)/.installed ## Synthesise the CDK app offline; cfn-lint and checkov must report nothing
+	rm -rf var/cdk.out
+	$(BIN)/python infra/app.py var/cdk.out
+	$(BIN)/cfn-lint var/cdk.out/*.template.json
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov \
+	  --framework cloudformation --skip-download --compact --quiet \
+	  $$(for f in var/cdk.out/*.template.json; do printf -- '-f %s ' "$$f"; done)
 
 screenshots: setup system-deps ## Take the dashboard screenshots with headless Chromium
 	$(BIN)/python -m shopdata.covid.screenshots docs/screenshots

@@ -1,0 +1,209 @@
+"""The analysts' BI resource: Athena over the metadata files, through the Glue Data Catalog.
+
+Workers write one JSON line per processed image to ``processed/metadata/dt=YYYY-MM-DD/``. The
+Glue table uses partition projection over the last ``retention_days`` (no crawler, nothing to
+keep in sync). The Athena workgroup enforces encrypted results in a bucket that forgets them
+after ``results_days`` and caps bytes scanned per query (cost guard). The table holds no user
+identity: ``owner_sub`` stays in DynamoDB, analysts see pseudonymous image ids only.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from image_processing.compliance import days
+from image_processing.security import AccessControl
+
+COLUMNS = (
+    ("image_id", "string"),
+    ("source", "string"),
+    ("content_type", "string"),
+    ("bytes", "bigint"),
+    ("width", "int"),
+    ("height", "int"),
+    ("received_at", "timestamp"),
+    ("processed_at", "timestamp"),
+    ("status", "string"),
+    ("labels", "array<string>"),
+)
+
+
+class ImageAnalytics(Construct):
+    """Glue database and table, Athena workgroup, results bucket and the analyst role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        processed_bucket: s3.IBucket,
+        access_logs_bucket: s3.IBucket,
+        key: kms.IKey,
+        retention_days: int,
+        results_days: int,
+        bytes_scanned_cutoff: int,
+        removal: RemovalPolicy,
+        access: AccessControl,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.results = s3.Bucket(
+            self,
+            "QueryResults",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="purge-query-results",
+                    expiration=days(results_days),
+                    noncurrent_version_expiration=days(1),
+                    abort_incomplete_multipart_upload_after=days(1),
+                ),
+                s3.LifecycleRule(
+                    id="remove-expired-delete-markers", expired_object_delete_marker=True
+                ),
+            ],
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix="query-results/",
+            removal_policy=removal,
+        )
+        database_name = f"images_{env_name}"
+        self.database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=Aws.ACCOUNT_ID,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=database_name, description="Image metadata of the last 7 days"
+            ),
+        )
+        location = f"s3://{processed_bucket.bucket_name}/metadata/"
+        self.table = glue.CfnTable(
+            self,
+            "MetadataTable",
+            catalog_id=Aws.ACCOUNT_ID,
+            database_name=database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name="image_metadata",
+                table_type="EXTERNAL_TABLE",
+                partition_keys=[glue.CfnTable.ColumnProperty(name="dt", type="string")],
+                parameters={
+                    "classification": "json",
+                    "projection.enabled": "true",
+                    "projection.dt.type": "date",
+                    "projection.dt.format": "yyyy-MM-dd",
+                    "projection.dt.range": f"NOW-{retention_days}DAYS,NOW",
+                    "projection.dt.interval": "1",
+                    "projection.dt.interval.unit": "DAYS",
+                    "storage.location.template": location + "dt=${dt}/",
+                },
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    location=location,
+                    input_format="org.apache.hadoop.mapred.TextInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.openx.data.jsonserde.JsonSerDe"
+                    ),
+                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in COLUMNS],
+                ),
+            ),
+        )
+        self.table.node.add_dependency(self.database)
+        glue.CfnDataCatalogEncryptionSettings(
+            self,
+            "CatalogEncryption",
+            catalog_id=Aws.ACCOUNT_ID,
+            data_catalog_encryption_settings=glue.CfnDataCatalogEncryptionSettings.DataCatalogEncryptionSettingsProperty(
+                encryption_at_rest=glue.CfnDataCatalogEncryptionSettings.EncryptionAtRestProperty(
+                    catalog_encryption_mode="SSE-KMS", sse_aws_kms_key_id=key.key_arn
+                ),
+                connection_password_encryption=glue.CfnDataCatalogEncryptionSettings.ConnectionPasswordEncryptionProperty(
+                    return_connection_password_encrypted=True, kms_key_id=key.key_arn
+                ),
+            ),
+        )
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=f"image-analysts-{env_name}",
+            description="Analysts' queries over image metadata; results encrypted, 1-day life",
+            recursive_delete_option=True,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=bytes_scanned_cutoff,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.results.bucket_name}/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=key.key_arn
+                    ),
+                ),
+            ),
+        )
+        prefix = f"arn:{Aws.PARTITION}"
+        workgroup_arn = (
+            f"{prefix}:athena:{Aws.REGION}:{Aws.ACCOUNT_ID}:workgroup/{self.workgroup.name}"
+        )
+        glue_prefix = f"{prefix}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        self.analyst_role = iam.Role(
+            self,
+            "AnalystRole",
+            description="Assumed through IAM Identity Center by the ImageAnalyst permission set",
+            assumed_by=iam.AccountPrincipal(Aws.ACCOUNT_ID),
+        )
+        role = self.analyst_role
+        access.grant(
+            role,
+            [
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+                "athena:GetWorkGroup",
+            ],
+            [workgroup_arn],
+            "QueryInWorkGroup",
+        )
+        access.grant(
+            role,
+            ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+            [
+                f"{glue_prefix}:catalog",
+                f"{glue_prefix}:database/{database_name}",
+                f"{glue_prefix}:table/{database_name}/image_metadata",
+            ],
+            "ReadCatalog",
+        )
+        access.grant(
+            role,
+            ["s3:GetObject"],
+            [processed_bucket.arn_for_objects("metadata/*")],
+            "ReadMetadataFiles",
+        )
+        access.grant(
+            role,
+            ["s3:ListBucket", "s3:GetBucketLocation"],
+            [processed_bucket.bucket_arn, self.results.bucket_arn],
+            "ListForAthena",
+        )
+        access.grant(
+            role,
+            ["s3:GetObject", "s3:PutObject"],
+            [self.results.arn_for_objects("*")],
+            "ReadWriteQueryResults",
+        )
+        access.grant(role, ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn], "UseDataKey")

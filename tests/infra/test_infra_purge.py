@@ -1,0 +1,172 @@
+"""Promise: everything that can hold an image or its metadata forgets it after 7 days.
+
+Archive window 7 days; the last copy (noncurrent versions, PITR window) is gone by day 8.
+"""
+
+from __future__ import annotations
+
+from infra_helpers import Synth, ref_id
+
+DAY = 86_400
+
+
+def _lifecycle(bucket: dict) -> dict[str, dict]:
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    return {rule["Id"]: rule for rule in rules}
+
+
+def test_every_bucket_expires_objects_and_old_versions(synth: Synth) -> None:
+    expiry = {
+        synth.path_of(logical_id): _lifecycle(bucket)["purge-after-retention"]["ExpirationInDays"]
+        if "purge-after-retention" in _lifecycle(bucket)
+        else _lifecycle(bucket)["purge-query-results"]["ExpirationInDays"]
+        for logical_id, bucket in synth.resources("AWS::S3::Bucket").items()
+    }
+    assert expiry == {
+        "Archive/AccessLogs/Resource": 7,
+        "Archive/Raw/Resource": 7,
+        "Archive/Processed/Resource": 7,
+        "Analytics/QueryResults/Resource": 1,
+    }
+    for bucket in synth.resources("AWS::S3::Bucket").values():
+        rules = list(_lifecycle(bucket).values())
+        assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert rules[0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+        assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+        assert rules[1] == {
+            "ExpiredObjectDeleteMarker": True,
+            "Id": "remove-expired-delete-markers",
+            "Status": "Enabled",
+        }
+        assert "ReplicationConfiguration" not in bucket["Properties"]
+
+
+def test_metadata_table_expires_items_and_keeps_one_day_of_recovery(synth: Synth) -> None:
+    tables = synth.resources("AWS::DynamoDB::Table")
+    assert [synth.path_of(t) for t in tables] == ["Metadata/Table/Resource"]
+    props = next(iter(tables.values()))["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True,
+        "RecoveryPeriodInDays": 1,
+    }
+    assert "Replicas" not in props
+    assert [i["IndexName"] for i in props["GlobalSecondaryIndexes"]] == ["by-expiry-day"]
+
+
+def test_no_backup_service_copies_the_data(synth: Synth) -> None:
+    types = {r["Type"] for r in synth.template["Resources"].values()}
+    assert not {t for t in types if t.startswith("AWS::Backup::")}
+    assert "AWS::DynamoDB::GlobalTable" not in types
+    assert "AWS::ElastiCache::CacheCluster" not in types
+    assert "AWS::CloudFront::Distribution" not in types
+
+
+def test_every_log_group_expires_within_the_window(synth: Synth) -> None:
+    retention = {
+        synth.path_of(k): r["Properties"]["RetentionInDays"]
+        for k, r in synth.resources("AWS::Logs::LogGroup").items()
+    }
+    assert retention == {
+        "Network/FlowLogs/Resource": 7,
+        "UploadApi/UploadUrlLogs/Resource": 7,
+        "UploadApi/AccessLogs/Resource": 7,
+        "UploadApi/ExecutionLogs/Resource": 7,
+        "KafkaStream/BrokerLogs/Resource": 7,
+        "Workers/InsightsLogs/Resource": 1,
+        "KafkaBridge/Logs/Resource": 7,
+        "Processor/Logs/Resource": 7,
+        "PurgeAudit/FunctionLogs/Resource": 7,
+    }
+
+
+def test_every_writer_logs_into_a_declared_group(synth: Synth) -> None:
+    """No Lambda, container or stage may fall back to an auto-created, never-expiring group."""
+    groups = set(synth.resources("AWS::Logs::LogGroup"))
+    for function in synth.resources("AWS::Lambda::Function").values():
+        assert ref_id(function["Properties"]["LoggingConfig"]["LogGroup"]) in groups
+    for task in synth.resources("AWS::ECS::TaskDefinition").values():
+        for container in task["Properties"]["ContainerDefinitions"]:
+            options = container["LogConfiguration"]["Options"]
+            assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+            assert ref_id(options["awslogs-group"]) in groups
+    for stage in synth.resources("AWS::ApiGateway::Stage").values():
+        destination = stage["Properties"]["AccessLogSetting"]["DestinationArn"]
+        assert ref_id(destination) in groups
+        assert stage["Properties"]["MethodSettings"][0]["DataTraceEnabled"] is False
+    for flow_log in synth.resources("AWS::EC2::FlowLog").values():
+        assert ref_id(flow_log["Properties"]["LogGroupName"]) in groups
+    (cluster,) = synth.resources("AWS::MSK::Cluster").values()
+    broker_logs = cluster["Properties"]["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]
+    assert ref_id(broker_logs["LogGroup"]) in groups
+
+
+def test_queues_never_hold_event_metadata_longer_than_the_window(synth: Synth) -> None:
+    retention = {
+        synth.path_of(k): r["Properties"]["MessageRetentionPeriod"]
+        for k, r in synth.resources("AWS::SQS::Queue").items()
+    }
+    assert retention == {
+        "ImageEvents/DeadLetters/Resource": 7 * DAY,
+        "ImageEvents/WorkQueue/Resource": 4 * DAY,
+        "PurgeAudit/DeadLetters/Resource": 7 * DAY,
+    }
+
+
+def test_kafka_keeps_images_one_day_and_never_creates_topics_implicitly(synth: Synth) -> None:
+    (configuration,) = synth.resources("AWS::MSK::Configuration").values()
+    properties = dict(
+        line.split("=", 1) for line in configuration["Properties"]["ServerProperties"].splitlines()
+    )
+    replication = {"dev": "2", "prod": "3"}[synth.env]
+    assert properties == {
+        "auto.create.topics.enable": "false",
+        "default.replication.factor": replication,
+        "min.insync.replicas": {"dev": "1", "prod": "2"}[synth.env],
+        "num.partitions": {"dev": "6", "prod": "12"}[synth.env],
+        "log.retention.hours": "24",
+        "message.max.bytes": "10485760",
+        "replica.fetch.max.bytes": "10485760",
+        "unclean.leader.election.enable": "false",
+    }
+    assert int(properties["log.retention.hours"]) <= 7 * 24
+
+
+def test_athena_results_and_catalog_cover_only_the_window(synth: Synth) -> None:
+    (table,) = synth.resources("AWS::Glue::Table").values()
+    parameters = table["Properties"]["TableInput"]["Parameters"]
+    assert parameters["projection.dt.range"] == "NOW-7DAYS,NOW"
+    columns = {c["Name"] for c in table["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]}
+    assert "owner_sub" not in columns
+
+
+def test_purge_audit_runs_daily_against_every_bucket(synth: Synth) -> None:
+    (audit,) = [
+        f
+        for k, f in synth.resources("AWS::Lambda::Function").items()
+        if synth.path_of(k) == "PurgeAudit/Function/Resource"
+    ]
+    variables = audit["Properties"]["Environment"]["Variables"]
+    assert variables["HARD_PURGE_DAYS"] == "8"
+    assert variables["GRACE_DAYS"] == "1"
+    bucket_ids = {
+        ref_id(part) for part in variables["BUCKETS"]["Fn::Join"][1] if isinstance(part, dict)
+    }
+    assert bucket_ids == set(synth.resources("AWS::S3::Bucket"))
+    schedules = [
+        r["Properties"]["ScheduleExpression"]
+        for r in synth.resources("AWS::Events::Rule").values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    assert schedules == ["cron(0 3 * * ? *)"]
+    alarms = {
+        synth.path_of(k): r["Properties"]
+        for k, r in synth.resources("AWS::CloudWatch::Alarm").items()
+    }
+    purge = alarms["OpsAlarms/PurgeOverdue/Resource"]
+    assert (purge["Namespace"], purge["MetricName"], purge["Threshold"]) == (
+        "ImageProcessing/Purge",
+        "OverdueItems",
+        0,
+    )
+    assert purge["TreatMissingData"] == "breaching"
