@@ -19,11 +19,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
+import typer
 
 from shopdata.salesdb.access import REPO_ROOT, Matrix
+
+if TYPE_CHECKING:  # psycopg is imported inside the functions: `shopdata --help` stays fast.
+    import psycopg
+    from psycopg import sql
 
 #: Lower-case SQL identifiers only: no quoting surprises, no clash with reserved ``pg_`` names.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -49,6 +53,8 @@ class NewUser:
 
 def _statement(name: str) -> sql.SQL:
     """A statement template from ``db/access/sql`` (identifiers and literals filled by psycopg)."""
+    from psycopg import sql
+
     text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     return sql.SQL("\n".join(lines).strip().rstrip(";"))
@@ -79,6 +85,8 @@ def add_user(
 ) -> NewUser:
     """Create LOGIN role ``name`` in ``team`` on the server behind ``conn`` (a superuser or
     CREATEROLE connection), all-or-nothing, and return it with its generated password."""
+    from psycopg import sql
+
     validate(name, team, matrix)
     with conn.transaction():
         exists = conn.execute(_statement("role_exists"), {"name": name}).fetchone()
@@ -116,9 +124,75 @@ def add_user(
 
 def drop_user(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
     """Remove a login role created by :func:`add_user` (it owns nothing, so a plain DROP)."""
+    from psycopg import sql
+
     conn.execute(_statement("drop_login_role").format(name=sql.Identifier(name)))
 
 
 def sql_files() -> list[Path]:
     """The statement templates this module uses (for tests and packaging checks)."""
     return sorted(SQL_DIR.glob("*.sql"))
+
+
+def _connect_hint(url: str, user: str) -> str:
+    """A psql command for the new user, built from the server URL (without its credentials)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    parts = conninfo_to_dict(url)
+    keep = {k: parts[k] for k in ("host", "port", "dbname") if parts.get(k) is not None}
+    return f'psql "{make_conninfo("", **keep, user=user)}"'
+
+
+def add_user_command(
+    name: str = typer.Argument(..., metavar="NAME", help="Login name of the person (a-z, 0-9, _)."),
+    team: str = typer.Option(
+        ..., "--team", "-t", help="Team role to join: logistics, analytics or sales."
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Superuser (or CREATEROLE) URL. [default: DATABASE_URL, else the embedded server]",
+        show_default=False,
+    ),
+) -> None:
+    """Create a LOGIN role in a team with a generated password, printed once and stored nowhere."""
+    import psycopg
+
+    from shopdata.salesdb.access import MatrixError, load_matrix
+    from shopdata.salesdb.connection import DatabaseError
+
+    def fail(message: str, code: int) -> typer.Exit:
+        typer.echo(f"Error: {message}", err=True)
+        return typer.Exit(code)
+
+    try:
+        matrix = load_matrix()
+        validate(name, team, matrix)
+        if database_url is None:
+            from shopdata.config import get_settings
+            from shopdata.salesdb.runtime import target
+
+            settings = get_settings()
+            database_url = target(settings.database_url, settings.db).url()
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+            user = add_user(conn, name, team, matrix)
+    except UserError as error:
+        raise fail(str(error), error.exit_code) from None
+    except (MatrixError, DatabaseError) as error:
+        raise fail(str(error), 1) from None
+    except psycopg.errors.InsufficientPrivilege as error:
+        raise fail(f"not allowed to create roles: {error.diag.message_primary}", 1) from None
+    except psycopg.OperationalError as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise fail(f"cannot reach the database: {first}", 1) from None
+    except psycopg.Error as error:
+        raise fail(f"the database refused: {error.diag.message_primary or error}", 1) from None
+    typer.echo(f'Created LOGIN role "{user.name}" in team "{user.team}".')
+    typer.echo(
+        "Its password is shown this once and stored nowhere "
+        "(the server keeps only a SCRAM-SHA-256 verifier):"
+    )
+    typer.echo("")
+    typer.echo(f"    {user.password}")
+    typer.echo("")
+    typer.echo(f"Connect with: {_connect_hint(database_url, user.name)}")
