@@ -28,7 +28,7 @@ $roles$;
 comment on role logistics is
 'Team role: reads what shipping needs, marks transactions completed. See docs/access.md.';
 comment on role analytics is
-'Team role: reads sales and pseudonymised members; writes nothing. See docs/access.md.';
+'Team role: reads sales and members without contact data; writes nothing. See docs/access.md.';
 comment on role sales is
 'Team role: maintains the catalogue (manufacturers, items). See docs/access.md.';
 
@@ -54,7 +54,7 @@ grant usage on schema sales to logistics, analytics, sales;
 
 create schema if not exists analytics;
 comment on schema analytics is
-'Views made for the analytics team (pseudonymised members). Owned by the database owner.';
+'Views made for the analytics team (members without contact data). Owned by the database owner.';
 revoke all on schema analytics from public;
 grant usage on schema analytics to analytics;
 
@@ -88,8 +88,10 @@ grant update (status, completed_at) on sales.transactions to logistics;
 grant select (transaction_id, item_id, quantity, unit_weight_kg)
 on sales.transaction_items to logistics;
 
--- 5b. analytics: everything but members' identifying and contact data; no writes at all.
-grant select (membership_id, above_18, status, status_changed_at, joined_at)
+-- 5b. analytics: everything but members' contact data and birthday; no writes at all.
+grant select (
+    membership_id, first_name, last_name, above_18, status, status_changed_at, joined_at
+)
 on sales.members to analytics;
 grant select on
 sales.manufacturers, sales.items, sales.transactions, sales.transaction_items,
@@ -127,7 +129,7 @@ for update to logistics
 using (status = 'pending')
 with check (status = 'completed' and completed_at <= now());
 
--- 7. The pseudonymised member view for analysts. It runs with its owner's rights (not
+-- 7. The reduced member view for analysts. It runs with its owner's rights (not
 --    security_invoker), so analysts read birth year and email domain without any grant on
 --    date_of_birth or email themselves.
 create or replace view analytics.member_profiles as

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -303,7 +304,7 @@ def test_sales_deletes_stop_at_history_like_the_owners(
 # analytics
 
 
-def test_analytics_reads_pseudonymised_members(
+def test_analytics_reads_members_without_contact_data(
     team_conn: dict[str, Conn], record_check: Callable[[str, int], None]
 ) -> None:
     outcome = attempt(
@@ -358,3 +359,24 @@ def test_analytics_session_is_read_only_by_default(
             conn.execute("set transaction read write")
             conn.execute("truncate sales.item_sales")
     record_check("team jobs and row rules", 3)
+
+
+ANALYST_SQL = sorted((Path(__file__).resolve().parents[2] / "sql" / "analyst").glob("*.sql"))
+
+
+@pytest.mark.parametrize("path", ANALYST_SQL, ids=lambda p: p.stem)
+def test_analytics_runs_the_analyst_queries(
+    path: Path,
+    team_conn: dict[str, Conn],
+    owner_conn: Conn,
+    record_check: Callable[[str, int], None],
+) -> None:
+    """The analyst SQL shipped with the database answers the same for an analyst as for the
+    owner: the grants cover everything the analyst questions read."""
+    text = path.read_text(encoding="utf-8")
+    as_analyst = attempt(team_conn["analytics"], text)
+    as_owner = attempt(owner_conn, text)
+    assert as_analyst.sqlstate is None, as_analyst.message
+    assert as_analyst.rows == as_owner.rows
+    assert len(as_analyst.rows) > 0
+    record_check("team jobs and row rules", 1)
