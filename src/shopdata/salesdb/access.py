@@ -162,7 +162,10 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise MatrixError(f"{path}: {where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise MatrixError(
+            f"{path}: {where}: {message}" if where else f"{path}: {message}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,6 +253,8 @@ def render_markdown(matrix: Matrix) -> str:
     ]
     for name, relation in matrix.relations.items():
         out += ["", f"#### `{name}` ({relation.kind})", "", relation.why, ""]
+        if relation.row_security:
+            out += [f"**Row-level security:** {relation.row_security}", ""]
         out.append("| column | " + " | ".join(f"`{t}`" for t in teams) + " |")
         out.append("|---|" + "---|" * len(teams))
         if relation.kind == "table":
@@ -283,9 +288,10 @@ def render_png(matrix: Matrix, path: Path) -> None:
     rows: list[str] = []
     grid: list[list[int]] = []
     for name, relation in matrix.relations.items():
-        targets: list[str | None] = [None, *relation.columns] if relation.kind == "table" else []
-        if relation.kind == "view":
-            targets = list(relation.columns)
+        targets: list[str | None] = [None, *relation.columns]
+        row_ops = (
+            ("delete", "truncate") if relation.kind == "table" else ("insert", "update", "delete")
+        )
         for column in targets:
             label = f"{name}  (rows)" if column is None else f"{name}.{column}"
             rows.append(label)
@@ -293,7 +299,7 @@ def render_png(matrix: Matrix, path: Path) -> None:
             for team in teams:
                 for op in OPERATIONS:
                     if column is None:
-                        applicable = op in ("delete", "truncate")
+                        applicable = op in row_ops
                         ok = applicable and matrix.table_allowed(team, name, op)
                     else:
                         applicable = op in ("select", "insert", "update") and (
@@ -323,13 +329,12 @@ def render_png(matrix: Matrix, path: Path) -> None:
     ax.set_yticks([y - 0.5 for y in range(len(rows))], minor=True)
     ax.grid(which="minor", color="white", linewidth=0.6)
     ax.tick_params(which="minor", length=0)
-    ax.set_title(
-        "Team access matrix (green = allowed, red = denied, grey = not applicable)\n"
-        "S select  I insert  U update  D delete  T truncate",
+    fig.suptitle(
+        "Team access matrix: green = allowed, red = denied, grey = not applicable\n"
+        "S select, I insert, U update (per column); D delete, T truncate (rows line)",
         fontsize=9,
-        pad=34,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
