@@ -211,3 +211,84 @@ def load_members_command(
         f"members: {report.new} new, {report.already_present} already present "
         f"({report.rows} rows in {report.files} files)"
     )
+
+
+# Team access (issue 4): `shopdata db add-user NAME --team TEAM`, defined in users.py.
+from shopdata.salesdb.users import add_user_command  # noqa: E402
+
+app.command("add-user")(add_user_command)
+
+
+@app.command()
+def seed(
+    members: int | None = typer.Option(
+        None, "--members", min=0, max=1_048_576, help="Synthetic members to add. [default: 2000]"
+    ),
+    items: int | None = typer.Option(
+        None, "--items", min=1, help="Items in the catalogue. [default: 200]"
+    ),
+    transactions: int | None = typer.Option(
+        None, "--transactions", min=0, help="Transactions (about 3 line items each). [20000]"
+    ),
+    random_seed: int | None = typer.Option(
+        None, "--seed", help="Random seed; the same seed gives the same data."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+) -> None:
+    """Generate a realistic catalogue, members and sales (fixed seed) and COPY them in."""
+    from shopdata.config import get_settings
+    from shopdata.salesdb.seed import SeedPlan
+    from shopdata.salesdb.seed import seed as run_seed
+
+    settings = get_settings().db
+    plan = SeedPlan(
+        members=settings.seed_members if members is None else members,
+        items=settings.seed_items if items is None else items,
+        transactions=settings.seed_transactions if transactions is None else transactions,
+        seed=settings.seed if random_seed is None else random_seed,
+    )
+
+    def progress(message: str) -> None:
+        if not quiet:
+            typer.echo(message, err=True)
+
+    with _errors():
+        try:
+            report = run_seed(_target().url(), plan, progress)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+    if report.skipped_existing:
+        typer.echo(
+            f"seed: the database already holds {report.skipped_existing} transactions; nothing "
+            "added (shopdata db reset --yes starts over)"
+        )
+        return
+    line_rate = report.rate("line_items", report.line_items)
+    typer.echo(
+        f"seed: {report.members} members, {report.manufacturers} manufacturers, "
+        f"{report.items} items, {report.transactions} transactions, "
+        f"{report.line_items} line items ({line_rate:,.0f} line items/s)"
+    )
+
+
+@app.command("load-sales")
+def load_sales_command(
+    folder: Path = typer.Argument(
+        ...,
+        help="Folder with manufacturers.csv, items.csv, transactions.csv, "
+        "transaction_items.csv (any of them).",
+        show_default=False,
+    ),
+) -> None:
+    """Load catalogue and transactions from CSV files (COPY; all or nothing)."""
+    from shopdata.salesdb.sales_loader import load_sales
+    from shopdata.salesdb.staging import LoadError
+
+    with _errors():
+        if not folder.is_dir():
+            raise CommandError(f"{folder} does not exist or is not a folder", EXIT_USAGE)
+        try:
+            report = load_sales(_target().url(), folder)
+        except LoadError as error:
+            raise CommandError(str(error)) from None
+    typer.echo("loaded: " + ", ".join(f"{n} {table}" for table, n in report.rows.items()))

@@ -21,6 +21,7 @@ from psycopg import sql
 SCHEMA = "sales"
 _COPY_LINE = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 _KEY_DETAIL = re.compile(r"Key \((\w+)\)=\((.*)\) (?:is not present|already exists)")
+_TRIGGER_KEY = re.compile(r"^line item \((\w+=[^,()]+(?:, \w+=[^,()]+)*)\): ")
 
 
 class LoadError(Exception):
@@ -86,21 +87,42 @@ def copy_rows(
     return count
 
 
+def _key_of(error: psycopg.Error) -> dict[str, str]:
+    """The row key an error names: FK/unique detail ``Key (col)=(v)``, or a trigger's message
+    ``line item (transaction_id=1, item_id=2)``."""
+    match = _KEY_DETAIL.search(error.diag.message_detail or "")
+    if match is not None:
+        return {match.group(1): match.group(2)}
+    found = _TRIGGER_KEY.search(error.diag.message_primary or "")
+    if found is None:
+        return {}
+    return dict(pair.split("=", 1) for pair in found.group(1).split(", "))
+
+
 def locate_key(
     conn: psycopg.Connection[Any], staging: str, error: psycopg.Error
 ) -> tuple[str, int] | None:
-    """The (source, line) of the staged row whose key a FK/unique error names, if any."""
-    match = _KEY_DETAIL.search(error.diag.message_detail or "")
-    if match is None:
+    """The (source, line) of the staged row an error names, if it names one.
+
+    For a unique violation between two staged rows, the second (the one that collides) is
+    reported; otherwise the first row with that key.
+    """
+    key = _key_of(error)
+    if not key:
         return None
-    column, value = match.group(1), match.group(2)
-    row = conn.execute(
-        sql.SQL("select _source, _line from {} where {}::text = %s order by _line limit 1").format(
-            sql.Identifier(staging), sql.Identifier(column)
-        ),
-        (value,),
-    ).fetchone()
-    return (str(row[0]), int(row[1])) if row else None
+    condition = sql.SQL(" and ").join(
+        sql.SQL("{}::text = {}").format(sql.Identifier(column), sql.Literal(value))
+        for column, value in key.items()
+    )
+    rows = conn.execute(
+        sql.SQL("select _source, _line from {} where {} order by _line limit 2").format(
+            sql.Identifier(staging), condition
+        )
+    ).fetchall()
+    if not rows:
+        return None
+    chosen = rows[-1] if error.diag.sqlstate == "23505" else rows[0]
+    return (str(chosen[0]), int(chosen[1]))
 
 
 def key_error_message(error: psycopg.Error, where: tuple[str, int] | None, table: str) -> str:

@@ -1,0 +1,187 @@
+"""`shopdata db load-sales`: rows that break a constraint name their line and the constraint,
+and leave the database exactly as it was."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from shopdata.cli import app
+
+from .helpers import HERE
+
+GOOD = HERE / "data" / "sales_ok"
+MEMBERS = HERE / "data" / "pipeline_output"
+COUNTS = (
+    "select (select count(*) from sales.manufacturers), (select count(*) from sales.items),"
+    " (select count(*) from sales.transactions), (select count(*) from sales.transaction_items),"
+    " (select count(*) from sales.member_spending), (select count(*) from sales.item_sales)"
+)
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["db", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _counts(url: str) -> tuple[int, ...]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(COUNTS).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+@pytest.fixture
+def with_members(db_env: str) -> str:
+    assert _invoke("load-members", str(MEMBERS))[0] == 0
+    return db_env
+
+
+def test_loads_catalogue_and_transactions(with_members: str) -> None:
+    assert _invoke("load-sales", str(GOOD)) == (
+        0,
+        "loaded: 2 manufacturers, 2 items, 2 transactions, 3 transaction_items\n",
+        "",
+    )
+    with psycopg.connect(with_members) as conn:
+        rows = conn.execute(
+            "select transaction_id, status::text, total_price, total_weight_kg, total_quantity"
+            " from sales.transactions order by transaction_id"
+        ).fetchall()
+        next_item = conn.execute(
+            "insert into sales.items (manufacturer_id, name, cost, weight_kg)"
+            " values (1, 'Lid', 1.00, 0.100) returning item_id"
+        ).fetchone()
+    assert rows == [
+        (1, "completed", Decimal("55.00"), Decimal("3.900"), 5),
+        (2, "pending", Decimal("5.00"), Decimal("0.300"), 1),
+    ]
+    assert next_item == (3,)  # identities moved past the loaded ids
+
+
+def _variant(tmp_path: Path, name: str, body: str) -> Path:
+    folder = tmp_path / "sales"
+    shutil.copytree(GOOD, folder)
+    (folder / name).write_text(body, encoding="utf-8")
+    return folder
+
+
+ITEMS_HEADER = "item_id,manufacturer_id,name,cost,weight_kg\n"
+TX_HEADER = "transaction_id,membership_id,status,created_at,completed_at\n"
+LINES_HEADER = "transaction_id,item_id,quantity,unit_price,unit_weight_kg\n"
+
+BAD = [
+    pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,pending,2024-03-05T10:00:00+00:00,\n"
+        "2,Nobody_00000,pending,2024-03-07T10:00:00+00:00,\n",
+        "transactions.csv line 3: violates foreign key constraint"
+        ' "transactions_membership_id_fkey": Key (membership_id)=(Nobody_00000) is not present'
+        ' in table "members".',
+        id="unknown-membership-id",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,-20.00,1.500\n2,2,Mug,5.00,0.300\n",
+        'items.csv line 2: violates check constraint "items_cost_nonnegative"',
+        id="negative-cost",
+    ),
+    pytest.param(
+        "transaction_items.csv",
+        LINES_HEADER + "1,1,2,20.00,1.500\n1,2,0,5.00,0.300\n2,2,1,5.00,0.300\n",
+        "transaction_items.csv line 3: violates check constraint"
+        ' "transaction_items_quantity_positive"',
+        id="zero-quantity",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,20.00,0\n2,2,Mug,5.00,0.300\n",
+        'items.csv line 2: violates check constraint "items_weight_positive"',
+        id="zero-weight",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,twenty,1.500\n",
+        'items.csv line 2: cost: invalid input syntax for type numeric: "twenty"',
+        id="cost-not-a-number",
+    ),
+    pytest.param(
+        "transaction_items.csv",
+        LINES_HEADER + "1,1,2,20.00,1.500\n1,9,3,5.00,0.300\n",
+        "transaction_items.csv line 3: violates foreign key constraint"
+        ' "transaction_items_item_id_fkey": Key (item_id)=(9) is not present in table "items".',
+        id="unknown-item",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,completed,2024-03-05T10:00:00+00:00,\n",
+        "transactions.csv line 2: violates check constraint"
+        ' "transactions_completed_at_iff_completed"',
+        id="completed-without-time",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,shipped,2024-03-05T10:00:00+00:00,\n",
+        "transactions.csv line 2: status: invalid input value for enum"
+        ' sales.transaction_status: "shipped"',
+        id="unknown-status",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,pending,2024-03-05T10:00:00+00:00,\n"
+        "1,Horn_3a9f2,pending,2024-03-07T10:00:00+00:00,\n",
+        'transactions.csv line 3: violates unique constraint "transactions_pkey":'
+        " Key (transaction_id)=(1) already exists.",
+        id="duplicate-transaction-id",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER.replace("cost", "price") + "1,1,Kettle,20.00,1.500\n",
+        "items.csv: header 'item_id,manufacturer_id,name,price,weight_kg' must name distinct"
+        " columns among item_id,manufacturer_id,name,cost,weight_kg,listed_at,discontinued_at",
+        id="unknown-column",
+    ),
+    pytest.param(
+        "items.csv",
+        "item_id,manufacturer_id,name,cost,weight_kg,listed_at,discontinued_at\n"
+        "1,1,Kettle,20.00,1.500,2023-01-01T00:00:00+00:00,2024-01-01T00:00:00+00:00\n"
+        "2,2,Mug,5.00,0.300,2023-01-01T00:00:00+00:00,\n",
+        "transaction_items.csv line 2: line item (transaction_id=1, item_id=1): item 1 was"
+        " discontinued at 2024-01-01 00:00:00+00, before the transaction was made"
+        ' (constraint "transaction_items_item_on_sale")',
+        id="discontinued-item-sold",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "message"), BAD)
+def test_bad_rows_load_nothing(
+    with_members: str, tmp_path: Path, name: str, body: str, message: str
+) -> None:
+    folder = _variant(tmp_path, name, body)
+    code, out, err = _invoke("load-sales", str(folder))
+    assert (code, out) == (1, "")
+    assert err == f"Error: {message}; nothing was loaded\n"
+    assert _counts(with_members) == (0, 0, 0, 0, 0, 0)
+
+
+def test_missing_folder_is_a_usage_error(db_env: str, tmp_path: Path) -> None:
+    assert _invoke("load-sales", str(tmp_path / "nope")) == (
+        2,
+        "",
+        f"Error: {tmp_path / 'nope'} does not exist or is not a folder\n",
+    )
+
+
+def test_folder_without_known_files(db_env: str, tmp_path: Path) -> None:
+    code, _, err = _invoke("load-sales", str(tmp_path))
+    assert code == 1
+    assert err == (
+        "Error: none of manufacturers.csv, items.csv, transactions.csv, transaction_items.csv"
+        f" found in {tmp_path}; nothing was loaded\n"
+    )
