@@ -105,3 +105,17 @@ def fake_api() -> Iterator[FakeCovidApi]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def covid_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Fresh settings per test: no live API, fast backoff, a private cache folder."""
+    from shopdata.config import get_settings
+
+    for name in ("SHOPDATA_COVID__API_BASE_URL", "SHOPDATA_COVID__CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHOPDATA_COVID__BACKOFF_S", "0.01")
+    monkeypatch.setenv("SHOPDATA_COVID__CACHE_DIR", str(tmp_path / "covid-cache"))
+    get_settings.cache_clear()
+    yield tmp_path / "covid-cache"
+    get_settings.cache_clear()

@@ -9,6 +9,7 @@ rebuilds a plain figure dict, which keeps the answer well under the 200 ms budge
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopdata.covid.figure import Scale, build_figure, summarise
@@ -83,6 +84,37 @@ def preset_range(preset: str, first: dt.date, last: dt.date) -> tuple[dt.date, d
     return max(start, first), min(end, last)
 
 
+def range_from_relayout(
+    relayout: dict[str, Any], first: dt.date, last: dt.date
+) -> tuple[dt.date, dt.date] | None:
+    """The dates a drag-zoom (or a double-click reset) on the chart selects, else ``None``.
+
+    Zooming the chart re-filters the data like the date picker does, so the 7-day average,
+    the y axis and the summary always describe exactly the days on screen.
+    """
+    if relayout.get("xaxis.autorange"):
+        return first, last
+    low = relayout.get("xaxis.range[0]")
+    high = relayout.get("xaxis.range[1]")
+    if low is None or high is None:
+        pair = relayout.get("xaxis.range")
+        if not isinstance(pair, list) or len(pair) != 2:
+            return None
+        low, high = pair
+    try:
+        low_at = dt.datetime.fromisoformat(str(low))
+        high_at = dt.datetime.fromisoformat(str(high))
+    except ValueError:
+        return None
+    # A day is in view when its bar's centre (midnight) is: round the start up, the end down.
+    start = low_at.date() + dt.timedelta(days=0 if low_at.time() == dt.time() else 1)
+    end = high_at.date()
+    start, end = max(start, first), min(end, last)
+    if start > end:
+        return None
+    return start, end
+
+
 def render(analysis: Analysis, start: dt.date, end: dt.date, scale: Scale) -> tuple[Any, str]:
     """Figure and summary line for a range; the one function both callbacks and tests use."""
     if start > end:
@@ -94,9 +126,14 @@ def render(analysis: Analysis, start: dt.date, end: dt.date, scale: Scale) -> tu
 def create_app(loaded: LoadedSeries, analysis: Analysis) -> Dash:
     """The Dash app for an already loaded and analysed series."""
     from dash import Dash, Input, Output, ctx, dcc, html
+    from dash.exceptions import PreventUpdate
 
     first, last = analysis.first_date, analysis.last_date
-    app = Dash(__name__, title="COVID-19 cases in Singapore", assets_folder="no-assets")
+    app = Dash(
+        __name__,
+        title="COVID-19 cases in Singapore",
+        assets_folder=str(Path(__file__).with_name("assets")),
+    )
     app.index_string = INDEX
     figure, sentence = render(analysis, first, last, "linear")
     label: Any = loaded.label
@@ -165,6 +202,7 @@ def create_app(loaded: LoadedSeries, analysis: Analysis) -> Dash:
                 ],
             ),
             html.P(sentence, className="summary", id="summary"),
+            dcc.Store(id="zoom"),
             html.Div(
                 className="chart",
                 children=dcc.Graph(
@@ -204,13 +242,37 @@ def create_app(loaded: LoadedSeries, analysis: Analysis) -> Dash:
     @app.callback(
         Output("range", "start_date"),
         Output("range", "end_date"),
+        Input("zoom", "data"),
         *(Input(f"preset-{key}", "n_clicks") for key, _ in PRESETS),
         prevent_initial_call=True,
     )
-    def apply_preset(*_clicks: int) -> tuple[str, str]:
-        preset = str(ctx.triggered_id or "preset-all").removeprefix("preset-")
-        start, end = preset_range(preset, first, last)
+    def pick_range(zoom: dict[str, Any] | None, *_clicks: int) -> tuple[str, str]:
+        # Several inputs can fire in one request (a click during the first autosize event):
+        # a button press wins over a zoom.
+        triggered = [str(prop).split(".")[0] for prop in ctx.triggered_prop_ids]
+        presets = [t for t in triggered if t.startswith("preset-")]
+        if presets:
+            start, end = preset_range(presets[0].removeprefix("preset-"), first, last)
+        else:
+            picked = range_from_relayout(zoom or {}, first, last)
+            if picked is None:
+                raise PreventUpdate
+            start, end = picked
         return start.isoformat(), end.isoformat()
+
+    # Only x-axis zooms reach the server; resize and legend events stay in the browser.
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        """function (relayout) {
+            if (relayout && (relayout['xaxis.autorange'] || relayout['xaxis.range']
+                    || relayout['xaxis.range[0]'] !== undefined)) {
+                return relayout;
+            }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("zoom", "data"),
+        Input(GRAPH_ID, "relayoutData"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(GRAPH_ID, "figure"),

@@ -100,7 +100,8 @@ class CovidApiClient:
                     if response.status_code != 429 and response.status_code < 500:
                         raise ApiError(f"GET {url}: {problem}")
                 if attempt == attempts:
-                    raise ApiError(f"GET {url}: {problem} (gave up after {attempts} attempts)")
+                    tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+                    raise ApiError(f"GET {url}: {problem} (gave up after {tries})")
                 delay = self._delay(attempt - 1, response)
                 retries.append(problem)
                 log.warning("GET %s: %s; retry %d in %.2f s", url, problem, attempt, delay)

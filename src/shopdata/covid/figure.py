@@ -250,6 +250,7 @@ def build_figure(
             "yaxis": {
                 "domain": [0.4, 1.0],
                 "title": {"text": "New cases per day"},
+                "fixedrange": True,
                 "tickformat": ",~r" if axis_type == "log" else ",",
                 "type": axis_type,
                 "rangemode": "tozero",
@@ -257,6 +258,7 @@ def build_figure(
             "yaxis2": {
                 "domain": [0.0, 0.32],
                 "title": {"text": "Cumulative"},
+                "fixedrange": True,
                 "tickformat": ",~r" if axis_type == "log" else ",",
                 "type": axis_type,
             },

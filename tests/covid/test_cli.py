@@ -1,0 +1,117 @@
+"""`shopdata covid fetch|summary|dashboard`: output, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopdata.cli import app
+from shopdata.covid.cache import CACHE_FILE, CachedSeries, read_cache, write_cache
+from shopdata.covid.schema import DayCount
+
+from .conftest import ROUTE, FakeCovidApi, Reply, api_records, json_reply
+
+runner = CliRunner()
+
+
+def test_fetch_without_api_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["covid", "fetch"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: no live API configured: set SHOPDATA_COVID__API_BASE_URL or pass --api-base-url\n"
+    )
+
+
+def test_fetch_rejects_a_non_http_url() -> None:
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", "ftp://x"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --api-base-url must start with http:// or https://, got 'ftp://x'\n"
+    )
+
+
+def test_fetch_first_time_compares_with_the_snapshot(
+    fake_api: FakeCovidApi, covid_env: Path
+) -> None:
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", fake_api.base_url])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Fetched 1,142 days (2020-01-23 to 2023-03-09, last cumulative 2,235,294) from "
+        f"{fake_api.base_url}{ROUTE} in 1 attempt(s).",
+        "Compared with the bundled snapshot: 1 day(s) no longer served (2020-01-22).",
+        f"Wrote {covid_env / CACHE_FILE}",
+    ]
+    cached = read_cache(covid_env / CACHE_FILE)
+    assert cached is not None and len(cached.days) == 1142
+
+
+def test_fetch_reports_changes_against_the_cache_and_retries(
+    fake_api: FakeCovidApi, covid_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", fake_api.base_url)
+    fetched = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    old = (DayCount(dt.date(2020, 1, 23), 1), DayCount(dt.date(2020, 1, 24), 3))
+    write_cache(covid_env / CACHE_FILE, CachedSeries("http://old", fetched, old))
+    fake_api.script(
+        Reply(503),
+        json_reply(api_records(("2020-01-23", 1), ("2020-01-24", 2), ("2020-01-25", 4))),
+    )
+    result = runner.invoke(app, ["covid", "fetch"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [
+        "Fetched 3 days (2020-01-23 to 2020-01-25, last cumulative 4) from "
+        f"{fake_api.base_url}{ROUTE} in 2 attempt(s) after retrying HTTP 503 Service "
+        "Unavailable.",
+        "Compared with the cache fetched at 2026-01-02 03:04 UTC: 1 new day(s) (2020-01-25), "
+        "1 revised day(s) (first 2020-01-24: 3 -> 2).",
+    ]
+
+
+def test_failed_fetch_keeps_the_cache(
+    fake_api: FakeCovidApi, covid_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__MAX_RETRIES", "1")
+    fake_api.script(Reply(500))
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", fake_api.base_url])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: GET {fake_api.base_url}{ROUTE}: HTTP 500 Internal Server Error (gave up after "
+        "2 attempts); the cache was not changed\n"
+    )
+    assert not (covid_env / CACHE_FILE).exists()
+    assert len(fake_api.requests) == 2
+
+
+def test_summary_lists_pauses() -> None:
+    result = runner.invoke(app, ["covid", "summary"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1:4] == [
+        "Days: 1,143, 2020-01-22 to 2023-03-09; last cumulative 2,235,294",
+        "Reporting pauses: 21; downward corrections: 0; missing days filled: 0",
+        "  pause 2020-03-09..2020-03-10: 10 cases spread over 2 days (5.0 a day)",
+    ]
+    assert "  pause 2023-02-13..2023-02-27: 4,391 cases spread over 15 days (292.7 a day)" in lines
+    assert lines[-1] == "  not reported 2023-03-09..2023-03-09 (1 days)"
+
+
+def test_dashboard_on_a_taken_port_fails_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["covid", "dashboard", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_dashboard_port_out_of_range_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["covid", "dashboard", "--port", "70000"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--port': Input should be less than or equal to 65535" in (
+        result.stderr
+    )
