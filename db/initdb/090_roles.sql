@@ -36,12 +36,22 @@ comment on role sales is
 --    nobody may create temporary objects (analysts must not create objects; the others have no
 --    use for them). The database name is not known in advance (POSTGRES_DB, test databases),
 --    hence dynamic SQL.
+--    The cluster's maintenance databases (`postgres`, `template1`) would otherwise let any
+--    login connect and create temporary objects there: PUBLIC loses that too.
 do $database$
+declare
+    other text;
 begin
     execute format('revoke all on database %I from public', current_database());
     execute format(
         'grant connect on database %I to logistics, analytics, sales', current_database()
     );
+    for other in
+        select d.datname from pg_catalog.pg_database as d
+        where d.datname in ('postgres', 'template1') and d.datname <> current_database()
+    loop
+        execute format('revoke connect, temporary on database %I from public', other);
+    end loop;
 end
 $database$;
 

@@ -220,3 +220,18 @@ def test_login_users_carry_their_team_settings(
 
 def test_owner_url_is_the_proof_database(proof_db: ProofDb) -> None:
     assert owner_url(proof_db).endswith(f"/{proof_db.name}")
+
+
+@pytest.mark.parametrize("team", TEAMS)
+@pytest.mark.parametrize("database", ["postgres", "template1"])
+def test_members_cannot_connect_to_the_maintenance_databases(
+    team: str, database: str, proof_db: ProofDb, record_check: Callable[[str, int], None]
+) -> None:
+    """Otherwise any login could connect there and create temporary objects."""
+    user = proof_db.users[team]
+    conninfo = psycopg.conninfo.make_conninfo(proof_db.user_conninfo(user), dbname=database)
+    with pytest.raises(psycopg.OperationalError) as raised:
+        psycopg.connect(conninfo)
+    assert f'FATAL:  permission denied for database "{database}"' in str(raised.value)
+    assert "User does not have CONNECT privilege." in str(raised.value)
+    record_check("escalation attempts denied", 1)
