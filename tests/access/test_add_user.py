@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -89,8 +90,6 @@ def test_the_password_is_stored_nowhere(proof_db: ProofDb, new_name: str) -> Non
     )
     assert password not in row[0]
     assert log_dir is not None
-    from pathlib import Path
-
     log = Path(str(log_dir[0])) / "server.log"
     assert password not in log.read_text(encoding="utf-8", errors="replace")
 
@@ -210,3 +209,37 @@ def test_team_role_missing_from_the_cluster(proof_db: ProofDb, matrix: Matrix) -
         'team role "finance" does not exist in this cluster: apply db/initdb/090_roles.sql first'
     )
     assert raised.value.exit_code == 1
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Settings re-read from the environment this test sets (they are cached per process)."""
+    from shopdata.config import get_settings
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHOPDATA_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def test_without_url_it_uses_database_url(
+    fresh_settings: pytest.MonkeyPatch, proof_db: ProofDb, new_name: str
+) -> None:
+    fresh_settings.setenv("DATABASE_URL", owner_url(proof_db))
+    code, out, err = run(new_name, "--team", "sales")
+    assert (code, err) == (0, "")
+    assert out.startswith(f'Created LOGIN role "{new_name}" in team "sales".\n')
+
+
+def test_without_url_it_uses_the_embedded_server(
+    fresh_settings: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "pgdata"
+    fresh_settings.setenv("SHOPDATA_DB__DATA_DIR", str(data_dir))
+    assert run("frank", "--team", "sales") == (
+        1,
+        "",
+        f"Error: the embedded database in {data_dir} is not running "
+        "(start it with: shopdata db up)\n",
+    )
