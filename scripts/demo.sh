@@ -7,3 +7,14 @@ rm -rf var/landing var/members  # a fresh start each time, so the demo is repeat
 mkdir -p var/landing
 cp data/applications/applications_dataset_*.csv var/landing/
 $BIN/shopdata members run --landing var/landing --output var/members
+
+# Sales database (issue 3): embedded PostgreSQL 18 in var/pgdata, rebuilt from db/initdb on each
+# demo run, fed by the pipeline's successful members plus seeded sales; then both analyst answers.
+$BIN/shopdata db up
+$BIN/shopdata db reset --yes
+$BIN/shopdata db load-members var/members
+$BIN/shopdata db seed --quiet
+$BIN/shopdata db query top-members
+$BIN/shopdata db query top-items
+$BIN/shopdata db check
+echo "sales database: $($BIN/shopdata db url)  (stop it with: $BIN/shopdata db down)"
