@@ -16,8 +16,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import typer
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -30,6 +31,9 @@ Operation = Literal["select", "insert", "update", "delete", "truncate"]
 OPERATIONS: tuple[Operation, ...] = ("select", "insert", "update", "delete", "truncate")
 #: Operations that PostgreSQL can grant per column.
 COLUMN_OPERATIONS: tuple[Operation, ...] = ("select", "insert", "update")
+
+if TYPE_CHECKING:
+    import psycopg
 
 GENERATED_BEGIN = "<!-- BEGIN GENERATED FROM db/access/matrix.yaml: do not edit by hand -->"
 GENERATED_END = "<!-- END GENERATED FROM db/access/matrix.yaml -->"
@@ -205,6 +209,151 @@ def cells(matrix: Matrix) -> Iterator[Cell]:
             )
             for op in row_ops:
                 yield Cell(team, name, op, None, matrix.table_allowed(team, name, op))
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit: compare a live database's catalog with the matrix (for a production server, where the
+# proof's test users cannot be created). Read-only; needs a role that can read pg_catalog.
+
+SQL_DIR = REPO_ROOT / "db" / "access" / "sql"
+#: Privileges no team may hold anywhere (the matrix has no column for them).
+NEVER: tuple[str, ...] = ("REFERENCES", "TRIGGER", "MAINTAIN")
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple[int, list[str]]:
+    """Every decision of the matrix, looked up in the catalog of ``conn``'s database.
+
+    Returns the number of decisions checked and one line per difference (empty = compliant).
+    Relations or columns missing from either side are differences too.
+    """
+    problems: list[str] = []
+    teams = list(matrix.teams)
+    rows = conn.execute(
+        "select rolname::text from pg_catalog.pg_roles where rolname = any(%s)", (teams,)
+    ).fetchall()
+    missing_roles = sorted(set(teams) - {str(r[0]) for r in rows})
+    if missing_roles:
+        return 0, [f"team role {t} does not exist (apply 090_roles.sql)" for t in missing_roles]
+    schemas = list(matrix.schemas)
+    live_rows = conn.execute(_sql("live_relations"), {"schemas": schemas}).fetchall()
+    live: dict[str, tuple[str, list[str]]] = {}
+    for relation_name, kind_name, column_names in live_rows:
+        assert isinstance(column_names, list)
+        live[str(relation_name)] = (str(kind_name), [str(c) for c in column_names])
+    for name in sorted(set(live) - set(matrix.relations)):
+        problems.append(f"{name} exists but is not in the matrix: decide who may use it")
+    for name in sorted(set(matrix.relations) - set(live)):
+        problems.append(f"{name} is in the matrix but not in the database")
+    checked = len(live.keys() | matrix.relations.keys())
+
+    questions: list[tuple[str, str, str | None, str, bool]] = []
+    for name, relation in matrix.relations.items():
+        if name not in live:
+            continue
+        kind, columns = live[name]
+        if (kind, columns) != (relation.kind, relation.columns):
+            problems.append(
+                f"{name}: the database has {kind} columns ({', '.join(columns)}), the matrix "
+                f"lists {relation.kind} columns ({', '.join(relation.columns)})"
+            )
+            continue
+        for cell in cells(matrix):
+            if cell.relation != name or (cell.op == "select" and cell.column is None):
+                continue  # SELECT * is implied by the per-column answers
+            questions.append((cell.team, name, cell.column, cell.op.upper(), cell.allowed))
+        for team in teams:
+            questions += [(team, name, None, privilege, False) for privilege in NEVER]
+    if questions:
+        answers = conn.execute(
+            _sql("privileges"),
+            {
+                "roles": [q[0] for q in questions],
+                "relations": [q[1] for q in questions],
+                "columns": [q[2] for q in questions],
+                "privileges": [q[3] for q in questions],
+            },
+        ).fetchall()
+        for (team, name, column, privilege, expected), (_, granted) in zip(
+            questions, answers, strict=True
+        ):
+            if bool(granted) != expected:
+                target = f"{name}.{column}" if column else name
+                verdict = "allows" if granted else "denies"
+                wanted = "allows" if expected else "denies"
+                problems.append(
+                    f"{team} {privilege} {target}: the database {verdict}, the matrix {wanted}"
+                )
+    checked += len(questions)
+
+    scope = conn.execute(
+        _sql("scope_privileges"), {"roles": [*teams, "public"], "schemas": schemas}
+    )
+    for role, schema_name, usage, create, connect, temporary, db_create in scope.fetchall():
+        expected_usage = role in matrix.schemas[str(schema_name)].usage
+        facts = {
+            f"USAGE on schema {schema_name}": (bool(usage), expected_usage),
+            f"CREATE on schema {schema_name}": (bool(create), False),
+        }
+        if schema_name == schemas[0]:
+            facts |= {
+                "CONNECT on the database": (bool(connect), role != "public"),
+                "TEMPORARY on the database": (bool(temporary), False),
+                "CREATE on the database": (bool(db_create), False),
+            }
+        for what, (granted, expected) in facts.items():
+            checked += 1
+            if granted != expected:
+                verdict = "holds" if granted else "lacks"
+                problems.append(f"{role} {verdict} {what}, the matrix says the opposite")
+    return checked, problems
+
+
+def audit_command(
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Database to audit. [default: DATABASE_URL, else the embedded server]",
+        show_default=False,
+    ),
+) -> None:
+    """Check that a live database grants the teams exactly what db/access/matrix.yaml says."""
+    import psycopg
+
+    from shopdata.salesdb.connection import DatabaseError, redact
+
+    try:
+        matrix = load_matrix()
+        if database_url is None:
+            from shopdata.config import get_settings
+            from shopdata.salesdb.runtime import target
+
+            settings = get_settings()
+            database_url = target(settings.database_url, settings.db).url()
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+            checked, problems = audit(conn, matrix)
+    except (MatrixError, DatabaseError) as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    except psycopg.Error as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        typer.echo(f"Error: cannot audit the database: {first}", err=True)
+        raise typer.Exit(1) from None
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        typer.echo(
+            f"Error: {len(problems)} difference(s) between {redact(database_url)} and "
+            "db/access/matrix.yaml",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

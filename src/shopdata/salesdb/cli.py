@@ -213,10 +213,13 @@ def load_members_command(
     )
 
 
-# Team access (issue 4): `shopdata db add-user NAME --team TEAM`, defined in users.py.
+# Team access (issue 4): `shopdata db add-user NAME --team TEAM` (users.py) and
+# `shopdata db audit-access` (access.py).
+from shopdata.salesdb.access import audit_command  # noqa: E402
 from shopdata.salesdb.users import add_user_command  # noqa: E402
 
 app.command("add-user")(add_user_command)
+app.command("audit-access")(audit_command)
 
 
 @app.command()
