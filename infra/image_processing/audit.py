@@ -2,7 +2,7 @@
 
 ``PurgeAudit``: a daily scheduled Lambda (see runtime/purge_audit) that deletes and counts any
 object version or metadata item older than retention + grace, publishing ``OverdueItems``; an
-alarm fires above zero. ``OpsAlarms``: dead letters, processing backlog age and the purge alarm,
+alarm fires above zero. ``OpsAlarms``: dead letters, backlog age, Kafka bridge lag and purge,
 all notifying one encrypted SNS topic that the on-call rota subscribes to out of band.
 """
 
@@ -148,7 +148,7 @@ class PurgeAudit(Construct):
 
 
 class OpsAlarms(Construct):
-    """Alarms that page the on-call: purge breach, dead letters, processing backlog age."""
+    """Alarms that page the on-call: purge breach, dead letters, backlog age, Kafka lag."""
 
     def __init__(
         self,
@@ -159,6 +159,9 @@ class OpsAlarms(Construct):
         audit: PurgeAudit,
         work_queue: sqs.IQueue,
         dead_letters: sqs.IQueue,
+        kafka_cluster_name: str,
+        kafka_topic: str,
+        kafka_consumer_group: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
@@ -191,6 +194,25 @@ class OpsAlarms(Construct):
                 alarm_description="Oldest image waits > 15 min: scaling at max or workers failing",
                 metric=work_queue.metric_approximate_age_of_oldest_message(
                     period=Duration.minutes(5)
+                ),
+                threshold=900,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=3,
+            ),
+            cloudwatch.Alarm(
+                self,
+                "KafkaBridgeLag",
+                alarm_description="Bridge > 15 min behind Kafka; data is lost after 24 h of lag",
+                metric=cloudwatch.Metric(
+                    namespace="AWS/Kafka",
+                    metric_name="EstimatedMaxTimeLag",
+                    dimensions_map={
+                        "Cluster Name": kafka_cluster_name,
+                        "Consumer Group": kafka_consumer_group,
+                        "Topic": kafka_topic,
+                    },
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
                 ),
                 threshold=900,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

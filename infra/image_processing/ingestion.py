@@ -108,7 +108,8 @@ def vpc_function(
         reserved_concurrent_executions=concurrency,
         timeout=timeout,
         memory_size=256,
-        tracing=lambda_.Tracing.ACTIVE,
+        # X-Ray keeps traces 30 days (not configurable) and traces carry client IPs: off.
+        tracing=lambda_.Tracing.DISABLED,
         code_signing_config=code_signing,
     )
     skip_cfn_lint(
@@ -154,6 +155,7 @@ class UploadApi(Construct):
             self,
             "Users",
             self_sign_up_enabled=True,
+            feature_plan=cognito.FeaturePlan.LITE,
             sign_in_aliases=cognito.SignInAliases(email=True),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
@@ -232,7 +234,8 @@ class UploadApi(Construct):
                 stage_name="v1",
                 throttling_rate_limit=rate_limit_rps,
                 throttling_burst_limit=burst_limit,
-                tracing_enabled=True,
+                # Off for the same reason as the Lambda: 30-day X-Ray retention vs 7-day purge.
+                tracing_enabled=False,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 metrics_enabled=True,
@@ -278,6 +281,8 @@ class UploadApi(Construct):
             {
                 "CKV_AWS_120": "No API cache on purpose: responses are per-user presigned URLs "
                 "and a cache would hold personal metadata outside the purge.",
+                "CKV_AWS_73": "X-Ray tracing is off on purpose: X-Ray retains traces for 30 days, "
+                "which would outlive the 7-day purge of request metadata (client IPs).",
             },
         )
         self.web_acl = wafv2.CfnWebACL(

@@ -170,7 +170,10 @@ def fargate_service(
             operating_system_family=ecs.OperatingSystemFamily.LINUX,
         ),
     )
-    task.add_container(
+    # Read-only root FS; the only writable path is a task-scoped scratch volume on Fargate's
+    # encrypted ephemeral storage, destroyed with the task (no image outlives its task there).
+    task.add_volume(name="scratch")
+    container = task.add_container(
         "App",
         image=ecs.ContainerImage.from_ecr_repository(repository, image_tag),
         readonly_root_filesystem=True,
@@ -178,6 +181,9 @@ def fargate_service(
         user="10001",
         environment=environment,
         logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group_),
+    )
+    container.add_mount_points(
+        ecs.MountPoint(container_path="/tmp", source_volume="scratch", read_only=False)
     )
     access.record(ECR_PULL_ACTIONS, [repository.repository_arn])
     access.record(LOG_WRITE_ACTIONS, [log_group_.log_group_arn])

@@ -23,8 +23,6 @@ PLATFORM_ACTIONS = (
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
     "cloudwatch:PutMetricData",
 )
 
@@ -41,6 +39,8 @@ TAMPER_ACTIONS = (
     "dynamodb:UpdateTimeToLive",
     "dynamodb:UpdateContinuousBackups",
     "dynamodb:CreateBackup",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:RestoreTableToPointInTime",
     "logs:PutRetentionPolicy",
     "logs:DeleteRetentionPolicy",
     "logs:CreateExportTask",

@@ -16,7 +16,7 @@ from image_processing.network import Network
 from image_processing.processing import ImageEvents, ImageProcessor, WorkerCluster
 from image_processing.security import AccessControl
 from image_processing.storage import ImageArchive, MetadataTable
-from image_processing.streaming import KafkaBridge, KafkaStream
+from image_processing.streaming import CONSUMER_GROUP, TOPIC, KafkaBridge, KafkaStream
 
 
 class ImageProcessingStack(Stack):
@@ -200,6 +200,9 @@ class ImageProcessingStack(Stack):
             audit=audit,
             work_queue=image_events.queue,
             dead_letters=image_events.dead_letters,
+            kafka_cluster_name=stream.cluster_name,
+            kafka_topic=TOPIC,
+            kafka_consumer_group=CONSUMER_GROUP,
         )
         access.apply_boundary(self)
 

@@ -40,6 +40,9 @@ def broker_properties(
         f"min.insync.replicas={min_insync}",
         f"num.partitions={partitions}",
         f"log.retention.hours={retention_hours}",
+        # Kafka deletes whole segments only; rolling hourly bounds the age of any message to
+        # retention + 1 h (the default roll of 7 days would let a quiet topic keep data ~8 days).
+        "log.roll.hours=1",
         f"message.max.bytes={max_message_bytes}",
         f"replica.fetch.max.bytes={max_message_bytes}",
         "unclean.leader.election.enable=false",

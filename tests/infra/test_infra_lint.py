@@ -12,6 +12,7 @@ REVIEWED_CHECKOV_SKIPS = {
     ("Archive/AccessLogs/Resource", "CKV_AWS_18"),
     ("UploadApi/UploadUrl/Resource", "CKV_AWS_116"),
     ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_120"),
+    ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_73"),
 }
 REVIEWED_CFN_LINT_SKIPS = {
     ("UploadApi/UploadUrl/Resource", "W3005"),

@@ -125,6 +125,7 @@ def test_kafka_keeps_images_one_day_and_never_creates_topics_implicitly(synth: S
         "min.insync.replicas": {"dev": "1", "prod": "2"}[synth.env],
         "num.partitions": {"dev": "6", "prod": "12"}[synth.env],
         "log.retention.hours": "24",
+        "log.roll.hours": "1",
         "message.max.bytes": "10485760",
         "replica.fetch.max.bytes": "10485760",
         "unclean.leader.election.enable": "false",
@@ -170,3 +171,36 @@ def test_purge_audit_runs_daily_against_every_bucket(synth: Synth) -> None:
         0,
     )
     assert purge["TreatMissingData"] == "breaching"
+
+
+def test_no_tracing_service_keeps_request_metadata_for_30_days(synth: Synth) -> None:
+    """X-Ray's retention is fixed at 30 days and its segments carry client IPs."""
+    for function in synth.resources("AWS::Lambda::Function").values():
+        assert function["Properties"].get("TracingConfig", {"Mode": "PassThrough"}) == {
+            "Mode": "PassThrough"
+        }
+    for stage in synth.resources("AWS::ApiGateway::Stage").values():
+        assert stage["Properties"]["TracingEnabled"] is False
+    (acl,) = synth.resources("AWS::WAFv2::WebACL").values()
+    assert acl["Properties"]["VisibilityConfig"]["SampledRequestsEnabled"] is False
+    for rule in acl["Properties"]["Rules"]:
+        assert rule["VisibilityConfig"]["SampledRequestsEnabled"] is False
+
+
+def test_kafka_bridge_lag_pages_long_before_retention_drops_data(synth: Synth) -> None:
+    alarms = {
+        synth.path_of(k): r["Properties"]
+        for k, r in synth.resources("AWS::CloudWatch::Alarm").items()
+    }
+    lag = alarms["OpsAlarms/KafkaBridgeLag/Resource"]
+    assert (lag["Namespace"], lag["MetricName"], lag["Threshold"]) == (
+        "AWS/Kafka",
+        "EstimatedMaxTimeLag",
+        900,
+    )
+    assert {d["Name"]: d["Value"] for d in lag["Dimensions"]} == {
+        "Cluster Name": f"images-{synth.env}",
+        "Consumer Group": "image-bridge",
+        "Topic": "images.raw",
+    }
+    assert lag["Threshold"] * lag["EvaluationPeriods"] < 24 * 3600

@@ -187,6 +187,10 @@ def test_processing_runs_only_in_isolated_subnets(synth: Synth) -> None:
         assert container["ReadonlyRootFilesystem"] is True
         assert container["Privileged"] is False
         assert container["User"] == "10001"
+        assert container["MountPoints"] == [
+            {"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "scratch"}
+        ]
+        assert task["Properties"]["Volumes"] == [{"Name": "scratch"}]
 
 
 def _is_data_action(action: str) -> bool:
