@@ -72,13 +72,13 @@ def architecture(outdir: Path) -> Path:
                     upload_url = Lambda("UploadUrl\npresigned POST")
                     bridge = Fargate("KafkaBridge\n1-6 tasks")
                     processor = Fargate("Processor\n1-40 tasks\n(Fargate + Spot)")
-                    audit = Lambda("PurgeAudit\ndaily 03:00")
+                    audit = Lambda("PurgeAudit\nhourly")
                 with Cluster("data subnets"):
                     kafka = ManagedStreamingForKafka(
                         "KafkaStream (MSK)\nIAM auth, TLS\n24 h retention"
                     )
                 endpoints = Endpoint("VPC endpoints\nS3, DynamoDB, ECR,\nLogs, SQS, KMS, STS")
-            with Cluster("Archive: 7-day lifecycle, versioned, SSE-KMS, TLS only"):
+            with Cluster("Archive: 7-day lifecycle, unversioned, SSE-KMS, TLS only"):
                 raw = SimpleStorageServiceS3Bucket("Raw\nuploads/ kafka/")
                 processed = SimpleStorageServiceS3Bucket("Processed\nderived/ metadata/")
             table = Dynamodb("Metadata table\nTTL expires_at\nPITR 1 day")
@@ -92,7 +92,7 @@ def architecture(outdir: Path) -> Path:
             with Cluster("Security & operations"):
                 keys = KMS("Keys: data,\nlogs, stream")
                 boundary = IAMPermissions("Workload\nboundary")
-                logs = CloudwatchLogs("Log groups\n7 days, KMS")
+                logs = CloudwatchLogs("Log groups\n5 days, KMS")
                 alarms = CloudwatchAlarm("OpsAlarms")
                 topic = SNS("On-call topic")
             registry = ECR("ECR\nimmutable tags")

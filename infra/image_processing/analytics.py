@@ -17,8 +17,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from image_processing.compliance import days
 from image_processing.security import AccessControl
+from image_processing.storage import private_bucket
 
 COLUMNS = (
     ("image_id", "string"),
@@ -53,31 +53,13 @@ class ImageAnalytics(Construct):
         access: AccessControl,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.results = s3.Bucket(
+        self.results = private_bucket(
             self,
             "QueryResults",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="purge-query-results",
-                    expiration=days(results_days),
-                    noncurrent_version_expiration=days(1),
-                    abort_incomplete_multipart_upload_after=days(1),
-                ),
-                s3.LifecycleRule(
-                    id="remove-expired-delete-markers", expired_object_delete_marker=True
-                ),
-            ],
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="query-results/",
-            removal_policy=removal,
+            key=key,
+            expire_days=results_days,
+            removal=removal,
+            access_logs=access_logs_bucket,
         )
         database_name = f"images_{env_name}"
         self.database = glue.CfnDatabase(

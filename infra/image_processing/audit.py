@@ -1,9 +1,10 @@
 """Purge verification and the operators' alarms.
 
-``PurgeAudit``: a daily scheduled Lambda (see runtime/purge_audit) that deletes and counts any
-object version or metadata item older than retention + grace, publishing ``OverdueItems``; an
-alarm fires above zero. ``OpsAlarms``: dead letters, backlog age, Kafka bridge lag and purge,
-all notifying one encrypted SNS topic that the on-call rota subscribes to out of band.
+``PurgeAudit``: an hourly scheduled Lambda (see runtime/purge_audit) that deletes and counts any
+object older than retention + grace and every metadata item past its ``expires_at``; it
+publishes ``OverdueItems`` and an alarm fires above zero.
+``OpsAlarms``: purge breach, dead letters, backlog age and Kafka bridge lag, all notifying one
+encrypted SNS topic that the on-call rota subscribes to out of band.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from image_processing.storage import EXPIRY_INDEX
 
 
 class PurgeAudit(Construct):
-    """Daily check-and-enforce of the hard purge deadline, with an alarm on any straggler."""
+    """Hourly check-and-enforce of the hard purge deadline, with an alarm on any straggler."""
 
     def __init__(
         self,
@@ -44,7 +45,7 @@ class PurgeAudit(Construct):
         key: kms.IKey,
         logs_key: kms.IKey,
         hard_purge_days: int,
-        grace_days: int,
+        retention_days: int,
         log_days: int,
         code_signing: lambda_.ICodeSigningConfig,
         removal: RemovalPolicy,
@@ -55,7 +56,7 @@ class PurgeAudit(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="List and delete object versions and metadata items past the deadline",
+            description="List and delete objects and metadata items past the purge deadline",
         )
         security_group = ec2.SecurityGroup(
             self,
@@ -73,13 +74,13 @@ class PurgeAudit(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=Duration.days(hard_purge_days - grace_days),
+            retention_period=Duration.days(retention_days),
         )
         self.function = vpc_function(
             self,
             "Function",
             handler_dir="purge_audit",
-            description="Daily: delete and count anything older than the hard purge deadline",
+            description="Hourly: delete and count anything past the purge deadline",
             role=role,
             vpc=vpc,
             subnets=subnets,
@@ -94,7 +95,7 @@ class PurgeAudit(Construct):
                 "TABLE_NAME": table_name,
                 "EXPIRY_INDEX": EXPIRY_INDEX,
                 "HARD_PURGE_DAYS": str(hard_purge_days),
-                "GRACE_DAYS": str(grace_days),
+                "RETENTION_DAYS": str(retention_days),
             },
             code_signing=code_signing,
             access=access,
@@ -109,15 +110,15 @@ class PurgeAudit(Construct):
         access.grant(role, ["sqs:SendMessage"], [self.dead_letters.queue_arn], "DeadLetter")
         access.grant(
             role,
-            ["s3:ListBucketVersions"],
+            ["s3:ListBucket"],
             [b.bucket_arn for b in buckets],
-            "ListAllVersions",
+            "ListObjects",
         )
         access.grant(
             role,
-            ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            ["s3:DeleteObject"],
             [b.arn_for_objects("*") for b in buckets],
-            "DeleteOverdueVersions",
+            "DeleteOverdueObjects",
         )
         access.grant(
             role, ["dynamodb:Query"], [f"{table_arn}/index/{EXPIRY_INDEX}"], "FindOverdueItems"
@@ -134,16 +135,16 @@ class PurgeAudit(Construct):
         )
         events.Rule(
             self,
-            "Daily",
-            description="Purge audit at 03:00 UTC",
-            schedule=events.Schedule.cron(minute="0", hour="3"),
+            "Hourly",
+            description="Purge audit every hour (bounds the purge deadline to 8 days + 1 h)",
+            schedule=events.Schedule.rate(Duration.hours(1)),
             targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
         )
         self.overdue = cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,
             metric_name="OverdueItems",
             statistic="Maximum",
-            period=Duration.days(1),
+            period=Duration.hours(1),
         )
 
 

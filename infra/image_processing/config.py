@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 
 #: The archival window promised to the business: images and their metadata are kept this long.
 RETENTION_DAYS = 7
-#: Asynchronous clean-up allowance after the window (S3 noncurrent versions, DynamoDB PITR
-#: window, TTL/lifecycle lag). The hard purge deadline is RETENTION_DAYS + PURGE_GRACE_DAYS.
+#: Allowance after the window for asynchronous clean-up: S3 rounds expiry up to the next
+#: midnight UTC, DynamoDB point-in-time recovery keeps this many days, CloudWatch Logs deletes
+#: up to 72 h late. The hard purge deadline is RETENTION_DAYS + PURGE_GRACE_DAYS = 8 days.
 PURGE_GRACE_DAYS = 1
+#: Logs are operational, not archival: 5 days + CloudWatch's up-to-72-hour deletion lag stays
+#: inside the 8-day hard deadline.
+LOG_RETENTION_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class EnvironmentConfig:
     # Data lifecycle -----------------------------------------------------------------------
     retention_days: int = RETENTION_DAYS
     purge_grace_days: int = PURGE_GRACE_DAYS
+    log_retention_days: int = LOG_RETENTION_DAYS
     athena_results_days: int = 1
     # Kafka is transport, not archive: it keeps messages only long enough to replay after a
     # consumer outage. The archive copy lives in S3.

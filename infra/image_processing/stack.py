@@ -37,7 +37,7 @@ class ImageProcessingStack(Stack):
         self._azs = [Fn.select(i, Fn.get_azs(config.region)) for i in range(config.az_count)]
         c = config
         removal = RemovalPolicy.RETAIN if c.retain_data_on_delete else RemovalPolicy.DESTROY
-        log_days = c.retention_days
+        log_days = c.log_retention_days
         for key, value in c.tags.items():
             Tags.of(self).add(key, value)
 
@@ -58,7 +58,6 @@ class ImageProcessingStack(Stack):
             "Archive",
             key=keys.data,
             retention_days=c.retention_days,
-            grace_days=c.purge_grace_days,
             removal=removal,
         )
         metadata = MetadataTable(
@@ -187,7 +186,7 @@ class ImageProcessingStack(Stack):
             key=keys.data,
             logs_key=keys.logs,
             hard_purge_days=c.hard_purge_days,
-            grace_days=c.purge_grace_days,
+            retention_days=c.retention_days,
             log_days=log_days,
             code_signing=code_signing,
             removal=removal,

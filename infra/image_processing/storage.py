@@ -1,9 +1,9 @@
 """Where images and their metadata live, and how each store forgets them.
 
 * ``ImageArchive``: raw uploads, derived copies + metadata files, S3 access logs. Every data
-  bucket: SSE-KMS with the data key, TLS 1.2+ only, public access blocked, versioned (protects
-  against overwrites inside the window), current versions expire after ``retention_days``,
-  noncurrent versions after ``purge_grace_days``.
+  bucket: SSE-KMS with the data key, TLS 1.2+ only, public access blocked, objects expire after
+  ``retention_days``. Buckets are deliberately *not* versioned: an expired or deleted image must
+  be gone, not kept as a noncurrent version (see "The 7-day purge" in the design document).
 * ``MetadataTable``: DynamoDB item per image with a TTL attribute ``expires_at`` and an
   ``expiry_day`` index the purge audit queries; point-in-time recovery limited to the grace days.
 """
@@ -23,25 +23,58 @@ TTL_ATTRIBUTE = "expires_at"
 #: Index the purge audit queries by calendar day of expiry (YYYY-MM-DD).
 EXPIRY_INDEX = "by-expiry-day"
 
+UNVERSIONED = (
+    "Not versioned on purpose: a version history would keep expired or deleted images as "
+    "noncurrent versions, beyond the 7-day purge. Writers only create new random keys and only "
+    "the purge audit may delete (permission boundary), so there is nothing to undo."
+)
 
-def _purge_rules(expire_days: int, grace_days: int) -> list[s3.LifecycleRule]:
-    """Expire current versions, then noncurrent versions, delete markers and partial uploads."""
+
+def purge_rules(expire_days: int) -> list[s3.LifecycleRule]:
+    """Expire objects after ``expire_days`` and never keep half-finished multipart uploads."""
     return [
         s3.LifecycleRule(
             id="purge-after-retention",
             enabled=True,
             expiration=days(expire_days),
-            noncurrent_version_expiration=days(grace_days),
             abort_incomplete_multipart_upload_after=days(1),
-        ),
-        s3.LifecycleRule(
-            id="remove-expired-delete-markers", enabled=True, expired_object_delete_marker=True
-        ),
+        )
     ]
 
 
+def private_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    key: kms.IKey | None,
+    expire_days: int,
+    removal: RemovalPolicy,
+    access_logs: s3.IBucket | None,
+) -> s3.Bucket:
+    """A bucket no one outside the account can reach, TLS 1.2+ only, forgetting after N days."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+        encryption_key=key,
+        bucket_key_enabled=True if key else None,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        # ACLs disabled; log delivery is granted through the bucket policy instead.
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        versioned=False,
+        lifecycle_rules=purge_rules(expire_days),
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=f"{construct_id.lower()}/" if access_logs else None,
+        removal_policy=removal,
+    )
+    skip_checkov(bucket, {"CKV_AWS_21": UNVERSIONED})
+    return bucket
+
+
 class ImageArchive(Construct):
-    """The three buckets of the image path plus the bucket that receives their access logs."""
+    """The two buckets of the image path plus the bucket that receives their access logs."""
 
     def __init__(
         self,
@@ -50,60 +83,45 @@ class ImageArchive(Construct):
         *,
         key: kms.IKey,
         retention_days: int,
-        grace_days: int,
         removal: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._key = key
-        self._removal = removal
-        self.access_logs = s3.Bucket(
+        # S3 server access log delivery supports only SSE-S3 target buckets. The logs hold
+        # object keys (random UUIDs) and requester IPs, never image content.
+        self.access_logs = private_bucket(
             self,
             "AccessLogs",
-            # S3 server access log delivery supports only SSE-S3 target buckets. The logs hold
-            # object keys (random UUIDs) and requester IPs, never image content; 7-day expiry.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            # Log delivery is granted by bucket policy (no ACLs) when ACLs are disabled.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            lifecycle_rules=_purge_rules(retention_days, grace_days),
-            removal_policy=removal,
+            key=None,
+            expire_days=retention_days,
+            removal=removal,
+            access_logs=None,
         )
         skip_checkov(
             self.access_logs,
-            {
-                "CKV_AWS_18": "This is the access-log target; logging it into itself would loop.",
-            },
+            {"CKV_AWS_18": "This is the access-log target; logging it into itself would loop."},
         )
-        self.raw = self._bucket("Raw", retention_days, grace_days)
+        self.raw = private_bucket(
+            self,
+            "Raw",
+            key=key,
+            expire_days=retention_days,
+            removal=removal,
+            access_logs=self.access_logs,
+        )
         # S3 -> EventBridge without CDK's notification custom resource (pure CloudFormation).
         raw_cfn = self.raw.node.default_child
         assert isinstance(raw_cfn, s3.CfnBucket)
         raw_cfn.add_property_override(
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
-        self.processed = self._bucket("Processed", retention_days, grace_days)
-
-    def _bucket(self, construct_id: str, expire_days: int, grace_days: int) -> s3.Bucket:
-        bucket = s3.Bucket(
+        self.processed = private_bucket(
             self,
-            construct_id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self._key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            lifecycle_rules=_purge_rules(expire_days, grace_days),
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix=f"{construct_id.lower()}/",
-            removal_policy=self._removal,
+            "Processed",
+            key=key,
+            expire_days=retention_days,
+            removal=removal,
+            access_logs=self.access_logs,
         )
-        return bucket
 
 
 class MetadataTable(Construct):
@@ -128,6 +146,7 @@ class MetadataTable(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
             time_to_live_attribute=TTL_ATTRIBUTE,
+            # Recovery from a bad write, limited so that backups forget within the grace days.
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True, recovery_period_in_days=grace_days
             ),

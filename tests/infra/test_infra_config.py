@@ -13,6 +13,8 @@ def test_environments_and_derived_numbers() -> None:
     assert (DEV.kafka_broker_count, PROD.kafka_broker_count) == (2, 3)
     assert (DEV.kafka_replication_factor, PROD.kafka_replication_factor) == (2, 3)
     assert PROD.retain_data_on_delete and not DEV.retain_data_on_delete
+    # Logs: retention + CloudWatch's 72 h deletion lag must fit the hard deadline.
+    assert PROD.log_retention_days + 3 <= PROD.hard_purge_days
 
 
 def test_retention_refuses_windows_longer_than_a_week() -> None:

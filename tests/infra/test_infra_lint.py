@@ -10,6 +10,10 @@ from infra_helpers import Synth
 
 REVIEWED_CHECKOV_SKIPS = {
     ("Archive/AccessLogs/Resource", "CKV_AWS_18"),
+    ("Archive/AccessLogs/Resource", "CKV_AWS_21"),
+    ("Archive/Raw/Resource", "CKV_AWS_21"),
+    ("Archive/Processed/Resource", "CKV_AWS_21"),
+    ("Analytics/QueryResults/Resource", "CKV_AWS_21"),
     ("UploadApi/UploadUrl/Resource", "CKV_AWS_116"),
     ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_120"),
     ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_73"),

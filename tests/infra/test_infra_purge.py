@@ -10,35 +10,24 @@ from infra_helpers import Synth, ref_id
 DAY = 86_400
 
 
-def _lifecycle(bucket: dict) -> dict[str, dict]:
-    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-    return {rule["Id"]: rule for rule in rules}
-
-
-def test_every_bucket_expires_objects_and_old_versions(synth: Synth) -> None:
-    expiry = {
-        synth.path_of(logical_id): _lifecycle(bucket)["purge-after-retention"]["ExpirationInDays"]
-        if "purge-after-retention" in _lifecycle(bucket)
-        else _lifecycle(bucket)["purge-query-results"]["ExpirationInDays"]
-        for logical_id, bucket in synth.resources("AWS::S3::Bucket").items()
-    }
+def test_every_bucket_expires_objects_and_keeps_no_old_versions(synth: Synth) -> None:
+    expiry = {}
+    for logical_id, bucket in synth.resources("AWS::S3::Bucket").items():
+        (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert rule["Id"] == "purge-after-retention"
+        assert rule["Status"] == "Enabled"
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+        expiry[synth.path_of(logical_id)] = rule["ExpirationInDays"]
+        # Versioning would turn every expiry into a retained noncurrent version.
+        assert "VersioningConfiguration" not in bucket["Properties"]
+        assert "ReplicationConfiguration" not in bucket["Properties"]
+        assert "ObjectLockEnabled" not in bucket["Properties"]
     assert expiry == {
         "Archive/AccessLogs/Resource": 7,
         "Archive/Raw/Resource": 7,
         "Archive/Processed/Resource": 7,
         "Analytics/QueryResults/Resource": 1,
     }
-    for bucket in synth.resources("AWS::S3::Bucket").values():
-        rules = list(_lifecycle(bucket).values())
-        assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert rules[0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
-        assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
-        assert rules[1] == {
-            "ExpiredObjectDeleteMarker": True,
-            "Id": "remove-expired-delete-markers",
-            "Status": "Enabled",
-        }
-        assert "ReplicationConfiguration" not in bucket["Properties"]
 
 
 def test_metadata_table_expires_items_and_keeps_one_day_of_recovery(synth: Synth) -> None:
@@ -62,21 +51,22 @@ def test_no_backup_service_copies_the_data(synth: Synth) -> None:
     assert "AWS::CloudFront::Distribution" not in types
 
 
-def test_every_log_group_expires_within_the_window(synth: Synth) -> None:
+def test_every_log_group_expires_before_the_hard_deadline(synth: Synth) -> None:
+    """5 days + CloudWatch's up-to-72-hour deletion lag <= the 8-day hard purge deadline."""
     retention = {
         synth.path_of(k): r["Properties"]["RetentionInDays"]
         for k, r in synth.resources("AWS::Logs::LogGroup").items()
     }
     assert retention == {
-        "Network/FlowLogs/Resource": 7,
-        "UploadApi/UploadUrlLogs/Resource": 7,
-        "UploadApi/AccessLogs/Resource": 7,
-        "UploadApi/ExecutionLogs/Resource": 7,
-        "KafkaStream/BrokerLogs/Resource": 7,
+        "Network/FlowLogs/Resource": 5,
+        "UploadApi/UploadUrlLogs/Resource": 5,
+        "UploadApi/AccessLogs/Resource": 5,
+        "UploadApi/ExecutionLogs/Resource": 5,
+        "KafkaStream/BrokerLogs/Resource": 5,
         "Workers/InsightsLogs/Resource": 1,
-        "KafkaBridge/Logs/Resource": 7,
-        "Processor/Logs/Resource": 7,
-        "PurgeAudit/FunctionLogs/Resource": 7,
+        "KafkaBridge/Logs/Resource": 5,
+        "Processor/Logs/Resource": 5,
+        "PurgeAudit/FunctionLogs/Resource": 5,
     }
 
 
@@ -141,7 +131,7 @@ def test_athena_results_and_catalog_cover_only_the_window(synth: Synth) -> None:
     assert "owner_sub" not in columns
 
 
-def test_purge_audit_runs_daily_against_every_bucket(synth: Synth) -> None:
+def test_purge_audit_runs_hourly_against_every_bucket(synth: Synth) -> None:
     (audit,) = [
         f
         for k, f in synth.resources("AWS::Lambda::Function").items()
@@ -149,7 +139,7 @@ def test_purge_audit_runs_daily_against_every_bucket(synth: Synth) -> None:
     ]
     variables = audit["Properties"]["Environment"]["Variables"]
     assert variables["HARD_PURGE_DAYS"] == "8"
-    assert variables["GRACE_DAYS"] == "1"
+    assert variables["RETENTION_DAYS"] == "7"
     bucket_ids = {
         ref_id(part) for part in variables["BUCKETS"]["Fn::Join"][1] if isinstance(part, dict)
     }
@@ -159,7 +149,7 @@ def test_purge_audit_runs_daily_against_every_bucket(synth: Synth) -> None:
         for r in synth.resources("AWS::Events::Rule").values()
         if "ScheduleExpression" in r["Properties"]
     ]
-    assert schedules == ["cron(0 3 * * ? *)"]
+    assert schedules == ["rate(1 hour)"]
     alarms = {
         synth.path_of(k): r["Properties"]
         for k, r in synth.resources("AWS::CloudWatch::Alarm").items()

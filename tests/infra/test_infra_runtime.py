@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from image_processing.runtime.purge_audit.handler import (
-    ObjectVersion,
-    overdue_expiry_days,
-    overdue_versions,
+    StoredObject,
+    expiry_days_to_sweep,
+    overdue_objects,
 )
 from image_processing.runtime.upload_url.handler import (
     BadRequest,
@@ -86,19 +86,19 @@ def test_object_keys_carry_no_personal_data() -> None:
     assert object_key("0b6f", NOW) == "uploads/2026-03-10/0b6f"
 
 
-def test_overdue_versions_are_those_older_than_the_hard_deadline() -> None:
+def test_overdue_objects_are_those_older_than_the_hard_deadline() -> None:
     deadline = NOW - timedelta(days=8)
-    versions = [
-        ObjectVersion("a", "v1", deadline - timedelta(seconds=1)),
-        ObjectVersion("b", "v1", deadline),
-        ObjectVersion("c", "v2", NOW),
+    objects = [
+        StoredObject("a", deadline - timedelta(seconds=1)),
+        StoredObject("b", deadline),
+        StoredObject("c", NOW),
     ]
-    assert overdue_versions(versions, NOW, 8) == [versions[0]]
+    assert overdue_objects(objects, NOW, 8) == [objects[0]]
 
 
-def test_overdue_expiry_days_start_after_the_grace_day() -> None:
-    assert overdue_expiry_days(date(2026, 3, 10), 1, 3) == [
+def test_sweep_covers_today_and_the_whole_window() -> None:
+    assert expiry_days_to_sweep(date(2026, 3, 10), 2) == [
+        "2026-03-10",
         "2026-03-09",
         "2026-03-08",
-        "2026-03-07",
     ]

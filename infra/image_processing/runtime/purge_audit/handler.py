@@ -1,9 +1,11 @@
-"""Daily purge audit: proves, and if needed enforces, that nothing outlives the purge deadline.
+"""Hourly purge audit: proves, and if needed enforces, that nothing outlives the purge deadline.
 
-Lifecycle rules and TTL do the deleting; they are asynchronous, so this function checks every
-object version of each data bucket and every metadata item whose expiry day has passed. Anything
-older than the hard deadline (retention + grace) is deleted and counted; the count is published
-as the ``OverdueItems`` metric, which alarms above zero. A green alarm history is the evidence.
+S3 lifecycle rules and DynamoDB TTL do the deleting, but both are asynchronous without a
+documented bound. Every hour this function (1) deletes any object older than the hard deadline
+(retention + grace) in every data bucket and (2) deletes every metadata item whose
+``expires_at`` has passed, found through the ``expiry_day`` index. Each deletion is counted;
+objects past the hard deadline are published as ``OverdueItems`` (alarm above zero = a
+compliance incident), expired items TTL had not reached yet as ``ExpiredItemsDeleted``.
 """
 
 from __future__ import annotations
@@ -18,31 +20,29 @@ METRIC_NAMESPACE = "ImageProcessing/Purge"
 
 
 @dataclass(frozen=True)
-class ObjectVersion:
-    """One S3 object version or delete marker as listed by ListObjectVersions."""
+class StoredObject:
+    """One S3 object as listed by ListObjectsV2."""
 
     key: str
-    version_id: str
     last_modified: datetime
 
 
-def overdue_versions(
-    versions: Iterable[ObjectVersion], now: datetime, hard_purge_days: int
-) -> list[ObjectVersion]:
-    """Versions whose last write is older than the hard purge deadline."""
+def overdue_objects(
+    objects: Iterable[StoredObject], now: datetime, hard_purge_days: int
+) -> list[StoredObject]:
+    """Objects written before the hard purge deadline (they should already be gone)."""
     deadline = now - timedelta(days=hard_purge_days)
-    return [v for v in versions if v.last_modified < deadline]
+    return [o for o in objects if o.last_modified < deadline]
 
 
-def overdue_expiry_days(today: date, grace_days: int, lookback_days: int) -> list[str]:
-    """Expiry days whose items must already be gone (TTL lag included), newest first."""
-    last = today - timedelta(days=grace_days)
-    return [(last - timedelta(days=n)).isoformat() for n in range(lookback_days)]
+def expiry_days_to_sweep(today: date, retention_days: int) -> list[str]:
+    """Expiry days that can hold expired items: today and the window before it, newest first."""
+    return [(today - timedelta(days=n)).isoformat() for n in range(retention_days + 1)]
 
 
-def _versions(page: dict[str, Any]) -> Iterator[ObjectVersion]:
-    for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-        yield ObjectVersion(entry["Key"], entry["VersionId"], entry["LastModified"])
+def _objects(page: dict[str, Any]) -> Iterator[StoredObject]:
+    for entry in page.get("Contents", []):
+        yield StoredObject(entry["Key"], entry["LastModified"])
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, int]:
@@ -50,29 +50,29 @@ def handler(event: dict[str, Any], context: object) -> dict[str, int]:
     import boto3  # provided by the Lambda runtime
 
     now = datetime.now(UTC)
-    hard_days = int(os.environ["HARD_PURGE_DAYS"])
     s3 = boto3.client("s3")
-    overdue_objects = 0
+    overdue = 0
     for bucket in os.environ["BUCKETS"].split(","):
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for version in overdue_versions(_versions(page), now, hard_days):
-                s3.delete_object(Bucket=bucket, Key=version.key, VersionId=version.version_id)
-                overdue_objects += 1
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for stale in overdue_objects(_objects(page), now, int(os.environ["HARD_PURGE_DAYS"])):
+                s3.delete_object(Bucket=bucket, Key=stale.key)
+                overdue += 1
     table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    overdue_items = 0
-    for day in overdue_expiry_days(now.date(), int(os.environ["GRACE_DAYS"]), 7):
+    expired = 0
+    for day in expiry_days_to_sweep(now.date(), int(os.environ["RETENTION_DAYS"])):
         response = table.query(
             IndexName=os.environ["EXPIRY_INDEX"],
-            KeyConditionExpression="expiry_day = :d",
-            ExpressionAttributeValues={":d": day},
+            KeyConditionExpression="expiry_day = :d AND expires_at < :now",
+            ExpressionAttributeValues={":d": day, ":now": int(now.timestamp())},
         )
         for item in response.get("Items", []):
             table.delete_item(Key={"image_id": item["image_id"]})
-            overdue_items += 1
+            expired += 1
     boto3.client("cloudwatch").put_metric_data(
         Namespace=METRIC_NAMESPACE,
         MetricData=[
-            {"MetricName": "OverdueItems", "Value": overdue_objects + overdue_items},
+            {"MetricName": "OverdueItems", "Value": overdue},
+            {"MetricName": "ExpiredItemsDeleted", "Value": expired},
         ],
     )
-    return {"overdue_objects": overdue_objects, "overdue_items": overdue_items}
+    return {"overdue_objects": overdue, "expired_items_deleted": expired}
