@@ -50,7 +50,7 @@ def attempts(team: str, me: str, db: str, other_users: dict[str, str]) -> list[A
         out.append(Attempt(team, name, statement, message, in_transaction))
 
     # Creating objects: in every schema, in the temporary schema, and new schemas/databases.
-    for schema in ("public", "sales", "analytics"):
+    for schema in ("public", "sales", "analytics", "pg_catalog", "information_schema"):
         denied_schema = f"permission denied for schema {schema}"
         add(f"create table in {schema}", f"create table {schema}.evil (x int)", denied_schema)
         add(
@@ -180,6 +180,17 @@ def attempts(team: str, me: str, db: str, other_users: dict[str, str]) -> list[A
         "alter table sales.transactions disable row level security",
         "must be owner of table transactions",
     )
+    for policy in ("transactions_read", "transactions_logistics_complete"):
+        add(
+            f"alter policy {policy}",
+            f"alter policy {policy} on sales.transactions using (true)",
+            "must be owner of table transactions",
+        )
+        add(
+            f"drop policy {policy}",
+            f"drop policy {policy} on sales.transactions",
+            "must be owner of relation transactions",
+        )
     add(
         "disable triggers",
         "alter table sales.transactions disable trigger all",
@@ -326,11 +337,14 @@ select kind, target, name from owned order by kind, target
 """
 
 
-def _owner_message(team: str, kind: str, target: str, name: str) -> str:
-    """Not even allowed to look into the schema, or else not the owner."""
+def _owner_message(team: str, kind: str, target: str, name: str, verb: str = "alter") -> str:
+    """Not even allowed to look into the schema, or else not the owner. DROP FUNCTION names
+    the function as it was written (schema-qualified, without arguments)."""
     schema = target.partition(".")[0] if kind in ("table", "view", "sequence", "type") else None
     if schema is not None and schema in MATRIX.schemas and team not in MATRIX.schemas[schema].usage:
         return f"permission denied for schema {schema}"
+    if verb == "drop" and kind == "function":
+        return f"must be owner of function {target.partition('(')[0]}"
     return f"must be owner of {kind} {name}"
 
 
@@ -339,7 +353,7 @@ ALTER_KINDS = ("table", "view", "sequence", "function", "type", "schema", "datab
 
 @pytest.mark.parametrize("team", TEAMS)
 @pytest.mark.parametrize("kind", ALTER_KINDS)
-def test_alter_any_object_denied(
+def test_alter_or_drop_any_object_denied(
     team: str,
     kind: str,
     proof_db: ProofDb,
@@ -347,23 +361,33 @@ def test_alter_any_object_denied(
     team_conn: dict[str, psycopg.Connection[tuple[object, ...]]],
     record_check: Callable[[str, int], None],
 ) -> None:
-    """``ALTER <kind> <object> OWNER TO <me>`` (taking an object over) fails for every object."""
+    """``ALTER <kind> <object> OWNER TO <me>`` (taking an object over) and ``DROP <kind>
+    <object>`` fail for every object (DROP DATABASE is covered by the database's ACL: it cannot
+    run in a transaction, and CONNECT-only roles never own it)."""
     objects = [row for row in owner_conn.execute(OBJECTS_SQL).fetchall() if row[0] == kind]
     assert objects, f"the schema files create no {kind}?"
     me = proof_db.users[team].name
     results = {}
     for _, target, _name in objects:
-        statement = sql.SQL("alter {} {} owner to {}").format(
-            sql.SQL(str(kind)), sql.SQL(str(target)), sql.Identifier(me)
-        )
-        outcome = attempt(team_conn[team], statement)
-        results[str(target)] = (outcome.sqlstate, outcome.message)
+        statements = {
+            "alter": sql.SQL("alter {} {} owner to {}").format(
+                sql.SQL(str(kind)), sql.SQL(str(target)), sql.Identifier(me)
+            )
+        }
+        if kind != "database":
+            statements["drop"] = sql.SQL("drop {} {}").format(
+                sql.SQL(str(kind)), sql.SQL(str(target))
+            )
+        for verb, statement in statements.items():
+            outcome = attempt(team_conn[team], statement)
+            results[(verb, str(target))] = (outcome.sqlstate, outcome.message)
     expected = {
-        str(target): (DENIED, _owner_message(team, kind, str(target), str(name)))
+        (verb, str(target)): (DENIED, _owner_message(team, kind, str(target), str(name), verb))
         for _, target, name in objects
+        for verb in (("alter",) if kind == "database" else ("alter", "drop"))
     }
     assert results == expected
-    record_check("ALTER of existing objects denied", len(objects))
+    record_check("ALTER/DROP of existing objects denied", len(expected))
 
 
 # ---------------------------------------------------------------------------------------------
