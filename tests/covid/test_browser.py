@@ -6,6 +6,7 @@ Never skipped in CI (CI=true): a missing Chromium there is a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ from shopdata.covid.browser import (
     running_dashboard,
     wait_for_bars,
 )
+from shopdata.covid.snapshot import load_snapshot
+from shopdata.covid.transform import analyse
 
 from .conftest import ROUTE, FakeCovidApi, Reply
 
@@ -44,6 +47,23 @@ def browser() -> Iterator[Browser]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+def expected_hover(day: dt.date) -> list[str]:
+    """The unified hover box for ``day`` of the bundled series, line by line."""
+    shown = {d.date: d for d in analyse(load_snapshot()).days}[day]
+    bar = (
+        f"New cases : {shown.new_cases:,.0f}"
+        if shown.kind == "reported"
+        else f"New cases, spread over a reporting pause : {shown.new_cases:,.0f} a day"
+    )
+    assert shown.avg7 is not None
+    return [
+        f"{day:%a %d %b %Y}",
+        bar,
+        f"7-day average : {shown.avg7:,.0f}",
+        f"Cumulative confirmed : {shown.cumulative:,}",
+    ]
 
 
 def open_page(browser: Browser, url: str) -> Page:
@@ -86,6 +106,18 @@ def test_chart_draws_the_selected_range_and_follows_changes(
             "365 days · 1,922,809 new cases · 11 reporting pause(s), catch-ups spread over "
             "24 day(s) · 0 downward correction(s)"
         )
+
+        # Hovering shows the day and its values, formatted with thousands separators.
+        plot = page.locator("#cases-graph .draglayer .xy .nsewdrag").bounding_box()
+        assert plot is not None
+        page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+        page.wait_for_selector("#cases-graph .hoverlayer .legend")
+        hover = page.eval_on_selector_all(
+            "#cases-graph .hoverlayer .legend text", "nodes => nodes.map(n => n.textContent)"
+        )
+        assert hover == expected_hover(dt.datetime.strptime(hover[0], "%a %d %b %Y").date())
+        assert hover[0].endswith("2022")
+        page.mouse.move(0, 0)
 
         # Typing a start date into the picker narrows the range to 2022-12-02..2022-12-31.
         page.fill("#range", "2 Dec 2022")

@@ -22,6 +22,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _check_port(host: str, port: int) -> None:
     """Fail early with one line instead of Werkzeug's traceback when the port is taken."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # Like the server itself: a port in TIME_WAIT after a restart is fine, a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -30,14 +32,14 @@ def _check_port(host: str, port: int) -> None:
 
 @app.command()
 def dashboard(
-    host: str | None = typer.Option(None, help="Address to bind [settings: covid.host]."),
+    host: str | None = typer.Option(None, help="Address to bind (setting covid.host)."),
     port: int | None = typer.Option(
-        None, min=1, max=65535, help="Port [settings: covid.port, 8050]."
+        None, min=1, max=65535, help="Port (setting covid.port, 8050)."
     ),
     api_base_url: str | None = typer.Option(
-        None, help="Live API base URL [settings: covid.api_base_url; unset = offline]."
+        None, help="Live API base URL (setting covid.api_base_url; unset = offline)."
     ),
-    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+    cache_dir: Path | None = typer.Option(None, help="Cache folder (setting covid.cache_dir)."),
     offline: bool = typer.Option(False, "--offline", help="Do not call the live API."),
 ) -> None:
     """Serve the dashboard (live API if configured and answering, else cache, else snapshot)."""
@@ -84,9 +86,9 @@ def dashboard(
 @app.command()
 def fetch(
     api_base_url: str | None = typer.Option(
-        None, help="Live API base URL [settings: covid.api_base_url]."
+        None, help="Live API base URL (setting covid.api_base_url)."
     ),
-    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+    cache_dir: Path | None = typer.Option(None, help="Cache folder (setting covid.cache_dir)."),
 ) -> None:
     """Refresh the local cache from the live API and report what changed."""
     from shopdata.config import get_settings
@@ -141,7 +143,7 @@ def fetch(
 
 @app.command()
 def summary(
-    cache_dir: Path | None = typer.Option(None, help="Cache folder [settings: covid.cache_dir]."),
+    cache_dir: Path | None = typer.Option(None, help="Cache folder (setting covid.cache_dir)."),
 ) -> None:
     """Print the offline series (cache, else snapshot) with its pauses and corrections."""
     from shopdata.config import get_settings
