@@ -27,13 +27,14 @@ def _seed_minimal(conn: psycopg.Connection) -> None:
 def test_init_files_run_in_sorted_order() -> None:
     names = [p.name for p in connection.init_files()]
     assert names == sorted(names)
-    assert names[:6] == [
+    assert names[:7] == [
         "010_schema.sql",
         "020_members.sql",
         "030_catalog.sql",
         "040_transactions.sql",
         "050_summaries.sql",
         "060_triggers.sql",
+        "070_bulk_load.sql",
     ]
 
 
@@ -44,6 +45,7 @@ def test_schema_has_the_normalised_tables(sales_db: str) -> None:
             " where table_schema = 'sales' order by table_name"
         ).fetchall()
     assert [r[0] for r in rows] == [
+        "bulk_load_state",
         "item_sales",
         "items",
         "manufacturers",
@@ -60,9 +62,10 @@ def test_every_table_states_its_grain(sales_db: str) -> None:
             "select c.relname, obj_description(c.oid, 'pg_class') from pg_class as c"
             " where c.relnamespace = 'sales'::regnamespace and c.relkind = 'r'"
         ).fetchall()
-    assert len(rows) == 7
+    assert len(rows) == 8
     for name, comment in rows:
-        assert comment is not None and comment.startswith("Grain: one row per "), name
+        assert comment is not None and comment.startswith("Grain: "), name
+        assert "Invariant" in comment, name
 
 
 def test_totals_follow_line_items_and_cannot_be_written(sales_db: str) -> None:

@@ -200,3 +200,79 @@ def test_never_sold_item_can_be_deleted_and_sold_one_discontinued(sales_db: str)
             "select count(*), sum(quantity * unit_price) from sales.transaction_items where item_id = 2"
         ).fetchone()
     assert row == (3, Decimal("3745.00"))
+
+
+def test_bulk_load_path_is_exact_too(sales_db: str) -> None:
+    from dataclasses import replace
+
+    report = seed(sales_db, replace(SMALL, bulk_threshold=1))
+    assert report.bulk is True
+    _check(sales_db)
+    with psycopg.connect(sales_db) as conn:
+        constraints = conn.execute(
+            "select count(*) from pg_constraint where contype = 'f'"
+            " and connamespace = 'sales'::regnamespace"
+        ).fetchone()
+        disabled = conn.execute(
+            "select count(*) from pg_trigger where not tgisinternal and tgenabled = 'D'"
+        ).fetchone()
+    assert constraints == (6,) and disabled == (0,)  # everything restored
+
+
+def test_unfinished_bulk_load_cannot_commit(sales_db: str) -> None:
+    with psycopg.connect(sales_db) as conn:
+        conn.execute("select sales.begin_bulk_load()")
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation) as excinfo:
+            conn.commit()
+    assert excinfo.value.diag.message_primary == (
+        "a bulk load was begun but not finished: call sales.finish_bulk_load() before committing"
+    )
+    with psycopg.connect(sales_db) as conn:
+        row = conn.execute(
+            "select count(*) from pg_constraint where contype = 'f'"
+            " and connamespace = 'sales'::regnamespace"
+        ).fetchone()
+    assert row == (6,)  # the whole attempt rolled back
+
+
+BULK_ERRORS = [
+    (
+        "insert into sales.transactions (transaction_id, membership_id, created_at, total_price,"
+        " total_weight_kg, total_quantity) values (15, 'Ang_00001', '2024-03-01', 41.00, 3.000, 2)",
+        "insert into sales.transaction_items values (15, 1, 2, 20.00, 1.500)",
+        "bulk load: transaction 15 has totals 41.00 / 3.000 kg / 2 units but its line items sum"
+        " to 40.00 / 3.000 kg / 2 units",
+    ),
+    (
+        "insert into sales.transactions (transaction_id, membership_id, created_at, total_price,"
+        " total_weight_kg, total_quantity) values (15, 'Ang_00001', '2024-03-01', 1.00, 0.050, 1)",
+        "insert into sales.transaction_items values (15, 5, 1, 1.00, 0.050)",
+        "line item (transaction_id=15, item_id=5): item 5 was discontinued at"
+        " 2024-02-01 00:00:00+00, before the transaction was made",
+    ),
+    (
+        "select 1",
+        "insert into sales.transaction_items values (3, 5, 1, 1.00, 0.050)",
+        "bulk load: line item (transaction_id=3, item_id=5) belongs to a transaction that"
+        " existed before the load; bulk loads only add new ones",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tx", "line", "message"), BULK_ERRORS)
+def test_bulk_load_rejects_what_triggers_would(
+    sales_db: str, tx: str, line: str, message: str
+) -> None:
+    from .helpers import apply_sql_file
+
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with psycopg.connect(sales_db) as conn:
+        conn.execute("update sales.items set discontinued_at = '2024-02-01+00' where item_id = 5")
+        conn.commit()
+        conn.execute("select sales.begin_bulk_load()")
+        conn.execute(tx.encode())
+        conn.execute(line.encode())
+        with pytest.raises(psycopg.errors.CheckViolation) as excinfo:
+            conn.execute("select sales.finish_bulk_load()")
+    assert excinfo.value.diag.message_primary == message
+    _check(sales_db)

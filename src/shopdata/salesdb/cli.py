@@ -266,11 +266,13 @@ def seed(
             "added (shopdata db reset --yes starts over)"
         )
         return
-    line_rate = report.rate("line_items", report.line_items)
+    seconds = report.load_seconds
+    rate = report.line_items / seconds if seconds else 0.0
+    mode = "bulk load, set-based checks" if report.bulk else "row-level checks"
     typer.echo(
         f"seed: {report.members} members, {report.manufacturers} manufacturers, "
         f"{report.items} items, {report.transactions} transactions, "
-        f"{report.line_items} line items ({line_rate:,.0f} line items/s)"
+        f"{report.line_items} line items in {seconds:.1f} s ({rate:,.0f} line items/s, {mode})"
     )
 
 

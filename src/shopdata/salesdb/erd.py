@@ -1,14 +1,16 @@
 """Entity-relationship diagram of the live ``sales`` schema: Mermaid (docs/erd.md) and PNG.
 
-``python -m shopdata.salesdb.erd docs`` (``make erd``) brings the database up from db/initdb,
-reads the catalog (tables, columns, keys, foreign keys, table comments) and writes
-``docs/erd.md`` (GitHub renders the Mermaid block) and ``docs/erd.png`` (Graphviz ``dot``).
+``python -m shopdata.salesdb.erd docs`` (``make erd``) builds a scratch database from db/initdb
+on the sales database server, reads the catalog (tables, columns, keys, foreign keys, table
+comments) and writes ``docs/erd.md`` (GitHub renders the Mermaid block) and ``docs/erd.png``
+(Graphviz ``dot``).
 A test renders the Markdown again from a fresh database and requires it to equal the committed
 file, so the diagram cannot drift from the DDL.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -179,14 +181,23 @@ def write_png(dot_source: str, target: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``python -m shopdata.salesdb.erd DOCS_DIR``: regenerate erd.md and erd.png."""
     from shopdata.config import get_settings
+    from shopdata.salesdb.connection import create_database_from_init, drop_database
     from shopdata.salesdb.runtime import bring_up, target
 
     args = sys.argv[1:] if argv is None else argv
     docs = Path(args[0] if args else "docs")
     docs.mkdir(parents=True, exist_ok=True)
     settings = get_settings()
-    report = bring_up(target(settings.database_url, settings.db))
-    schema = introspect(report.url)
+    tgt = target(settings.database_url, settings.db)
+    bring_up(tgt)
+    # A scratch database built from db/initdb right now, so the diagram shows the DDL as it
+    # is in the working tree, not whatever an older local database still holds.
+    scratch = f"erd_{os.getpid()}"
+    url = create_database_from_init(tgt.admin_url(), scratch)
+    try:
+        schema = introspect(url)
+    finally:
+        drop_database(tgt.admin_url(), scratch)
     (docs / "erd.md").write_text(render_markdown(schema), encoding="utf-8")
     write_png(render_dot(schema), docs / "erd.png")
     print(f"wrote {docs / 'erd.md'} and {docs / 'erd.png'} ({len(schema.tables)} tables)")
