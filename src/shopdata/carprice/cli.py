@@ -68,6 +68,13 @@ class CarClass(StrEnum):
     vgood = "vgood"
 
 
+class Scheme(StrEnum):
+    """Cross-validation splitting schemes (see shopdata.carprice.evaluate)."""
+
+    grouped = "grouped"
+    stratified = "stratified"
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -167,15 +174,16 @@ def evaluate(
         None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
     ),
     markdown: bool = typer.Option(
-        False, "--markdown", help="Print the grouped-folds table as markdown."
+        False, "--markdown", help="Print one scheme's table as markdown (for the model card)."
     ),
+    scheme: Scheme = typer.Option(Scheme.grouped, "--scheme", help="Scheme of the markdown table."),
 ) -> None:
     """Print the model comparison recorded by the last `train` (no refitting)."""
     from shopdata.carprice.report import comparison_markdown, evaluation_text
 
     metrics = _read_metrics(_model_dir(model_dir))
     if markdown:
-        typer.echo(comparison_markdown(metrics, metrics["selection"]["scheme"]))
+        typer.echo(comparison_markdown(metrics, scheme.value))
     else:
         typer.echo(evaluation_text(metrics))
 
@@ -192,13 +200,19 @@ def predict(
         None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    every_family: bool = typer.Option(
+        False,
+        "--every-family",
+        help="Also refit the other model families on the same rows and show their answers "
+        "(a sensitivity check for extrapolations; takes seconds).",
+    ),
 ) -> None:
     """Predict the buying price; attributes left out are averaged over (and reported)."""
     from shopdata.carprice.data import CarDataError
     from shopdata.carprice.persist import ModelError, load_model, training_data
+    from shopdata.carprice.predict import Prediction, support
     from shopdata.carprice.predict import predict as run_prediction
-    from shopdata.carprice.predict import support
-    from shopdata.carprice.report import prediction_json, prediction_text
+    from shopdata.carprice.report import families_text, prediction_json, prediction_text
 
     options = {
         "maint": maint,
@@ -216,7 +230,22 @@ def predict(
         _fail(str(error))
     prediction = run_prediction(model, frame, given)
     found = support(frame, given)
+    others: dict[str, Prediction] = {}
+    if every_family:
+        from shopdata.carprice.models import MODEL_NAMES
+        from shopdata.carprice.train import fit_family
+
+        for name in MODEL_NAMES:
+            if name == manifest.model:
+                others[name] = prediction
+            elif name != "majority":
+                others[name] = run_prediction(fit_family(frame, name, manifest.seed), frame, given)
     if as_json:
-        typer.echo(json.dumps(prediction_json(prediction, found, manifest), indent=2))
+        payload = prediction_json(prediction, found, manifest)
+        if every_family:
+            payload["every_family"] = {n: p.probabilities for n, p in others.items()}
+        typer.echo(json.dumps(payload, indent=2))
     else:
-        typer.echo(prediction_text(prediction, found))
+        typer.echo(prediction_text(prediction, found, manifest.checked_max_probability))
+        if every_family:
+            typer.echo(families_text(others, manifest.model, manifest.seed))

@@ -18,6 +18,7 @@ while accuracy is coarse here (the best possible accuracy is about 36%).
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import warnings
 from collections.abc import Sequence
@@ -198,3 +199,38 @@ def select(results: dict[str, ModelScores], scheme: str, baseline: str = "majori
         runner_up=runner_up,
         difference=Spread(statistics.fmean(gaps), std),
     )
+
+
+RELIABILITY_EDGES: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+"""Bins of the top predicted probability for :func:`top_label_reliability`."""
+
+
+def top_label_reliability(
+    oof: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int64],
+    edges: Sequence[float] = RELIABILITY_EDGES,
+) -> list[dict[str, float | None]]:
+    """How often the most probable level was right, per bin of its probability.
+
+    Pools all repeats of the out-of-fold probabilities ``oof`` (repeats, rows, classes). A
+    calibrated model has ``accuracy`` close to ``confidence`` in every bin; the bins show how
+    far up the probability scale that was checked at all.
+    """
+    proba = oof.reshape(-1, oof.shape[2])
+    truth = np.tile(y, oof.shape[0])
+    top = proba.max(axis=1)
+    hit = proba.argmax(axis=1) == truth
+    bins: list[dict[str, float | None]] = []
+    for low, high in itertools.pairwise(edges):
+        inside = (top >= low) & ((top < high) if high < edges[-1] else (top <= high))
+        count = int(inside.sum())
+        bins.append(
+            {
+                "from": low,
+                "to": high,
+                "predictions": count,
+                "confidence": float(top[inside].mean()) if count else None,
+                "accuracy": float(hit[inside].mean()) if count else None,
+            }
+        )
+    return bins

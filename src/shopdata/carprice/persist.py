@@ -48,6 +48,8 @@ class Manifest:
     data_source: str
     data_sha256: str
     seed: int
+    checked_max_probability: float
+    """Highest probability the model family gave to any held-out row in cross-validation."""
 
 
 def _sha256(path: Path) -> str:

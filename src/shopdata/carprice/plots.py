@@ -31,7 +31,7 @@ def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
     plt = _pyplot()
     names = list(metrics["models"])
     labels = [metrics["models"][n] for n in names]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
     panels = (
         ("log_loss", "log-loss (lower is better)"),
         ("accuracy", "accuracy (higher is better)"),
@@ -54,11 +54,31 @@ def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
             )
         best = metrics["ceiling"]["best"][metric]
         majority = metrics["ceiling"]["majority"][metric]
-        ax.axvline(best, color="tab:green", linestyle="--", label=f"ceiling {best:.3f}")
-        ax.axvline(majority, color="tab:red", linestyle=":", label=f"majority {majority:.3f}")
-        ax.set_title(title)
+        ax.axvline(best, color="tab:green", linestyle="--", label="ceiling: lookup table")
+        ax.axvline(majority, color="tab:red", linestyle=":", label="majority class")
+        for value, color in ((best, "tab:green"), (majority, "tab:red")):
+            ax.annotate(
+                f"{value:.3f}",
+                (value, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                color=color,
+                fontsize=8,
+            )
+        ax.set_title(title, pad=14)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right" if metric == "accuracy" else "lower left", fontsize=8)
+    handles, names_ = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names_,
+        loc="lower center",
+        ncol=len(handles),
+        fontsize=9,
+        frameon=False,
+    )
     axes[0].set_yticks(ypos, labels)
     axes[0].invert_yaxis()
     chosen = metrics["models"][metrics["selection"]["chosen"]]
@@ -67,7 +87,7 @@ def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
         f"Car buying price: {cv['repeats']}x{cv['folds']}-fold CV, seed {metrics['seed']}; "
         f"chosen: {chosen}"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

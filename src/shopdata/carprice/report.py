@@ -91,6 +91,19 @@ def evaluation_text(metrics: dict[str, Any]) -> str:
         f"{gap['mean']:.3f} ± {gap['std']:.3f} worse per fold (paired)",
         "macro-F1 of the ceiling row is the lookup table's score, not a bound",
     ]
+    bins = selection.get("top_label_reliability", [])
+    if bins:
+        parts += ["", "top-label reliability of the chosen family (out-of-fold, grouped folds):"]
+        parts.append("  top probability   predictions  mean probability  share right")
+        for b in bins:
+            span = f"{b['from']:.1f}-{b['to']:.1f}"
+            if b["predictions"]:
+                parts.append(
+                    f"  {span:<16}  {b['predictions']:>11}  {b['confidence']:>16.3f}  "
+                    f"{b['accuracy']:>11.3f}"
+                )
+            else:
+                parts.append(f"  {span:<16}  {0:>11}")
     return "\n".join(parts)
 
 
@@ -98,8 +111,12 @@ def _format_values(values: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items()) or "(nothing)"
 
 
-def prediction_text(prediction: Prediction, found: Support) -> str:
-    """What ``shopdata carprice predict`` prints."""
+def prediction_text(prediction: Prediction, found: Support, checked_max: float = 1.0) -> str:
+    """What ``shopdata carprice predict`` prints.
+
+    ``checked_max`` is the highest probability the family gave any held-out row in
+    cross-validation; a larger probability here has never been checked for calibration.
+    """
     lines = [f"query: {_format_values(prediction.given)}"]
     if prediction.missing:
         rule = {
@@ -126,6 +143,12 @@ def prediction_text(prediction: Prediction, found: Support) -> str:
     lines.append(f"predicted buying price: {prediction.predicted}")
     for level in CLASSES:
         lines.append(f"  {level:<6} {prediction.probabilities[level]:.3f}")
+    top = max(prediction.probabilities.values())
+    if top > checked_max:
+        lines.append(
+            f"  caution: {top:.3f} is above every probability this model gave a held-out row "
+            f"in cross-validation (at most {checked_max:.3f}), so its calibration is unchecked"
+        )
     lines.append("in the data:")
     for label, counts in found.exact.items():
         total = sum(counts.values())
@@ -150,11 +173,28 @@ def prediction_text(prediction: Prediction, found: Support) -> str:
     return "\n".join(lines)
 
 
+def families_text(answers: dict[str, Prediction], saved: str, seed: int) -> str:
+    """One line per family: how much the answer depends on the choice of model."""
+    from shopdata.carprice.models import MODEL_LABELS
+
+    width = max(len(MODEL_LABELS[name]) + 2 for name in answers)
+    lines = [
+        f"every family (others refitted now on the same rows, seed {seed}; * = the saved model):",
+        "  " + "family".ljust(width) + "".join(f"{c:>7}" for c in CLASSES) + "  predicted",
+    ]
+    for name, answer in answers.items():
+        label = MODEL_LABELS[name] + (" *" if name == saved else "")
+        probs = "".join(f"{answer.probabilities[c]:>7.3f}" for c in CLASSES)
+        lines.append(f"  {label.ljust(width)}{probs}  {answer.predicted}")
+    return "\n".join(lines)
+
+
 def prediction_json(prediction: Prediction, found: Support, manifest: Manifest) -> dict[str, Any]:
     """Machine-readable form of the prediction, its weights and its support in the table."""
     return {
         "model": manifest.model,
         "model_sha256": manifest.sha256,
+        "checked_max_probability": manifest.checked_max_probability,
         "query": prediction.given,
         "missing": prediction.missing,
         "weighting": prediction.weighting,

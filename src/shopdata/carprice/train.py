@@ -21,9 +21,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
 from shopdata.carprice.ceiling import compute_ceiling
 from shopdata.carprice.data import CLASSES, FEATURES, TARGET, CarData
-from shopdata.carprice.evaluate import METRICS, SCHEMES, ModelScores, cross_validate, encode, select
+from shopdata.carprice.evaluate import (
+    METRICS,
+    SCHEMES,
+    ModelScores,
+    cross_validate,
+    encode,
+    select,
+    top_label_reliability,
+)
 from shopdata.carprice.models import MODEL_LABELS, MODEL_NAMES, build_model, finalise
 from shopdata.carprice.persist import Manifest, save_model
 
@@ -56,6 +68,14 @@ def _scheme_summary(results: dict[str, ModelScores]) -> dict[str, Any]:
     }
 
 
+def fit_family(frame: pd.DataFrame, name: str, seed: int) -> Pipeline:
+    """Fit family ``name`` on every row of ``frame``, ready to save or predict."""
+    x, y = encode(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return finalise(build_model(name, seed).fit(x, y))
+
+
 def train(
     data: CarData,
     model_dir: Path,
@@ -73,10 +93,10 @@ def train(
         for scheme in SCHEMES
     }
     selection = select(results[SCHEMES[0]], SCHEMES[0])
-    x, y = encode(frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        model = finalise(build_model(selection.chosen, seed).fit(x, y))
+    model = fit_family(frame, selection.chosen, seed)
+    oof = results[selection.scheme][selection.chosen].oof
+    checked = round(float(np.nanmax(oof)), 6) if oof is not None else 1.0
+    _, y = encode(frame)
     manifest = save_model(
         model,
         model_dir,
@@ -85,6 +105,7 @@ def train(
             "data_source": data.source,
             "data_sha256": data.sha256,
             "seed": seed,
+            "checked_max_probability": checked,
         },
     )
     metrics: dict[str, Any] = {
@@ -110,6 +131,8 @@ def train(
             "chosen": selection.chosen,
             "runner_up": selection.runner_up,
             "log_loss_gap_to_runner_up": selection.difference.as_dict(),
+            "checked_max_probability": checked,
+            "top_label_reliability": top_label_reliability(oof, y) if oof is not None else [],
         },
     }
     (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")

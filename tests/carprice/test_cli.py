@@ -1,0 +1,381 @@
+"""`shopdata carprice` end to end: real training (small CV), real model files, exact output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+import sklearn
+from typer.testing import CliRunner
+
+from shopdata.carprice.cli import app
+from shopdata.config import get_settings
+
+runner = CliRunner()
+
+QUESTION = [
+    "predict",
+    "--maint", "high",
+    "--doors", "4",
+    "--lug-boot", "big",
+    "--safety", "high",
+    "--class", "good",
+]  # fmt: skip
+
+
+def error_box(output: str) -> str:
+    """The text inside Typer's boxed usage error, with its line wrapping undone."""
+    inside = [line.strip("│ ") for line in output.splitlines() if line.startswith("│")]
+    return " ".join(inside)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after checking the signature)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_train_writes_model_metrics_and_plots(trained_dir: Path) -> None:
+    assert sorted(p.name for p in trained_dir.iterdir()) == [
+        "comparison.png",
+        "metrics.json",
+        "model.json",
+        "model.skops",
+        "reliability.png",
+    ]
+    assert png_size(trained_dir / "comparison.png") == (1320, 550)
+    assert png_size(trained_dir / "reliability.png") == (1210, 528)
+    metrics = json.loads((trained_dir / "metrics.json").read_text())
+    assert metrics["data"] == {
+        "source": "shopdata/carprice/data/car.data (bundled)",
+        "sha256": "b703a9ac69f11e64ce8c223c0a40de4d2e9d769f7fb20be5f8f2e8a619893d83",
+        "rows": 1728,
+    }
+    assert metrics["seed"] == 42
+    assert metrics["cross_validation"] == {
+        "folds": 3,
+        "repeats": 1,
+        "schemes": ["grouped", "stratified"],
+    }
+    assert metrics["versions"]["scikit-learn"] == sklearn.__version__
+    assert set(metrics["versions"]) == {
+        "python", "scikit-learn", "skops", "numpy", "scipy", "pandas", "joblib"
+    }  # fmt: skip
+    assert metrics["selection"]["chosen"] == "gradient_boosting"
+    assert metrics["selection"]["scheme"] == "grouped"
+    assert metrics["selection"]["metric"] == "log_loss"
+    grouped = metrics["scores"]["grouped"]
+    assert list(grouped) == [
+        "majority",
+        "naive_bayes",
+        "logistic",
+        "decision_tree",
+        "gradient_boosting",
+    ]
+    best = metrics["ceiling"]["best"]
+    for name, scores in grouped.items():
+        # no family beats the lookup table, and every real family beats the class prior
+        assert scores["accuracy"]["mean"] <= best["accuracy"] + 1e-9
+        assert scores["log_loss"]["mean"] >= best["log_loss"]
+        if name != "majority":
+            assert scores["log_loss"]["mean"] < metrics["ceiling"]["majority"]["log_loss"]
+    manifest = json.loads((trained_dir / "model.json").read_text())
+    assert manifest["model"] == "gradient_boosting"
+    assert manifest["data_sha256"] == metrics["data"]["sha256"]
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    args = ["train", "--folds", "2", "--repeats", "1", "--seed", "7"]
+    args += ["--model", "naive_bayes", "--model", "gradient_boosting"]
+    first = runner.invoke(app, [*args, "--model-dir", str(tmp_path / "a")])
+    second = runner.invoke(app, [*args, "--model-dir", str(tmp_path / "b"), "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    one = (tmp_path / "a" / "metrics.json").read_text()
+    assert one == (tmp_path / "b" / "metrics.json").read_text()
+    assert list(json.loads(one)["models"]) == ["majority", "naive_bayes", "gradient_boosting"]
+    assert json.loads(one)["seed"] == 7
+    predictions = [
+        json.loads(
+            runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(tmp_path / d)]).stdout
+        )
+        for d in ("a", "b")
+    ]
+    # the skops zip records write times, so only the file hash may differ
+    assert predictions[0].pop("model_sha256") != predictions[1].pop("model_sha256")
+    assert predictions[0] == predictions[1]
+
+
+EXPECTED_ANSWER = """\
+query: maint=high, doors=4, lug_boot=big, safety=high, class=good
+not given: persons; the prediction averages over 3 completion(s), weights = no row has all given values; weight ∝ P(value) * Π P(given value | value), from the table
+  persons=4                weight 0.522  (low 0.936 med 0.046 high 0.009 vhigh 0.009)
+  persons=more             weight 0.478  (low 0.935 med 0.047 high 0.009 vhigh 0.009)
+  persons=2                weight 0.000  (low 0.936 med 0.046 high 0.009 vhigh 0.009)
+predicted buying price: low
+  low    0.935
+  med    0.046
+  high   0.009
+  vhigh  0.009
+  caution: 0.935 is above every probability this model gave a held-out row in cross-validation (at most 0.897), so its calibration is unchecked
+in the data:
+  persons=2      0 row(s) with all given values (buying: -)
+  persons=4      0 row(s) with all given values (buying: -)
+  persons=more   0 row(s) with all given values (buying: -)
+  the combination never occurs: the prediction extrapolates. Nearest rows differ in 1 given attribute(s), 12 rows (buying: low 3, med 3, high 3, vhigh 3):
+    buying=vhigh  differs: class=unacc; persons=2
+    buying=vhigh  differs: class=unacc; persons=4
+    buying=vhigh  differs: class=unacc; persons=more
+    buying=high   differs: class=unacc; persons=2
+    buying=high   differs: class=acc; persons=4
+    buying=high   differs: class=acc; persons=more
+    buying=med    differs: class=unacc; persons=2
+    buying=med    differs: class=acc; persons=4
+    buying=med    differs: class=acc; persons=more
+    buying=low    differs: class=unacc; persons=2
+    buying=low    differs: class=vgood; persons=4
+    buying=low    differs: class=vgood; persons=more
+"""
+
+
+def test_predict_answers_the_question(trained_dir: Path) -> None:
+    result = runner.invoke(app, [*QUESTION, "--model-dir", str(trained_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == EXPECTED_ANSWER
+
+
+def test_documented_answer_matches_the_model_card(trained_dir: Path) -> None:
+    card = (Path(__file__).parents[2] / "docs" / "carprice.md").read_text()
+    result = runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(trained_dir)])
+    answer = json.loads(result.stdout)
+    line = "| " + " | ".join(f"{answer['probabilities'][c]:.3f}" for c in answer["probabilities"])
+    assert f"**{answer['predicted']}**" in card
+    assert line in card
+
+
+def test_predict_json_lists_weights_and_support(trained_dir: Path) -> None:
+    result = runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(trained_dir)])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["model"] == "gradient_boosting"
+    assert answer["missing"] == ["persons"]
+    assert answer["weighting"] == "independence"
+    assert [c["values"]["persons"] for c in answer["completions"]] == ["2", "4", "more"]
+    assert [c["weight"] for c in answer["completions"]] == pytest.approx([0, 36 / 69, 33 / 69])
+    mixed = {
+        level: sum(c["weight"] * c["probabilities"][level] for c in answer["completions"])
+        for level in answer["probabilities"]
+    }
+    assert answer["probabilities"] == pytest.approx(mixed, abs=1e-12)
+    assert answer["in_data"]["occurs"] is False
+    assert answer["in_data"]["nearest_distance"] == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--doors",
+            "7",
+            "Invalid value for '--doors': Value error, '7' is not one of '2', '3', '4', '5more'.",
+        ),
+        (
+            "--safety",
+            "extreme",
+            "Invalid value for '--safety': Value error, 'extreme' is not "
+            "one of 'low', 'med', 'high'.",
+        ),
+        (
+            "--persons",
+            "5",
+            "Invalid value for '--persons': Value error, '5' is not one of '2', '4', 'more'.",
+        ),
+        (
+            "--class",
+            "great",
+            "Invalid value for '--class': Value error, 'great' is not one of "
+            "'unacc', 'acc', 'good', 'vgood'.",
+        ),
+    ],
+)
+def test_invalid_values_list_the_valid_ones(
+    trained_dir: Path, option: str, value: str, message: str
+) -> None:
+    result = runner.invoke(app, ["predict", option, value, "--model-dir", str(trained_dir)])
+    assert result.exit_code == 2
+    assert error_box(result.output) == message
+
+
+def test_predict_without_model_says_to_train(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*QUESTION, "--model-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: no trained model in {tmp_path} (expected model.skops and model.json); "
+        "run `shopdata carprice train` first\n"
+    )
+
+
+def test_predict_refuses_a_changed_model(trained_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(trained_dir, copy)
+    with (copy / "model.skops").open("ab") as handle:
+        handle.write(b"tampered")
+    result = runner.invoke(app, [*QUESTION, "--model-dir", str(copy)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: refusing to load {copy / 'model.skops'}: its SHA-256")
+    assert result.stderr.endswith(
+        "the file changed after training, run `shopdata carprice train` again\n"
+    )
+
+
+def test_no_caution_within_the_checked_range(trained_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(trained_dir, copy)
+    manifest = json.loads((copy / "model.json").read_text())
+    manifest["checked_max_probability"] = 0.955355
+    (copy / "model.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, [*QUESTION, "--model-dir", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "caution" not in result.stdout
+    assert result.stdout == "\n".join(
+        line for line in EXPECTED_ANSWER.split("\n") if "caution" not in line
+    )
+
+
+def test_predict_uses_the_model_dir_setting(
+    trained_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_CARPRICE__MODEL_DIR", str(trained_dir))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, QUESTION)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == EXPECTED_ANSWER
+
+
+def test_evaluate_prints_the_comparison(trained_dir: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--model-dir", str(trained_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "data: shopdata/carprice/data/car.data (bundled) (1728 rows, sha256 b703a9ac69f1…), "
+        f"seed 42, 1x3-fold CV, scikit-learn {sklearn.__version__}"
+    )
+    assert lines[1] == (
+        "ceiling: 619 predictor combinations, 537 of them with more than one price, "
+        "so no classifier can beat the ceiling rows below"
+    )
+    assert lines[3] == "grouped folds (unseen attribute combinations; used to choose):"
+    assert lines[4].split() == ["model", "accuracy", "macro-F1", "log-loss"]
+    assert [line.split("  ")[0] for line in lines[6:13]] == [
+        "majority (class prior)",
+        "categorical naive Bayes",
+        "logistic regression (L2, thermometer)",
+        "decision tree (CV-pruned)",
+        "gradient boosting (hist) *",
+        "ceiling: lookup table on all rows",
+        "majority class on all rows",
+    ]
+    assert lines[11].split() == [
+        "ceiling:",
+        "lookup",
+        "table",
+        "on",
+        "all",
+        "rows",
+        "0.358",
+        "(0.282)",
+        "1.114",
+    ]
+    assert lines[12].split()[-3:] == ["0.250", "0.100", "1.386"]
+    assert lines[14] == "stratified folds over rows:"
+    assert lines[25].startswith(
+        "chosen (*): gradient boosting (hist), lowest mean log-loss on grouped folds; runner-up "
+    )
+    assert lines[28:] == [
+        "top-label reliability of the chosen family (out-of-fold, grouped folds):",
+        "  top probability   predictions  mean probability  share right",
+        "  0.0-0.3                   896             0.275        0.251",
+        "  0.3-0.4                   242             0.344        0.310",
+        "  0.4-0.5                   339             0.454        0.463",
+        "  0.5-0.6                   149             0.534        0.517",
+        "  0.6-0.8                    67             0.651        0.701",
+        "  0.8-1.0                    35             0.848        1.000",
+    ]
+
+
+def test_evaluate_markdown_table(trained_dir: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--markdown", "--model-dir", str(trained_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["| model | accuracy | macro-F1 | log-loss |", "|---|---:|---:|---:|"]
+    assert lines[-2] == "| ceiling: lookup table on all rows | 0.358 | (0.282) | 1.114 |"
+    assert lines[-1] == "| majority class on all rows | 0.250 | 0.100 | 1.386 |"
+    assert len(lines) == 9
+
+
+def test_evaluate_without_metrics_says_to_train(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: no metrics in {tmp_path / 'metrics.json'}; run `shopdata carprice train` first\n"
+    )
+
+
+def test_evaluate_refuses_broken_metrics(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").write_text("{not json")
+    result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {tmp_path / 'metrics.json'} is not valid JSON (Expecting property name enclosed "
+        "in double quotes); run `shopdata carprice train` again\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--model", "forest"],
+            "error: unknown model 'forest', expected one of: majority, naive_bayes, logistic, "
+            "decision_tree, gradient_boosting\n",
+        ),
+        (
+            ["--model", "majority", "--model", "logistic"],
+            "error: give at least two model families besides majority to choose between\n",
+        ),
+    ],
+)
+def test_train_rejects_bad_model_lists(tmp_path: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["train", "--model-dir", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_rejects_one_fold(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--model-dir", str(tmp_path), "--folds", "1"])
+    assert result.exit_code == 2
+    assert error_box(result.output) == (
+        "Invalid value for '--folds': Input should be greater than or equal to 2"
+    )
+
+
+def test_train_rejects_a_malformed_data_file(tmp_path: Path) -> None:
+    bad = tmp_path / "car.data"
+    bad.write_text("vhigh,vhigh,2,2,small,low,unacc\nvhigh,vhigh,2,2,small,med\n")
+    result = runner.invoke(app, ["train", "--model-dir", str(tmp_path / "m"), "--data", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {bad}: line 2: expected 7 comma-separated values "
+        "(buying, maint, doors, persons, lug_boot, safety, class), got 6\n"
+    )
+    assert not (tmp_path / "m").exists()
