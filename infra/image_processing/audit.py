@@ -9,7 +9,7 @@ encrypted SNS topic that the on-call rota subscribes to out of band.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
@@ -39,7 +39,7 @@ class PurgeAudit(Construct):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        buckets: list[s3.IBucket],
+        sweep_layout: dict[s3.IBucket, list[str]],
         table_arn: str,
         table_name: str,
         key: kms.IKey,
@@ -91,7 +91,9 @@ class PurgeAudit(Construct):
             removal=removal,
             concurrency=1,
             environment={
-                "BUCKETS": ",".join(b.bucket_name for b in buckets),
+                "SWEEP_LAYOUT": Stack.of(self).to_json_string(
+                    {b.bucket_name: templates for b, templates in sweep_layout.items()}
+                ),
                 "TABLE_NAME": table_name,
                 "EXPIRY_INDEX": EXPIRY_INDEX,
                 "HARD_PURGE_DAYS": str(hard_purge_days),
@@ -108,6 +110,7 @@ class PurgeAudit(Construct):
             target_arn=self.dead_letters.queue_arn
         )
         access.grant(role, ["sqs:SendMessage"], [self.dead_letters.queue_arn], "DeadLetter")
+        buckets = list(sweep_layout)
         access.grant(
             role,
             ["s3:ListBucket"],

@@ -259,6 +259,9 @@ class ImageProcessor(Construct):
                 "QUEUE_URL": events_.queue.queue_url,
                 "RAW_BUCKET": raw_bucket.bucket_name,
                 "PROCESSED_BUCKET": processed_bucket.bucket_name,
+                # Date-first keys: the purge audit lists only days past the deadline.
+                "DERIVED_KEY_TEMPLATE": "derived/{date}/{image_id}/{variant}",
+                "METADATA_KEY_TEMPLATE": "metadata/dt={date}/{image_id}.json",
                 "TABLE_NAME": table_name,
             },
             log_group_=self.log_group,

@@ -180,7 +180,13 @@ class ImageProcessingStack(Stack):
             "PurgeAudit",
             vpc=network.vpc,
             subnets=network.processing_subnets,
-            buckets=[archive.raw, archive.processed, archive.access_logs, analytics.results],
+            # Where every writer puts its keys (the IAM grants allow no other prefixes).
+            sweep_layout={
+                archive.raw: ["uploads/{date}/", "kafka/{date}/"],
+                archive.processed: ["derived/{date}/", "metadata/dt={date}/"],
+                archive.access_logs: ["raw/{date}-", "processed/{date}-", "queryresults/{date}-"],
+                analytics.results: [""],
+            },
             table_arn=table.table_arn,
             table_name=table.table_name,
             key=keys.data,

@@ -231,7 +231,8 @@ class KafkaBridge(Construct):
                 "TOPIC": TOPIC,
                 "CONSUMER_GROUP": CONSUMER_GROUP,
                 "RAW_BUCKET": raw_bucket.bucket_name,
-                "KEY_PREFIX": "kafka/",
+                # Date-first keys: the purge audit lists only days past the deadline.
+                "KEY_TEMPLATE": "kafka/{date}/{uuid}",
             },
             log_group_=self.log_group,
             subnets=subnets,

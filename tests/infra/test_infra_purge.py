@@ -140,10 +140,18 @@ def test_purge_audit_runs_hourly_against_every_bucket(synth: Synth) -> None:
     variables = audit["Properties"]["Environment"]["Variables"]
     assert variables["HARD_PURGE_DAYS"] == "8"
     assert variables["RETENTION_DAYS"] == "7"
-    bucket_ids = {
-        ref_id(part) for part in variables["BUCKETS"]["Fn::Join"][1] if isinstance(part, dict)
-    }
-    assert bucket_ids == set(synth.resources("AWS::S3::Bucket"))
+    parts = variables["SWEEP_LAYOUT"]["Fn::Join"][1]
+    layout_ids = {ref_id(part) for part in parts if isinstance(part, dict)}
+    assert layout_ids == set(synth.resources("AWS::S3::Bucket"))
+    text = "".join(
+        p if isinstance(p, str) else f"<{synth.path_of(ref_id(p) or '')}>" for p in parts
+    )
+    assert text == (
+        '{"<Archive/Raw/Resource>":["uploads/{date}/","kafka/{date}/"],'
+        '"<Archive/Processed/Resource>":["derived/{date}/","metadata/dt={date}/"],'
+        '"<Archive/AccessLogs/Resource>":["raw/{date}-","processed/{date}-","queryresults/{date}-"],'
+        '"<Analytics/QueryResults/Resource>":[""]}'
+    )
     schedules = [
         r["Properties"]["ScheduleExpression"]
         for r in synth.resources("AWS::Events::Rule").values()

@@ -10,6 +10,7 @@ from image_processing.runtime.purge_audit.handler import (
     StoredObject,
     expiry_days_to_sweep,
     overdue_objects,
+    sweep_prefixes,
 )
 from image_processing.runtime.upload_url.handler import (
     BadRequest,
@@ -102,3 +103,8 @@ def test_sweep_covers_today_and_the_whole_window() -> None:
         "2026-03-09",
         "2026-03-08",
     ]
+
+
+def test_sweep_lists_only_date_prefixes_past_the_deadline() -> None:
+    prefixes = sweep_prefixes(["uploads/{date}/", ""], date(2026, 3, 10), 8, 2)
+    assert prefixes == ["uploads/2026-03-02/", "uploads/2026-03-01/", "uploads/2026-02-28/", ""]
