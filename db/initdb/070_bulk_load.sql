@@ -174,51 +174,37 @@ begin
         end if;
     end if;
 
-    -- 3. Summaries: rows at zero first, then the new transactions' contributions. Item sales
-    --    are all new lines per item minus the lines of the (few) cancelled new transactions,
-    --    which avoids joining every line to its transaction.
-    insert into sales.member_spending (membership_id)
-    select distinct t.membership_id
+    -- 3. Summaries: the new transactions only add (no negative delta can trip the
+    --    nonnegative checks), so one upsert per summary. Item sales are all new lines per item
+    --    minus the lines of the few cancelled new transactions, which avoids joining every
+    --    line to its transaction.
+    insert into sales.member_spending as s (membership_id, total_spent, transaction_count)
+    select t.membership_id, sum(t.total_price), count(*)::integer
     from sales.transactions as t
     where t.transaction_id > mark and t.status <> 'cancelled'
-    on conflict (membership_id) do nothing;
-    update sales.member_spending as s
-    set total_spent = s.total_spent + d.spent,
-        transaction_count = s.transaction_count + d.n
-    from (
-        select t.membership_id, sum(t.total_price) as spent, count(*)::integer as n
-        from sales.transactions as t
-        where t.transaction_id > mark and t.status <> 'cancelled'
-        group by t.membership_id
-    ) as d
-    where s.membership_id = d.membership_id;
+    group by t.membership_id
+    on conflict (membership_id) do update
+        set total_spent = s.total_spent + excluded.total_spent,
+            transaction_count = s.transaction_count + excluded.transaction_count;
 
-    insert into sales.item_sales (item_id)
-    select distinct li.item_id
-    from sales.transaction_items as li
-    where li.transaction_id > mark
-    on conflict (item_id) do nothing;
-    update sales.item_sales as s
-    set purchase_count = s.purchase_count + d.purchases,
-        units_sold = s.units_sold + d.units,
-        revenue = s.revenue + d.revenue
+    insert into sales.item_sales as s (item_id, purchase_count, units_sold, revenue)
+    select c.item_id, sum(c.purchases), sum(c.units), sum(c.revenue)
     from (
-        select c.item_id, sum(c.purchases) as purchases, sum(c.units) as units,
-            sum(c.revenue) as revenue
-        from (
-            select li.item_id, 1 as purchases, li.quantity as units,
-                li.quantity * li.unit_price as revenue
-            from sales.transaction_items as li
-            where li.transaction_id > mark
-            union all
-            select li.item_id, -1, -li.quantity, -li.quantity * li.unit_price
-            from sales.transactions as t
-            inner join sales.transaction_items as li on t.transaction_id = li.transaction_id
-            where t.transaction_id > mark and t.status = 'cancelled'
-        ) as c
-        group by c.item_id
-    ) as d
-    where s.item_id = d.item_id;
+        select li.item_id, 1 as purchases, li.quantity as units,
+            li.quantity * li.unit_price as revenue
+        from sales.transaction_items as li
+        where li.transaction_id > mark
+        union all
+        select li.item_id, -1, -li.quantity, -li.quantity * li.unit_price
+        from sales.transactions as t
+        inner join sales.transaction_items as li on t.transaction_id = li.transaction_id
+        where t.transaction_id > mark and t.status = 'cancelled'
+    ) as c
+    group by c.item_id
+    on conflict (item_id) do update
+        set purchase_count = s.purchase_count + excluded.purchase_count,
+            units_sold = s.units_sold + excluded.units_sold,
+            revenue = s.revenue + excluded.revenue;
 
     -- 4. Indexes and foreign keys back, each validated by one set-based scan.
     create index transactions_membership_id_idx on sales.transactions (membership_id);
