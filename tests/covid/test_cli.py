@@ -90,13 +90,18 @@ def test_summary_lists_pauses() -> None:
     result = runner.invoke(app, ["covid", "summary"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "Source: Johns Hopkins University CSSE COVID-19 Data Repository (bundled snapshot); "
+        "why: no live API configured (SHOPDATA_COVID__API_BASE_URL is unset)"
+    )
     assert lines[1:4] == [
         "Days: 1,143, 2020-01-22 to 2023-03-09; last cumulative 2,235,294",
-        "Reporting pauses: 21; downward corrections: 0; missing days filled: 0",
+        "Reporting pauses: 20 (catch-ups spread over 60 days); days not reported yet: 1; "
+        "downward corrections: 0; missing days filled: 0",
         "  pause 2020-03-09..2020-03-10: 10 cases spread over 2 days (5.0 a day)",
     ]
     assert "  pause 2023-02-13..2023-02-27: 4,391 cases spread over 15 days (292.7 a day)" in lines
-    assert lines[-1] == "  not reported 2023-03-09..2023-03-09 (1 days)"
+    assert lines[-1] == "  not reported yet: 2023-03-09"
 
 
 def test_dashboard_on_a_taken_port_fails_in_one_line() -> None:

@@ -75,10 +75,8 @@ def dashboard(
     )
     analysis = analyse(loaded.days, settings.pause_min_daily_mean)
     dash_app = create_app(loaded, analysis)
-    typer.echo(
-        f"COVID-19 dashboard on http://{bind_host}:{bind_port}/ - source: {loaded.label} "
-        f"({loaded.reason}); data {analysis.first_date} to {analysis.last_date}"
-    )
+    typer.echo(f"Source: {loaded.label}; why: {loaded.reason}")
+    typer.echo(f"Data: {analysis.first_date} to {analysis.last_date}, {len(analysis.days):,} days")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dash_app.run(host=bind_host, port=bind_port, debug=False)
 
@@ -155,14 +153,18 @@ def summary(
     loaded = load_series(None, settings.country, cache_path(cache_dir or settings.cache_dir))
     analysis = analyse(loaded.days, settings.pause_min_daily_mean)
     last = analysis.days[-1]
-    typer.echo(f"Source: {loaded.label} ({loaded.reason})")
+    typer.echo(f"Source: {loaded.label}; why: {loaded.reason}")
     typer.echo(
         f"Days: {len(analysis.days):,}, {analysis.first_date} to {analysis.last_date}; "
         f"last cumulative {last.cumulative:,}"
     )
+    caught_up = [p for p in analysis.pauses if p.caught_up]
+    unreported = sum(p.days for p in analysis.pauses if not p.caught_up)
     typer.echo(
-        f"Reporting pauses: {len(analysis.pauses)}; downward corrections: "
-        f"{len(analysis.corrections)}; missing days filled: {len(analysis.filled_dates)}"
+        f"Reporting pauses: {len(caught_up)} (catch-ups spread over "
+        f"{sum(p.days for p in caught_up)} days); days not reported yet: {unreported}; "
+        f"downward corrections: {len(analysis.corrections)}; "
+        f"missing days filled: {len(analysis.filled_dates)}"
     )
     for pause in analysis.pauses:
         if pause.caught_up:
@@ -171,6 +173,11 @@ def summary(
                 f"spread over {pause.days} days ({pause.per_day:,.1f} a day)"
             )
         else:
-            typer.echo(f"  not reported {pause.first_day}..{pause.last_day} ({pause.days} days)")
+            span = (
+                f"{pause.first_day}"
+                if pause.days == 1
+                else f"{pause.first_day}..{pause.last_day} ({pause.days} days)"
+            )
+            typer.echo(f"  not reported yet: {span}")
     for correction in analysis.corrections:
         typer.echo(f"  correction {correction.date}: {correction.change:,}")
