@@ -94,7 +94,7 @@ BAD_FILES = [
     ),
     pytest.param(
         HEADER + ",Ann,Lee,ann@lee.com,91234567,20000101,true\n",
-        f'{PARTITION} line 2: membership_id is empty (violates not-null constraint "membership_id")',
+        f"{PARTITION} line 2: membership_id is empty (violates its not-null constraint)",
         id="empty-id",
     ),
     pytest.param(

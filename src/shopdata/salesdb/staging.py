@@ -52,7 +52,7 @@ def _describe(error: psycopg.Error) -> str:
     if diag.constraint_name and diag.sqlstate == "23514":  # check_violation
         return f'violates check constraint "{diag.constraint_name}"'
     if diag.sqlstate == "23502":  # not_null_violation
-        return f'{diag.column_name} is empty (violates not-null constraint "{diag.column_name}")'
+        return f"{diag.column_name} is empty (violates its not-null constraint)"
     return primary
 
 
