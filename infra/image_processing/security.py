@@ -9,6 +9,7 @@ calls that would weaken the 7-day purge or the encryption, even for a role that 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from aws_cdk import Stack
@@ -60,6 +61,10 @@ TAMPER_ACTIONS = (
 )
 
 
+#: A resource given as an unresolved CDK token followed by a path below it.
+_TOKEN_PATH = re.compile(r"^(\$\{Token\[[^\]]+\]\})/.+$")
+
+
 class AccessControl(Construct):
     """Registry of every grant in the stack and the boundary generated from it."""
 
@@ -86,13 +91,19 @@ class AccessControl(Construct):
         self.record(actions, resources)
 
     def record(self, actions: Iterable[str], resources: Iterable[str]) -> None:
-        """Admit grants CDK writes itself (ECR pulls, log streams) into the boundary."""
+        """Admit grants CDK writes itself (ECR pulls, log streams) into the boundary.
+
+        Paths below a resource (``bucket/uploads/*``, ``table/index/x``) are widened to
+        ``resource/*`` in the boundary: it is a ceiling per resource, the role policies keep the
+        exact paths, and the boundary must stay under IAM's 6,144-character policy limit.
+        """
         for action in actions:
             if action not in self._actions:
                 self._actions.append(action)
         for resource in resources:
-            if resource not in self._resources:
-                self._resources.append(resource)
+            ceiling = _TOKEN_PATH.sub(r"\1/*", resource)
+            if ceiling not in self._resources:
+                self._resources.append(ceiling)
 
     def apply_boundary(self, stack: Stack) -> None:
         """Write the boundary document and attach it to every role in ``stack``."""

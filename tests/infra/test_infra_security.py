@@ -263,3 +263,37 @@ def test_boundary_admits_every_granted_action_and_denies_purge_tampering(synth: 
     assert granted - allowed == set()
     assert granted & set(TAMPER_ACTIONS) == set()
     assert {"s3:PutLifecycleConfiguration", "dynamodb:UpdateTimeToLive"} <= set(TAMPER_ACTIONS)
+
+
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "1" * 12}
+
+
+def _resolve_worst_case(value: Any) -> Any:
+    """Replace CloudFormation functions by long stand-ins to size a policy after deployment.
+
+    A resource ARN stands in as 128 characters: longer than a log-group ARN with the stack's
+    generated name (~105) or an MSK cluster ARN (~110).
+    """
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            return "".join(_resolve_worst_case(p) for p in value["Fn::Join"][1])
+        if value.get("Ref") in PSEUDO:
+            return PSEUDO[value["Ref"]]
+        if "Fn::Select" in value:
+            return "x" * 40
+        if {"Ref", "Fn::GetAtt"} & set(value):
+            return "x" * 128
+        return {k: _resolve_worst_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_worst_case(v) for v in value]
+    return value
+
+
+def test_boundary_fits_the_iam_managed_policy_size_limit(synth: Synth) -> None:
+    """IAM rejects managed policies over 6,144 characters (whitespace excluded) at deploy time."""
+    import json
+
+    (boundary,) = synth.resources("AWS::IAM::ManagedPolicy").values()
+    document = _resolve_worst_case(boundary["Properties"]["PolicyDocument"])
+    size = len(json.dumps(document, separators=(",", ":")))
+    assert size < 6_144, size
