@@ -236,25 +236,28 @@ def test_unfinished_bulk_load_cannot_commit(sales_db: str) -> None:
 
 
 BULK_ERRORS = [
-    (
+    pytest.param(
         "insert into sales.transactions (transaction_id, membership_id, created_at, total_price,"
         " total_weight_kg, total_quantity) values (15, 'Ang_00001', '2024-03-01', 41.00, 3.000, 2)",
         "insert into sales.transaction_items values (15, 1, 2, 20.00, 1.500)",
         "bulk load: transaction 15 has totals 41.00 / 3.000 kg / 2 units but its line items sum"
         " to 40.00 / 3.000 kg / 2 units",
+        id="totals-differ",
     ),
-    (
+    pytest.param(
         "insert into sales.transactions (transaction_id, membership_id, created_at, total_price,"
         " total_weight_kg, total_quantity) values (15, 'Ang_00001', '2024-03-01', 1.00, 0.050, 1)",
         "insert into sales.transaction_items values (15, 5, 1, 1.00, 0.050)",
         "line item (transaction_id=15, item_id=5): item 5 was discontinued at"
         " 2024-02-01 00:00:00+00, before the transaction was made",
+        id="discontinued-item",
     ),
-    (
+    pytest.param(
         "select 1",
         "insert into sales.transaction_items values (3, 5, 1, 1.00, 0.050)",
         "bulk load: line item (transaction_id=3, item_id=5) belongs to a transaction that"
         " existed before the load; bulk loads only add new ones",
+        id="old-history-touched",
     ),
 ]
 
