@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,7 +31,11 @@ def build(outdir: str | None = None) -> App:
     """The app with one stack per environment in ``ENVIRONMENTS``."""
     app = App(outdir=outdir, context=feature_flags())
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    # The pipeline deploys a built image with `cdk deploy -c image_tag=<git sha>`.
+    image_tag = app.node.try_get_context("image_tag")
     for name, config in ENVIRONMENTS.items():
+        if image_tag:
+            config = replace(config, image_tag=str(image_tag))
         ImageProcessingStack(app, f"ImageProcessing-{name}", config=config, account=account)
     return app
 

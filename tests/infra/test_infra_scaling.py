@@ -69,6 +69,10 @@ def test_capacity_mixes_on_demand_base_with_spot(synth: Synth) -> None:
         synth.path_of(k): s["Properties"]["CapacityProviderStrategy"]
         for k, s in synth.resources("AWS::ECS::Service").items()
     }
+    for service in synth.resources("AWS::ECS::Service").values():
+        deployment = service["Properties"]["DeploymentConfiguration"]
+        assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+        assert deployment["MinimumHealthyPercent"] == 100
     low = BOUNDS[synth.env]["Processor/Service/Service"][0]
     assert strategies["Processor/Service/Service"] == [
         {"Base": low, "CapacityProvider": "FARGATE", "Weight": 1},

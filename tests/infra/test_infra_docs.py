@@ -1,0 +1,52 @@
+"""The diagrams are generated from code and the design document embeds them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "infra" / "diagrams" / "image_processing.py"
+DOC = ROOT / "docs" / "architecture" / "image-processing.md"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_diagram_script_writes_both_pictures(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    names = ["image-processing.png", "image-processing-delivery.png"]
+    assert result.stdout.splitlines() == [str(tmp_path / n) for n in names]
+    for name in names:
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_diagram_script_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT)], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stderr) == (2, "usage: image_processing.py OUTDIR\n")
+
+
+def test_document_embeds_committed_diagrams_and_covers_the_brief() -> None:
+    text = DOC.read_text()
+    for name in ("image-processing.png", "image-processing-delivery.png"):
+        assert f"]({name})" in text
+        assert (DOC.parent / name).read_bytes()[:8] == PNG_MAGIC
+    assert "```mermaid" in text
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "Decision: AWS",
+        "Assumptions",
+        "End-to-end flow",
+        "Requirements, concerns and best practices",
+        "Cost at the assumed load, 10x and 100x",
+        "Failure modes, RPO and RTO",
+        "The 7-day purge: how it is guaranteed and verified",
+        "Identity and access as teams grow",
+        "CI/CD",
+        "Infrastructure as code and its tests",
+        "Open questions and limits",
+    ]
