@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -127,11 +126,6 @@ def drop_user(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
     from psycopg import sql
 
     conn.execute(_statement("drop_login_role").format(name=sql.Identifier(name)))
-
-
-def sql_files() -> list[Path]:
-    """The statement templates this module uses (for tests and packaging checks)."""
-    return sorted(SQL_DIR.glob("*.sql"))
 
 
 def _connect_hint(url: str, user: str) -> str:
