@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from shopdata.carprice.evaluate import encode
-from shopdata.carprice.models import build_model, finalise
 from shopdata.carprice.persist import ModelError, load_model, read_manifest, save_model
+from shopdata.carprice.train import fit_family
 
 FIELDS = {
     "model": "logistic",
@@ -30,10 +29,7 @@ FIELDS = {
 
 @pytest.fixture(scope="module")
 def logistic(cars: pd.DataFrame) -> Any:
-    x, y = encode(cars)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        return finalise(build_model("logistic", 42).fit(x, y))
+    return fit_family(cars, "logistic", 42)
 
 
 def test_round_trip_gives_identical_probabilities(

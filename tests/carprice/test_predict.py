@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -10,9 +9,8 @@ import pandas as pd
 import pytest
 
 from shopdata.carprice.data import CLASSES
-from shopdata.carprice.evaluate import encode
-from shopdata.carprice.models import build_model, finalise
 from shopdata.carprice.predict import check_query, completion_weights, predict, support
+from shopdata.carprice.train import fit_family
 
 QUESTION = {"maint": "high", "doors": "4", "lug_boot": "big", "safety": "high", "class": "good"}
 """The issue's question: persons is not given."""
@@ -21,10 +19,7 @@ QUESTION = {"maint": "high", "doors": "4", "lug_boot": "big", "safety": "high", 
 @pytest.fixture(scope="module")
 def boosting(cars: pd.DataFrame) -> Any:
     """The documented family, fitted on every row with the default seed."""
-    x, y = encode(cars)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        return finalise(build_model("gradient_boosting", 42).fit(x, y))
+    return fit_family(cars, "gradient_boosting", 42)
 
 
 def test_question_weights_back_off_to_independence(cars: pd.DataFrame) -> None:

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from shopdata.carprice.data import CLASSES, FEATURES, TARGET
-from shopdata.carprice.models import build_model
+from shopdata.carprice.models import build_model, single_threaded
 
 SCHEMES: tuple[str, ...] = ("grouped", "stratified")
 """Splitting schemes, the one models are chosen on first."""
@@ -122,7 +122,7 @@ def _fit_fold(
     from sklearn.metrics import accuracy_score, f1_score, log_loss
 
     labels = list(range(len(CLASSES)))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore", category=UserWarning)
         model = build_model(name, seed).fit(x.iloc[train], y[train])
         proba = np.asarray(model.predict_proba(x.iloc[test]), dtype=np.float64)

@@ -151,6 +151,18 @@ _BUILDERS: dict[str, Callable[[int], Pipeline]] = {
 }
 
 
+def single_threaded() -> Any:
+    """Context manager limiting OpenMP/BLAS to one thread for a fit or a prediction.
+
+    The table is tiny, so gradient boosting's OpenMP threads cost more in synchronisation than
+    they save; on a busy machine (CI, several jobs on 2 cores) their spin-waiting turned a 0.5 s
+    fit into 20-40 s. Parallelism comes from fitting folds in separate processes instead.
+    """
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1)
+
+
 def build_model(name: str, seed: int) -> Pipeline:
     """A fresh, unfitted pipeline of family ``name``, seeded with ``seed``."""
     try:

@@ -141,8 +141,11 @@ def completion_weights(
 
 def predict_proba(model: Any, rows: Sequence[Mapping[str, str]]) -> np.ndarray[Any, Any]:
     """The model's price probabilities (columns in ``CLASSES`` order) for complete rows."""
+    from shopdata.carprice.models import single_threaded
+
     x = pd.DataFrame([{name: row[name] for name in FEATURES} for row in rows])
-    return np.asarray(model.predict_proba(x), dtype=np.float64)
+    with single_threaded():
+        return np.asarray(model.predict_proba(x), dtype=np.float64)
 
 
 def predict(model: Any, frame: pd.DataFrame, given: Mapping[str, str]) -> Prediction:

@@ -36,7 +36,13 @@ from shopdata.carprice.evaluate import (
     select,
     top_label_reliability,
 )
-from shopdata.carprice.models import MODEL_LABELS, MODEL_NAMES, build_model, finalise
+from shopdata.carprice.models import (
+    MODEL_LABELS,
+    MODEL_NAMES,
+    build_model,
+    finalise,
+    single_threaded,
+)
 from shopdata.carprice.persist import Manifest, save_model
 
 METRICS_FILE = "metrics.json"
@@ -71,7 +77,7 @@ def _scheme_summary(results: dict[str, ModelScores]) -> dict[str, Any]:
 def fit_family(frame: pd.DataFrame, name: str, seed: int) -> Pipeline:
     """Fit family ``name`` on every row of ``frame``, ready to save or predict."""
     x, y = encode(frame)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore", category=UserWarning)
         return finalise(build_model(name, seed).fit(x, y))
 
