@@ -18,3 +18,8 @@ $BIN/shopdata db query top-members
 $BIN/shopdata db query top-items
 $BIN/shopdata db check
 echo "sales database: $($BIN/shopdata db url)  (stop it with: $BIN/shopdata db down)"
+
+# Car buying-price model (issue 7): a quick 2x5-fold comparison into var/carprice (the model card
+# in docs/carprice.md uses the default 10x5), then the issue's question with persons left out.
+$BIN/shopdata carprice train --repeats 2
+$BIN/shopdata carprice predict --maint high --doors 4 --lug-boot big --safety high --class good
