@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Environment, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
@@ -212,6 +210,6 @@ class ImageProcessingStack(Stack):
         access.apply_boundary(self)
 
     @property
-    def availability_zones(self) -> Sequence[str]:
+    def availability_zones(self) -> list[str]:
         """The first ``az_count`` AZs of the region, resolved by CloudFormation."""
         return self._azs

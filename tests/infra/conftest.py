@@ -5,6 +5,7 @@ jsii starts a Node process and synthesis takes ~15 s, so templates are built onc
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -23,8 +24,13 @@ if str(INFRA_DIR) not in sys.path:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synth]:
     """dev and prod templates synthesised into a temporary cloud assembly."""
-    import app as cdk_app
     from aws_cdk.assertions import Template
+
+    # Loaded under a unique name: a top-level module called "app" could shadow another one.
+    spec = importlib.util.spec_from_file_location("image_processing_app", INFRA_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    cdk_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cdk_app)
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk_app.build(str(outdir))
