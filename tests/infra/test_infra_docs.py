@@ -50,3 +50,28 @@ def test_document_embeds_committed_diagrams_and_covers_the_brief() -> None:
         "Infrastructure as code and its tests",
         "Open questions and limits",
     ]
+
+
+def _table_after(text: str, marker: str) -> list[list[str]]:
+    """Rows (cells) of the first markdown table after ``marker``, header and rule excluded."""
+    lines = text[text.index(marker) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_cost_tables_add_up() -> None:
+    """The stated totals are the sums of their rows (to the rounding the text admits)."""
+    text = DOC.read_text()
+    base = _table_after(text, "**Base load")
+    items = [int(row[-1].replace(",", "")) for row in base if not row[0].startswith("**")]
+    assert sum(items) == 1847
+    assert base[-1][-1] == "**about 1,850** (= $0.21 per 1,000 images)"
+    hundred = _table_after(text, "| Item | USD/month |")
+    items = [int(row[-1].replace(",", "")) for row in hundred if not row[0].startswith("**")]
+    assert sum(items) == 34_950
+    assert hundred[-1][-1] == "**about 35,000** ($0.039 per 1,000 images)"
