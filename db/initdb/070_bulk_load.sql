@@ -87,6 +87,12 @@ begin
         raise exception 'no bulk load in progress: call sales.begin_bulk_load() first';
     end if;
 
+    -- Memory for this transaction only: the checks aggregate tens of millions of line items
+    -- by transaction, and spilling those hash tables to disk costs more than the RAM.
+    perform set_config('work_mem', '1GB', true);
+    perform set_config('maintenance_work_mem', '1GB', true);
+    perform set_config('hash_mem_multiplier', '2', true);
+
     -- Fresh statistics first: without them the planner sees empty tables and picks nested
     -- loops over millions of rows.
     analyze sales.transactions, sales.transaction_items;
