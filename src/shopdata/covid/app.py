@@ -41,7 +41,7 @@ INDEX = """<!DOCTYPE html>
   h1 { font-size: 21px; margin: 0 0 4px; }
   .source { font-size: 13px; color: #52606d; margin: 0 0 8px; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600;
-           font-size: 12px; margin-right: 6px; color: #fff; }
+           font-size: 12px; margin-right: 2px; color: #fff; }
   .badge-live { background: #2f855a; } .badge-cache { background: #2b6cb0; }
   .badge-snapshot { background: #b7791f; }
   .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 18px;
@@ -152,6 +152,7 @@ def create_app(loaded: LoadedSeries, analysis: Analysis) -> Dash:
                 id="source",
                 children=[
                     html.Span(loaded.kind, className=f"badge badge-{loaded.kind}"),
+                    " ",
                     html.Strong("Source: "),
                     html.Span(label, id="source-label"),
                     f", data up to {last.day} {last:%b %Y}. ",

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -131,10 +131,16 @@ def running_dashboard(
             process.wait()
 
 
-def wait_for_bars(page: Page, expected: int, timeout_ms: float = 15_000) -> None:
-    """Wait until the chart has drawn exactly ``expected`` bars."""
+def wait_for_bars(
+    page: Page, expected: int, timeout_ms: float = 30_000, polling: float | Literal["raf"] = "raf"
+) -> None:
+    """Wait until the chart has drawn exactly ``expected`` bars.
+
+    ``polling`` is Playwright's: every animation frame, or every N ms (cheaper; the benchmark
+    uses it so that the measuring does not compete with the page for the CPU).
+    """
     page.wait_for_function(
-        f"n => ({COUNT_BARS_JS})() === n", arg=expected, timeout=timeout_ms, polling="raf"
+        f"n => ({COUNT_BARS_JS})() === n", arg=expected, timeout=timeout_ms, polling=polling
     )
 
 
