@@ -89,17 +89,25 @@ def test_train_writes_model_metrics_and_plots(trained_dir: Path) -> None:
     assert manifest["data_sha256"] == metrics["data"]["sha256"]
 
 
-def test_training_is_deterministic(tmp_path: Path) -> None:
-    args = ["train", "--folds", "2", "--repeats", "1", "--seed", "7"]
-    args += ["--model", "naive_bayes", "--model", "gradient_boosting"]
-    first = runner.invoke(app, [*args, "--model-dir", str(tmp_path / "a")])
-    second = runner.invoke(app, [*args, "--model-dir", str(tmp_path / "b"), "--jobs", "1"])
+def test_training_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    families = ["--model", "naive_bayes", "--model", "gradient_boosting"]
+    options = ["--folds", "2", "--repeats", "1", "--seed", "7", "--jobs", "2"]
+    first = runner.invoke(app, ["train", *options, *families, "--model-dir", str(tmp_path / "a")])
+    # the second run takes folds, repeats, seed and jobs from the settings instead
+    for name, value in {"FOLDS": "2", "REPEATS": "1", "SEED": "7", "JOBS": "1"}.items():
+        monkeypatch.setenv(f"SHOPDATA_CARPRICE__{name}", value)
+    get_settings.cache_clear()
+    try:
+        second = runner.invoke(app, ["train", *families, "--model-dir", str(tmp_path / "b")])
+    finally:
+        get_settings.cache_clear()
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     one = (tmp_path / "a" / "metrics.json").read_text()
     assert one == (tmp_path / "b" / "metrics.json").read_text()
-    assert list(json.loads(one)["models"]) == ["majority", "naive_bayes", "gradient_boosting"]
-    assert json.loads(one)["seed"] == 7
+    metrics = json.loads(one)
+    assert list(metrics["models"]) == ["majority", "naive_bayes", "gradient_boosting"]
+    assert (metrics["seed"], metrics["cross_validation"]["folds"]) == (7, 2)
     predictions = [
         json.loads(
             runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(tmp_path / d)]).stdout
@@ -156,6 +164,19 @@ def test_documented_answer_matches_the_model_card(trained_dir: Path) -> None:
     line = "| " + " | ".join(f"{answer['probabilities'][c]:.3f}" for c in answer["probabilities"])
     assert f"**{answer['predicted']}**" in card
     assert line in card
+
+
+def test_every_family_answers_the_question(trained_dir: Path) -> None:
+    result = runner.invoke(app, [*QUESTION, "--every-family", "--model-dir", str(trained_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-6:] == [
+        "every family (others refitted now on the same rows, seed 42; * = the saved model):",
+        "  family                                     low    med   high  vhigh  predicted",
+        "  categorical naive Bayes                  0.644  0.329  0.014  0.014  low",
+        "  logistic regression (L2, thermometer)    0.613  0.311  0.041  0.036  low",
+        "  decision tree (CV-pruned)                0.790  0.210  0.000  0.000  low",
+        "  gradient boosting (hist) *               0.935  0.046  0.009  0.009  low",
+    ]
 
 
 def test_predict_json_lists_weights_and_support(trained_dir: Path) -> None:

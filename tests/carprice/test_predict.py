@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from shopdata.carprice.data import CLASSES
+from shopdata.carprice.data import CLASSES, FEATURES, LEVELS
 from shopdata.carprice.predict import check_query, completion_weights, predict, support
 from shopdata.carprice.train import fit_family
 
@@ -167,3 +169,26 @@ def test_probabilities_follow_price_order(boosting: Any, cars: pd.DataFrame) -> 
     answer = predict(boosting, cars, {**QUESTION, "persons": "4"})
     assert list(answer.probabilities) == ["low", "med", "high", "vhigh"]
     assert np.isclose(sum(answer.probabilities.values()), 1.0)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={name: st.sampled_from(LEVELS[name]) for name in FEATURES},
+    )
+)
+def test_any_partial_query_gives_a_distribution(
+    boosting: Any, cars: pd.DataFrame, query: dict[str, str]
+) -> None:
+    answer = predict(boosting, cars, query)
+    assert answer.missing == [name for name in FEATURES if name not in query]
+    assert sum(c.weight for c in answer.completions) == pytest.approx(1.0)
+    assert all(c.weight >= 0 for c in answer.completions)
+    assert sum(answer.probabilities.values()) == pytest.approx(1.0)
+    assert min(answer.probabilities.values()) >= 0.0
+    found = support(cars, query)
+    if found.occurs:
+        assert answer.weighting in {"exact", "none"}

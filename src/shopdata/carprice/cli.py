@@ -89,17 +89,23 @@ def _model_dir(option: Path | None) -> Path:
 @app.command()
 def train(
     model_dir: Path | None = typer.Option(
-        None, "--model-dir", help="Where to write the model and metrics [settings: model_dir]."
+        None, "--model-dir", help="Where to write the model and metrics (settings: model_dir)."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed [settings: seed]."),
-    folds: int = typer.Option(5, "--folds", min=2, help="Folds per repeat."),
-    repeats: int = typer.Option(10, "--repeats", min=1, help="Repeats of the K-fold split."),
-    jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (settings: seed, 42)."),
+    folds: int | None = typer.Option(
+        None, "--folds", min=2, help="Folds per repeat (settings: folds, 5)."
+    ),
+    repeats: int | None = typer.Option(
+        None, "--repeats", min=1, help="Repeats of the K-fold split (settings: repeats, 10)."
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", min=1, help="Folds fitted in parallel (settings: jobs, 2)."
+    ),
     data: Path | None = typer.Option(
-        None, "--data", help="car.data file to train on [default: the bundled copy]."
+        None, "--data", help="car.data file to train on (default: the bundled copy)."
     ),
     plots_dir: Path | None = typer.Option(
-        None, "--plots-dir", help="Where to draw the PNGs [default: the model folder]."
+        None, "--plots-dir", help="Where to draw the PNGs (default: the model folder)."
     ),
     models: list[str] | None = typer.Option(
         None, "--model", help="Only these families (repeatable; default: all)."
@@ -128,13 +134,14 @@ def train(
     except CarDataError as error:
         _fail(str(error))
     target = _model_dir(model_dir)
+    settings = get_settings().carprice
     result = run_training(
         car,
         target,
-        seed if seed is not None else get_settings().carprice.seed,
-        folds,
-        repeats,
-        jobs,
+        seed if seed is not None else settings.seed,
+        folds if folds is not None else settings.folds,
+        repeats if repeats is not None else settings.repeats,
+        jobs if jobs is not None else settings.jobs,
         [name for name in MODEL_NAMES if name in names],
     )
     pictures = plots_dir if plots_dir is not None else target
@@ -171,7 +178,7 @@ def _read_metrics(directory: Path) -> dict[str, Any]:
 @app.command()
 def evaluate(
     model_dir: Path | None = typer.Option(
-        None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
+        None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
     ),
     markdown: bool = typer.Option(
         False, "--markdown", help="Print one scheme's table as markdown (for the model card)."
@@ -197,7 +204,7 @@ def predict(
     safety: Safety | None = typer.Option(None, "--safety", help="Estimated safety."),
     car_class: CarClass | None = typer.Option(None, "--class", help="Evaluation class."),
     model_dir: Path | None = typer.Option(
-        None, "--model-dir", help="Folder of the trained model [settings: model_dir]."
+        None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     every_family: bool = typer.Option(

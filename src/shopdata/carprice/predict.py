@@ -107,36 +107,41 @@ def completion_weights(
     frame: pd.DataFrame, given: Mapping[str, str], missing: Sequence[str]
 ) -> tuple[str, list[tuple[dict[str, str], float, int]]]:
     """Weighting rule used and (completion, weight, matching rows) for every completion."""
-    completions = [
-        dict(zip(missing, combo, strict=True))
-        for combo in itertools.product(*(LEVELS[name] for name in missing))
-    ]
+    combos = list(itertools.product(*(LEVELS[name] for name in missing)))
+    completions = [dict(zip(missing, combo, strict=True)) for combo in combos]
     if not missing:
         return "none", [({}, 1.0, int(_matches(frame, given).sum()))]
-    rows = [int(_matches(frame, {**given, **m}).sum()) for m in completions]
+    text = frame[[*missing, *given]].astype(str)
+    with_given = text[_matches(text, given)]
+    exact = _counts(with_given, missing)
+    rows = [exact.get(combo, 0) for combo in combos]
     total = sum(rows)
     if total:
         return "exact", [(m, n / total, n) for m, n in zip(completions, rows, strict=True)]
     size = len(frame)
-    scores: list[float] = []
-    for m in completions:
-        with_m = _matches(frame, m)
-        count_m = int(with_m.sum())
-        score = count_m / size
-        for name, value in given.items():
-            score *= (
-                0.0
-                if not count_m
-                else int((with_m & _matches(frame, {name: value})).sum()) / count_m
-            )
-        scores.append(score)
+    overall = _counts(text, missing)
+    scores = [overall.get(combo, 0) / size for combo in combos]
+    for name, value in given.items():
+        joint = _counts(text[text[name] == value], missing)
+        scores = [
+            score * joint.get(combo, 0) / overall[combo] if overall.get(combo) else 0.0
+            for score, combo in zip(scores, combos, strict=True)
+        ]
     if sum(scores) > 0:
         norm = sum(scores)
         return "independence", [
             (m, s / norm, n) for m, s, n in zip(completions, scores, rows, strict=True)
         ]
-    overall = [int(_matches(frame, m).sum()) / size for m in completions]
-    return "overall", [(m, w, n) for m, w, n in zip(completions, overall, rows, strict=True)]
+    prior = [overall.get(combo, 0) / size for combo in combos]
+    return "overall", [(m, w, n) for m, w, n in zip(completions, prior, rows, strict=True)]
+
+
+def _counts(text: pd.DataFrame, columns: Sequence[str]) -> dict[tuple[str, ...], int]:
+    """Rows per combination of values of ``columns`` (absent combinations are left out)."""
+    if text.empty:
+        return {}
+    sizes = text.groupby(list(columns), sort=False).size()
+    return {(key if isinstance(key, tuple) else (key,)): int(n) for key, n in sizes.items()}
 
 
 def predict_proba(model: Any, rows: Sequence[Mapping[str, str]]) -> np.ndarray[Any, Any]:
