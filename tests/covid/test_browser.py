@@ -162,6 +162,10 @@ def test_drag_zoom_on_the_chart_refilters_the_range(browser: Browser, offline_ur
     wait_for_bars(page, 28)
     assert page.input_value("#range") == "1 Feb 2023"
     assert page.input_value("#range-end-date") == "28 Feb 2023"
+    # A double-click on the chart goes back to the whole period.
+    page.dblclick("#cases-graph .draglayer .xy .nsewdrag")
+    wait_for_bars(page, 1142)
+    assert page.input_value("#range") == "22 Jan 2020"
     page.close()
 
 
