@@ -120,3 +120,10 @@ def test_dashboard_port_out_of_range_is_a_usage_error() -> None:
     assert "Invalid value for '--port': Input should be less than or equal to 65535" in (
         result.stderr
     )
+
+
+def test_screenshots_needs_exactly_one_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopdata.covid.screenshots import main
+
+    assert main([]) == 2
+    assert capsys.readouterr().err == "usage: python -m shopdata.covid.screenshots OUT_DIR\n"

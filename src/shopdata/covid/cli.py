@@ -67,6 +67,11 @@ def dashboard(
         if base_url
         else None
     )
+    if client is not None:
+        typer.echo(
+            f"Trying the live API {client.base_url} (timeout {client.timeout_s:g} s, "
+            f"up to {client.max_retries} retries)..."
+        )
     loaded = load_series(
         client,
         settings.country,
