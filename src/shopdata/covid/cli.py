@@ -52,21 +52,20 @@ def dashboard(
 
     from shopdata.covid.app import create_app
     from shopdata.covid.cache import cache_path
-    from shopdata.covid.client import CovidApiClient
     from shopdata.covid.sources import load_series
     from shopdata.covid.transform import analyse
 
     base_url = None if offline else (api_base_url or settings.api_base_url)
-    client = (
-        CovidApiClient(
+    client = None
+    if base_url:
+        from shopdata.covid.client import CovidApiClient
+
+        client = CovidApiClient(
             base_url,
             timeout_s=settings.timeout_s,
             max_retries=settings.max_retries,
             backoff_s=settings.backoff_s,
         )
-        if base_url
-        else None
-    )
     if client is not None:
         typer.echo(
             f"Trying the live API {client.base_url} (timeout {client.timeout_s:g} s, "

@@ -10,12 +10,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shopdata.covid.cache import CachedSeries, read_cache, write_cache
-from shopdata.covid.client import ApiError, CovidApiClient
 from shopdata.covid.schema import DayCount, MalformedDataError
 from shopdata.covid.snapshot import SNAPSHOT_LABEL, load_snapshot
+
+if TYPE_CHECKING:
+    # httpx costs ~0.2 s of imports; an offline start (the default) never needs it.
+    from shopdata.covid.client import CovidApiClient
 
 SourceKind = Literal["live", "cache", "snapshot"]
 
@@ -49,6 +52,8 @@ def load_series(
     if client is None:
         why = offline_reason or "no live API configured (SHOPDATA_COVID__API_BASE_URL is unset)"
     else:
+        from shopdata.covid.client import ApiError
+
         try:
             result = client.fetch_confirmed(country)
         except ApiError as exc:
