@@ -400,3 +400,26 @@ def test_train_rejects_a_malformed_data_file(tmp_path: Path) -> None:
         "(buying, maint, doors, persons, lug_boot, safety, class), got 6\n"
     )
     assert not (tmp_path / "m").exists()
+
+
+def test_train_refuses_a_table_too_small_for_the_folds(tmp_path: Path) -> None:
+    tiny = tmp_path / "car.data"
+    tiny.write_text(
+        "".join(f"{price},low,2,2,small,low,unacc\n" for price in ("low", "med", "high", "vhigh"))
+    )
+    result = runner.invoke(app, ["train", "--model-dir", str(tmp_path / "m"), "--data", str(tiny)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: cannot train on {tiny}: Cannot have number of splits n_splits=5 greater than "
+        "the number of samples: n_samples=4.\n"
+    )
+
+
+def test_evaluate_refuses_metrics_of_another_layout(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").write_text('{"data": {}}')
+    result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {tmp_path / 'metrics.json'} lacks 'cross_validation' or has another layout; "
+        "run `shopdata carprice train` again\n"
+    )

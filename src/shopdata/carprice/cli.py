@@ -135,15 +135,18 @@ def train(
         _fail(str(error))
     target = _model_dir(model_dir)
     settings = get_settings().carprice
-    result = run_training(
-        car,
-        target,
-        seed if seed is not None else settings.seed,
-        folds if folds is not None else settings.folds,
-        repeats if repeats is not None else settings.repeats,
-        jobs if jobs is not None else settings.jobs,
-        [name for name in MODEL_NAMES if name in names],
-    )
+    try:
+        result = run_training(
+            car,
+            target,
+            seed if seed is not None else settings.seed,
+            folds if folds is not None else settings.folds,
+            repeats if repeats is not None else settings.repeats,
+            jobs if jobs is not None else settings.jobs,
+            [name for name in MODEL_NAMES if name in names],
+        )
+    except ValueError as error:  # e.g. a data file too small for the folds
+        _fail(f"cannot train on {car.source}: {error}")
     pictures = plots_dir if plots_dir is not None else target
     chosen = result.metrics["selection"]["chosen"]
     oof = result.results[SCHEMES[0]][chosen].oof
@@ -188,11 +191,16 @@ def evaluate(
     """Print the model comparison recorded by the last `train` (no refitting)."""
     from shopdata.carprice.report import comparison_markdown, evaluation_text
 
-    metrics = _read_metrics(_model_dir(model_dir))
-    if markdown:
-        typer.echo(comparison_markdown(metrics, scheme.value))
-    else:
-        typer.echo(evaluation_text(metrics))
+    directory = _model_dir(model_dir)
+    metrics = _read_metrics(directory)
+    try:
+        text = comparison_markdown(metrics, scheme.value) if markdown else evaluation_text(metrics)
+    except (KeyError, TypeError) as error:
+        _fail(
+            f"{directory / 'metrics.json'} lacks {error} or has another layout; "
+            "run `shopdata carprice train` again"
+        )
+    typer.echo(text)
 
 
 @app.command()
