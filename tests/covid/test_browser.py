@@ -166,6 +166,12 @@ def test_drag_zoom_on_the_chart_refilters_the_range(browser: Browser, offline_ur
     page.dblclick("#cases-graph .draglayer .xy .nsewdrag")
     wait_for_bars(page, 1142)
     assert page.input_value("#range") == "22 Jan 2020"
+    # A smaller window still re-lays out the chart (resize-guard.js skips only no-op resizes).
+    page.set_viewport_size({"width": 1000, "height": 700})
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#cases-graph .js-plotly-plot');"
+        " return gd._fullLayout.width === gd.clientWidth && gd.clientWidth < 1000; }"
+    )
     page.close()
 
 
