@@ -103,3 +103,23 @@ def test_cli_prints_both_answers(db_env: str) -> None:
 def test_empty_database_gives_empty_answers(sales_db: str) -> None:
     assert run_analyst_query(sales_db, "top-members").rows == []
     assert run_analyst_query(sales_db, "top-items").rows == []
+
+
+def test_check_command_reports_drift(db_env: str) -> None:
+    apply_sql_file(db_env, "fixture_sales.sql")
+    runner = CliRunner()
+    ok = runner.invoke(app, ["db", "check"])
+    assert (ok.exit_code, ok.stdout) == (
+        0,
+        "summaries consistent: member_spending, item_sales and transaction totals\n",
+    )
+    with psycopg.connect(db_env) as conn:  # a superuser can still tamper; check must notice
+        conn.execute(
+            "update sales.member_spending set total_spent = 1 where membership_id = 'Ang_00001'"
+        )
+    drift = runner.invoke(app, ["db", "check"])
+    assert drift.exit_code == 1
+    assert drift.stderr == (
+        "member_spending Ang_00001: stored 1.00/1, recomputed 200.00/1\n"
+        "Error: 1 summary rows differ from the base tables\n"
+    )
