@@ -34,7 +34,10 @@ def evaluate(
 ) -> list[dict[str, object]]:
     frame = pl.DataFrame(rows, schema=["name", "email", "date_of_birth", "mobile_no"], orient="row")
     result = apply_rules(frame, reference_date=REFERENCE, minimum_age=18, email_suffixes=suffixes)
-    return result.collect().to_dicts()
+    rows = result.collect().to_dicts()
+    for row in rows:  # the reasons column is "a;b" (empty when none): compare as lists here
+        row["reasons"] = row["reasons"].split(";") if row["reasons"] else []
+    return rows
 
 
 # --- dates -------------------------------------------------------------------------------------

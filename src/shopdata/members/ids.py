@@ -41,7 +41,7 @@ def assign_ids(candidates: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
     ``candidates`` needs ``last_name``, ``birthday_key`` (YYYYMMDD) and ``email_key``;
     ``registry`` is every ID issued before (``membership_id, email_key, base_id``). Returns
     ``candidates`` plus ``membership_id`` (null for duplicates), ``base_id`` and ``duplicate_of``
-    (the ID the email already holds).
+    (the ID the email already holds), row for row in the order of ``candidates``.
     """
     hashes = birthday_hash5(candidates["birthday_key"])
     known = registry.select(pl.col("email_key"), pl.col("membership_id").alias("existing_id"))

@@ -256,12 +256,13 @@ def _read_files(
 
 def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) -> _Evaluated:
     if frames:
-        raw = pl.concat(frames, how="diagonal")
+        raw = pl.concat(frames, how="diagonal").with_row_index("_row")
     else:
         raw = pl.DataFrame(
             schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
-        ).with_columns(source_file=pl.lit(None, dtype=pl.String))
-    extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, "line_number", "source_file"}]
+        ).with_columns(source_file=pl.lit(None, dtype=pl.String), _row=pl.lit(0, dtype=pl.UInt32))
+    lineage = {"_row", "line_number", "source_file"}
+    extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, *lineage}]
     evaluated = (
         apply_rules(
             raw,
@@ -273,32 +274,24 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         .collect()
     )
     registry = store.registry()
-    candidates = evaluated.filter(pl.col("reasons").list.len() == 0).select(
-        "source_file", "line_number", "last_name", "birthday_key", "email_key"
+    # Only valid applications can get an ID; the rest only need to know whether their email
+    # already belongs to a member. Splitting avoids joining the whole batch back together.
+    is_candidate = pl.col("reasons") == ""
+    candidates = evaluated.filter(is_candidate)
+    others = evaluated.filter(~is_candidate)
+    assigned = assign_ids(candidates.select("last_name", "birthday_key", "email_key"), registry)
+    candidates = candidates.with_columns(
+        membership_id=assigned["membership_id"], duplicate_of=assigned["duplicate_of"]
     )
-    assigned = assign_ids(candidates, registry)
+    issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
+        "membership_id", "email_key", "base_id"
+    )
     owners = pl.concat(
-        [
-            registry.select("email_key", owner_id="membership_id"),
-            assigned.filter(pl.col("membership_id").is_not_null()).select(
-                "email_key", owner_id="membership_id"
-            ),
-        ]
-    )
-    evaluated = evaluated.join(
-        assigned.select("source_file", "line_number", "membership_id"),
-        on=["source_file", "line_number"],
-        how="left",
-    ).join(owners, on="email_key", how="left")
-    is_duplicate = pl.col("membership_id").is_null() & pl.col("owner_id").is_not_null()
-    evaluated = evaluated.with_columns(
-        reasons=pl.when(is_duplicate)
-        .then(pl.col("reasons").list.concat(pl.lit([str(Reason.DUPLICATE_APPLICATION)])))
-        .otherwise(pl.col("reasons")),
-        duplicate_of=pl.when(is_duplicate).then(pl.col("owner_id")).otherwise(None),
-    )
+        [registry.select("email_key", "membership_id"), issued.select("email_key", "membership_id")]
+    ).rename({"membership_id": "duplicate_of"})
+    others = others.join(owners, on="email_key", how="left", maintain_order="left")
     ok = pl.col("membership_id").is_not_null()
-    successful = evaluated.filter(ok).select(
+    successful = candidates.filter(ok).select(
         "membership_id",
         "first_name",
         "last_name",
@@ -307,8 +300,25 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         date_of_birth=pl.col("birthday_key"),
         above_18=pl.col("above_18"),
     )
-    failed = evaluated.filter(~ok)
-    unsuccessful = failed.with_columns(pl.col("reasons").list.join(REASON_SEPARATOR)).select(
+    is_duplicate = pl.col("duplicate_of").is_not_null()
+    failed = (
+        pl.concat([others, candidates.filter(~ok).drop("membership_id")], how="diagonal")
+        .sort("_row")
+        .with_columns(
+            reasons=pl.when(is_duplicate)
+            .then(
+                pl.concat_str(
+                    pl.col("reasons").replace("", None),
+                    pl.lit(str(Reason.DUPLICATE_APPLICATION)),
+                    separator=REASON_SEPARATOR,
+                    ignore_nulls=True,
+                )
+            )
+            .otherwise(pl.col("reasons")),
+            is_duplicate=is_duplicate,
+        )
+    )
+    unsuccessful = failed.select(
         *UNSUCCESSFUL_LEADING_COLUMNS,
         *REQUIRED_COLUMNS,
         *extras,
@@ -321,19 +331,30 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     )
     assert tuple(successful.columns) == SUCCESSFUL_COLUMNS
     assert tuple(unsuccessful.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
-    issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
-        "membership_id", "email_key", "base_id"
-    )
     reason_counts = (
-        failed.select(pl.col("reasons").explode()).group_by("reasons").len().sort("reasons")
+        failed.select(pl.col("reasons").str.split(REASON_SEPARATOR).explode())
+        .group_by("reasons")
+        .len()
+        .sort("reasons")
     )
-    per_file = evaluated.group_by("source_file").agg(successful=ok.sum(), unsuccessful=(~ok).sum())
+    per_file = (
+        pl.concat(
+            [
+                successful.select(
+                    source_file=candidates.filter(ok)["source_file"], ok=pl.lit(True)
+                ),
+                failed.select("source_file", ok=pl.lit(False)),
+            ]
+        )
+        .group_by("source_file")
+        .agg(successful=pl.col("ok").sum(), unsuccessful=(~pl.col("ok")).sum())
+    )
     return _Evaluated(
         successful=defuse_formulas(successful),
         unsuccessful=defuse_formulas(unsuccessful),
         issued=issued,
         reason_counts=dict(zip(reason_counts["reasons"], reason_counts["len"], strict=True)),
-        duplicates=int(failed["reasons"].list.contains(str(Reason.DUPLICATE_APPLICATION)).sum()),
+        duplicates=int(failed["is_duplicate"].sum()),
         rows_in=evaluated.height,
         per_file=per_file,
     )
