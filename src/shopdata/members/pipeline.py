@@ -263,16 +263,12 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         ).with_columns(source_file=pl.lit(None, dtype=pl.String), _row=pl.lit(0, dtype=pl.UInt32))
     lineage = {"_row", "line_number", "source_file"}
     extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, *lineage}]
-    evaluated = (
-        apply_rules(
-            raw,
-            reference_date=rules.reference_date,
-            minimum_age=rules.minimum_age,
-            email_suffixes=rules.email_suffixes,
-        )
-        .with_columns(birthday_key=pl.col("birthday").dt.strftime("%Y%m%d"))
-        .collect()
-    )
+    evaluated = apply_rules(
+        raw,
+        reference_date=rules.reference_date,
+        minimum_age=rules.minimum_age,
+        email_suffixes=rules.email_suffixes,
+    ).collect()
     registry = store.registry()
     # Only valid applications can get an ID; the rest only need to know whether their email
     # already belongs to a member. Splitting avoids joining the whole batch back together.

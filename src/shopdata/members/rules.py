@@ -103,7 +103,8 @@ def apply_rules(
     """Add the derived columns and ``reasons`` (list of :class:`Reason` values) to raw applications.
 
     Input: string columns ``name, email, date_of_birth, mobile_no`` already stripped of surrounding
-    whitespace. Output adds ``first_name, last_name, birthday (Date), mobile (8 digits), above_18,
+    whitespace. Output adds ``first_name, last_name, birthday (Date), birthday_key (YYYYMMDD),
+    mobile (8 digits), above_18,
     email_key (lower-cased email)`` and ``reasons`` (the failed rules' codes joined by ``;``, empty
     when every rule holds). Duplicates are
     not decided here: they depend on the registry (see :mod:`shopdata.members.ids`).
@@ -112,8 +113,10 @@ def apply_rules(
     core = strip_titles(pl.col("name"))
     lazy = frame.lazy()
     # Birthdays repeat (tens of thousands of distinct values per million rows): parse each once.
-    birthdays = lazy.select(pl.col("date_of_birth").unique()).with_columns(
-        birthday=parse_date_of_birth(pl.col("date_of_birth"))
+    birthdays = (
+        lazy.select(pl.col("date_of_birth").unique())
+        .with_columns(birthday=parse_date_of_birth(pl.col("date_of_birth")))
+        .with_columns(birthday_key=pl.col("birthday").dt.strftime("%Y%m%d"))
     )
     derived = lazy.join(
         birthdays, on="date_of_birth", how="left", maintain_order="left", nulls_equal=True
