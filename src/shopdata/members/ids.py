@@ -42,26 +42,29 @@ def assign_ids(candidates: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
     ``registry`` is every ID issued before (``membership_id, email_key, base_id``). Returns
     ``candidates`` plus ``membership_id`` (null for duplicates), ``base_id`` and ``duplicate_of``
     (the ID the email already holds), row for row in the order of ``candidates``.
+
+    Window functions over a million distinct keys are slow, so they run only on the few rows that
+    need them: formula IDs that are already taken or wanted twice in this run.
     """
     hashes = birthday_hash5(candidates["birthday_key"])
     known = registry.select(pl.col("email_key"), pl.col("membership_id").alias("existing_id"))
     frame = (
         candidates.with_row_index("_order")
-        .join(hashes, on="birthday_key", how="left")
+        .join(hashes, on="birthday_key", how="left", maintain_order="left")
         .with_columns(base_id=pl.col("last_name") + "_" + pl.col("hash5"))
-        .join(known, on="email_key", how="left")
-        .sort("_order")
+        .join(known, on="email_key", how="left", maintain_order="left")
     )
-    first_in_run = pl.col("email_key").is_first_distinct()
-    new = pl.col("existing_id").is_null() & first_in_run
+    new = pl.col("existing_id").is_null() & pl.col("email_key").is_first_distinct()
     frame = frame.with_columns(_new=new)
     taken = registry.group_by("base_id").agg(_taken=pl.len())
-    issued = (
-        frame.filter(pl.col("_new"))
-        .join(taken, on="base_id", how="left")
-        .with_columns(
-            _seq=pl.col("_taken").fill_null(0) + pl.int_range(1, pl.len() + 1).over("base_id")
-        )
+    wanted = frame.filter(pl.col("_new")).join(
+        taken, on="base_id", how="left", maintain_order="left"
+    )
+    contested = pl.col("_taken").is_not_null() | pl.col("base_id").is_duplicated()
+    sequence = pl.col("_taken").fill_null(0) + pl.int_range(1, pl.len() + 1).over("base_id")
+    crowded = (
+        wanted.filter(contested)
+        .with_columns(_seq=sequence)
         .select(
             "_order",
             membership_id=pl.when(pl.col("_seq") == 1)
@@ -69,11 +72,20 @@ def assign_ids(candidates: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
             .otherwise(pl.col("base_id") + "_" + pl.col("_seq").cast(pl.String)),
         )
     )
-    frame = frame.join(issued, on="_order", how="left").sort("_order")
-    first_id = pl.col("membership_id").drop_nulls().first().over("email_key")
+    issued = pl.concat(
+        [wanted.filter(~contested).select("_order", membership_id=pl.col("base_id")), crowded]
+    )
+    frame = frame.join(issued, on="_order", how="left", maintain_order="left")
+    # A repeated email in this run is a duplicate of the ID its first application received.
+    repeats = frame.filter(~pl.col("_new") & pl.col("existing_id").is_null())
+    first_ids = repeats.select("_order", "email_key").join(
+        frame.filter(pl.col("_new")).select("email_key", _first_id="membership_id"),
+        on="email_key",
+    )
+    frame = frame.join(first_ids.drop("email_key"), on="_order", how="left", maintain_order="left")
     frame = frame.with_columns(
         duplicate_of=pl.when(pl.col("_new"))
         .then(None)
-        .otherwise(pl.coalesce(pl.col("existing_id"), first_id))
+        .otherwise(pl.coalesce(pl.col("existing_id"), pl.col("_first_id")))
     )
-    return frame.drop("_order", "_new", "existing_id", "hash5")
+    return frame.drop("_order", "_new", "existing_id", "hash5", "_first_id")

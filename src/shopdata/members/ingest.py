@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ from shopdata.members.contract import REQUIRED_COLUMNS
 
 _BOM = b"\xef\xbb\xbf"
 LINE = "line_number"
+# What str.strip() removes from ASCII text (bytes.strip() alone would keep \x1c-\x1f).
+_ASCII_WHITESPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 @dataclass(frozen=True)
@@ -50,22 +53,28 @@ def parse_applications(data: bytes) -> ParsedFile:
     """Parse one file's bytes; raise :class:`BadFile` when they break the input contract."""
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadFile(
-            "not_utf8", f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        ) from None
-    if not text.strip():
+    text: str | None = None  # decoded only when needed: ASCII is valid UTF-8
+    if not data.isascii():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadFile(
+                "not_utf8", f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
+            ) from None
+    if not (text.strip() if text is not None else data.strip(_ASCII_WHITESPACE)):
         raise BadFile("empty", "file is empty")
-    header = _read_header(text)
+    quoted = b'"' in data
+    header = _read_header(data, quoted)
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise BadFile(
             "missing_columns",
             f"missing required column(s): {', '.join(missing)} (header: {', '.join(header)})",
         )
-    frame = _read_quoted(text, header) if b'"' in data else _read_unquoted(data, header)
+    if quoted:
+        frame = _read_quoted(text if text is not None else data.decode("ascii"), header)
+    else:
+        frame = _read_unquoted(data, header)
     if frame.height == 0:
         raise BadFile("header_only", "file has a header but no data rows")
     frame = frame.with_columns(pl.exclude(LINE).str.strip_chars())
@@ -73,8 +82,12 @@ def parse_applications(data: bytes) -> ParsedFile:
     return ParsedFile(frame=frame, extra_columns=extras)
 
 
-def _read_header(text: str) -> tuple[str, ...]:
-    first_record = next(csv.reader(io.StringIO(text)))
+def _read_header(data: bytes, quoted: bool) -> tuple[str, ...]:
+    if quoted:  # a quoted header may span lines: let the CSV parser read the first record
+        first_record = next(csv.reader(_lines(data.decode("utf-8"))))
+    else:
+        first_line = data[: data.find(b"\n")] if b"\n" in data else data
+        first_record = first_line.decode("utf-8").split(",")
     header = tuple(column.strip().lower() for column in first_record)
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
@@ -89,7 +102,41 @@ def _read_header(text: str) -> tuple[str, ...]:
 
 
 def _read_unquoted(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
-    """Fast path for files without quotes: fields counted per line by NumPy, parsed by Polars."""
+    """Fast path for files without quotes: Polars parses, two counts prove every line's width.
+
+    Polars refuses a line with more fields than the header. If no line has more, the file holds
+    exactly ``(width - 1) * lines`` commas only when no line has fewer either (and none is blank):
+    then rows map onto lines 2, 3, ... Anything else takes :func:`_read_unquoted_exact`, which
+    finds the offending lines or drops blank ones.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    lines = int(np.count_nonzero(raw == ord("\n"))) + (not data.endswith(b"\n"))
+    commas = int(np.count_nonzero(raw == ord(",")))
+    if commas != (len(header) - 1) * lines:
+        return _read_unquoted_exact(data, header)
+    try:
+        frame = _polars_read(data, header)
+    except pl.exceptions.ComputeError:  # a line with too many fields
+        return _read_unquoted_exact(data, header)
+    if frame.height != lines - 1:
+        return _read_unquoted_exact(data, header)
+    return frame.select(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE), *header)
+
+
+def _polars_read(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
+    return pl.read_csv(
+        data,
+        infer_schema=False,
+        has_header=True,
+        new_columns=list(header),
+        empty_string_is_null=False,
+        quote_char=None,
+        raise_if_empty=False,
+    )
+
+
+def _read_unquoted_exact(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
+    """Count the fields of every line (NumPy), name the ragged ones, skip blank lines."""
     raw = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(raw == ord("\n"))
     starts = np.concatenate(([0], newlines + 1))
@@ -110,15 +157,7 @@ def _read_unquoted(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
         )
     if blank.any():  # rare: drop blank lines so that Polars rows map onto line numbers
         data = b"\n".join(line for line in data.split(b"\n") if line.strip())
-    frame = pl.read_csv(
-        data,
-        infer_schema=False,
-        has_header=True,
-        new_columns=list(header),
-        empty_string_is_null=False,
-        quote_char=None,
-        raise_if_empty=False,
-    )
+    frame = _polars_read(data, header)
     return frame.with_columns(pl.Series(LINE, line_numbers[data_lines], dtype=pl.Int64)).select(
         LINE, *header
     )
@@ -151,6 +190,15 @@ def _read_quoted(text: str, header: tuple[str, ...]) -> pl.DataFrame:
         for name, values in zip(header, columns, strict=True)
     ]
     return pl.DataFrame([pl.Series(LINE, lines, dtype=pl.Int64), *series])
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, without copying the whole text up front."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def _raise_ragged(count: int, line: int, fields: int, width: int) -> None:

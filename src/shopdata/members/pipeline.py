@@ -256,12 +256,12 @@ def _read_files(
 
 def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) -> _Evaluated:
     if frames:
-        raw = pl.concat(frames, how="diagonal").with_row_index("_row")
+        raw = pl.concat(frames, how="diagonal")
     else:
         raw = pl.DataFrame(
             schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
-        ).with_columns(source_file=pl.lit(None, dtype=pl.String), _row=pl.lit(0, dtype=pl.UInt32))
-    lineage = {"_row", "line_number", "source_file"}
+        ).with_columns(source_file=pl.lit(None, dtype=pl.String))
+    lineage = {"line_number", "source_file"}
     extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, *lineage}]
     evaluated = apply_rules(
         raw,
@@ -270,24 +270,37 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         email_suffixes=rules.email_suffixes,
     ).collect()
     registry = store.registry()
-    # Only valid applications can get an ID; the rest only need to know whether their email
-    # already belongs to a member. Splitting avoids joining the whole batch back together.
-    is_candidate = pl.col("reasons") == ""
-    candidates = evaluated.filter(is_candidate)
-    others = evaluated.filter(~is_candidate)
-    assigned = assign_ids(candidates.select("last_name", "birthday_key", "email_key"), registry)
-    candidates = candidates.with_columns(
-        membership_id=assigned["membership_id"], duplicate_of=assigned["duplicate_of"]
+    # Only valid applications can get an ID: IDs are issued on that subset and scattered back by
+    # position, so the batch keeps its order without a sort or a join over every row.
+    is_candidate = evaluated["reasons"] == ""
+    positions = is_candidate.arg_true()
+    assigned = assign_ids(
+        evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key"), registry
     )
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
     )
+    # Invalid applications only need to know whether their email already belongs to a member.
     owners = pl.concat(
         [registry.select("email_key", "membership_id"), issued.select("email_key", "membership_id")]
-    ).rename({"membership_id": "duplicate_of"})
-    others = others.join(owners, on="email_key", how="left", maintain_order="left")
+    ).rename({"membership_id": "owner"})
+    evaluated = evaluated.join(owners, on="email_key", how="left", maintain_order="left")
+
+    def scattered(values: pl.Series) -> pl.Series:  # Series.scatter works in place: a new one
+        return (
+            pl.Series(dtype=pl.String)
+            .extend_constant(None, evaluated.height)
+            .scatter(positions, values)
+        )
+
+    evaluated = evaluated.with_columns(
+        membership_id=scattered(assigned["membership_id"]),
+        duplicate_of=pl.when(is_candidate)
+        .then(scattered(assigned["duplicate_of"]))
+        .otherwise(pl.col("owner")),
+    )
     ok = pl.col("membership_id").is_not_null()
-    successful = candidates.filter(ok).select(
+    successful = evaluated.filter(ok).select(
         "membership_id",
         "first_name",
         "last_name",
@@ -297,22 +310,17 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         above_18=pl.col("above_18"),
     )
     is_duplicate = pl.col("duplicate_of").is_not_null()
-    failed = (
-        pl.concat([others, candidates.filter(~ok).drop("membership_id")], how="diagonal")
-        .sort("_row")
-        .with_columns(
-            reasons=pl.when(is_duplicate)
-            .then(
-                pl.concat_str(
-                    pl.col("reasons").replace("", None),
-                    pl.lit(str(Reason.DUPLICATE_APPLICATION)),
-                    separator=REASON_SEPARATOR,
-                    ignore_nulls=True,
-                )
+    failed = evaluated.filter(~ok).with_columns(
+        reasons=pl.when(is_duplicate)
+        .then(
+            pl.concat_str(
+                pl.col("reasons").replace("", None),
+                pl.lit(str(Reason.DUPLICATE_APPLICATION)),
+                separator=REASON_SEPARATOR,
+                ignore_nulls=True,
             )
-            .otherwise(pl.col("reasons")),
-            is_duplicate=is_duplicate,
         )
+        .otherwise(pl.col("reasons"))
     )
     unsuccessful = failed.select(
         *UNSUCCESSFUL_LEADING_COLUMNS,
@@ -327,30 +335,18 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     )
     assert tuple(successful.columns) == SUCCESSFUL_COLUMNS
     assert tuple(unsuccessful.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
-    reason_counts = (
-        failed.select(pl.col("reasons").str.split(REASON_SEPARATOR).explode())
-        .group_by("reasons")
-        .len()
-        .sort("reasons")
-    )
-    per_file = (
-        pl.concat(
-            [
-                successful.select(
-                    source_file=candidates.filter(ok)["source_file"], ok=pl.lit(True)
-                ),
-                failed.select("source_file", ok=pl.lit(False)),
-            ]
-        )
-        .group_by("source_file")
-        .agg(successful=pl.col("ok").sum(), unsuccessful=(~pl.col("ok")).sum())
-    )
+    # Few distinct combinations of reasons: count those, then split each combination once.
+    reason_counts: dict[str, int] = {}
+    for combination, count in failed.group_by("reasons").len().iter_rows():
+        for reason in combination.split(REASON_SEPARATOR):
+            reason_counts[reason] = reason_counts.get(reason, 0) + count
+    per_file = evaluated.group_by("source_file").agg(successful=ok.sum(), unsuccessful=(~ok).sum())
     return _Evaluated(
         successful=defuse_formulas(successful),
         unsuccessful=defuse_formulas(unsuccessful),
         issued=issued,
-        reason_counts=dict(zip(reason_counts["reasons"], reason_counts["len"], strict=True)),
-        duplicates=int(failed["is_duplicate"].sum()),
+        reason_counts=dict(sorted(reason_counts.items())),
+        duplicates=int(failed.select(is_duplicate.sum()).item()),
         rows_in=evaluated.height,
         per_file=per_file,
     )

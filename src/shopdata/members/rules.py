@@ -44,13 +44,14 @@ def parse_date_of_birth(text: pl.Expr) -> pl.Expr:
 
 def normalise_mobile(text: pl.Expr) -> pl.Expr:
     """Remove all whitespace; keep the result only if it is exactly eight ASCII digits."""
-    compact = text.str.replace_all(r"\s", "")
+    compact = text.str.replace_all(r"\s+", "")
     return pl.when(compact.str.contains(r"^[0-9]{8}$")).then(compact).otherwise(None)
 
 
 def strip_titles(name: pl.Expr) -> pl.Expr:
     """Drop leading honorifics and trailing suffixes, and collapse runs of whitespace."""
-    collapsed = name.str.replace_all(r"\s+", " ").str.strip_chars()
+    # Only runs of two or more, and single tabs/newlines, need replacing: most names have neither.
+    collapsed = name.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
     without_honorifics = collapsed.str.replace(_LEADING_HONORIFICS, "")
     return without_honorifics.str.replace(_TRAILING_SUFFIXES, "").str.strip_chars()
 
@@ -71,12 +72,15 @@ def email_is_well_formed(email: pl.Expr) -> pl.Expr:
     return email.str.contains(_EMAIL)
 
 
-def email_domain_allowed(email: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
-    """True when the domain ends with one of ``suffixes``, case-insensitively."""
-    lowered = email.str.to_lowercase()  # for a well-formed address, its end is the domain's end
+def email_domain_allowed(email_lowercase: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
+    """True when the (already lower-cased) address ends with one of ``suffixes``.
+
+    For a well-formed address its end is the domain's end. Callers pass the lower-cased address
+    they need anyway, so that the column is lower-cased once.
+    """
     allowed = pl.lit(False)
     for suffix in suffixes:
-        allowed = allowed | lowered.str.ends_with(suffix.lower())
+        allowed = allowed | email_lowercase.str.ends_with(suffix.lower())
     return allowed
 
 
@@ -131,7 +135,7 @@ def apply_rules(
         first_name=first_name(pl.col("_core")),
         last_name=last_name(pl.col("_core")),
         above_18=pl.col("birthday") <= cutoff,
-        _domain_ok=pl.col("_email_ok") & email_domain_allowed(pl.col("email"), email_suffixes),
+        _domain_ok=pl.col("_email_ok") & email_domain_allowed(pl.col("email_key"), email_suffixes),
     )
     checks = [
         (pl.col("last_name").is_null(), Reason.NAME_BLANK),
