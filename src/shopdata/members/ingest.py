@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,7 +23,8 @@ from shopdata.members.contract import REQUIRED_COLUMNS
 _BOM = b"\xef\xbb\xbf"
 LINE = "line_number"
 # What str.strip() removes from ASCII text (bytes.strip() alone would keep \x1c-\x1f).
-_ASCII_WHITESPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# What bytes.strip() would remove, as str.strip() does for ASCII; searched, not stripped (no copy).
+_NOT_ASCII_WHITESPACE = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def parse_applications(data: bytes) -> ParsedFile:
             raise BadFile(
                 "not_utf8", f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
             ) from None
-    if not (text.strip() if text is not None else data.strip(_ASCII_WHITESPACE)):
+    if not (text.strip() if text is not None else _NOT_ASCII_WHITESPACE.search(data)):
         raise BadFile("empty", "file is empty")
     quoted = b'"' in data
     header = _read_header(data, quoted)

@@ -21,6 +21,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from shopdata.members.contract import (
     Reason,
 )
 from shopdata.members.ids import assign_ids
-from shopdata.members.ingest import BadFile, content_hash, parse_applications
+from shopdata.members.ingest import BadFile, ParsedFile, content_hash, parse_applications
 from shopdata.members.rules import apply_rules
 from shopdata.members.state import FileRecord, StateStore
 from shopdata.members.write import (
@@ -217,6 +218,16 @@ class _Evaluated:
     per_file: pl.DataFrame
 
 
+def _load(path: Path) -> tuple[str, ParsedFile | BadFile]:
+    """A landed file's content hash, and its applications or why it breaks the contract."""
+    data = path.read_bytes()
+    sha = content_hash(data)
+    try:
+        return sha, parse_applications(data)
+    except BadFile as bad:
+        return sha, bad
+
+
 def _read_files(
     files: list[Path],
     store: StateStore,
@@ -228,29 +239,31 @@ def _read_files(
     frames: list[pl.DataFrame] = []
     rows: dict[str, int] = {}
     seen: dict[str, str] = {}
-    for index, path in enumerate(files, start=1):
-        if progress:
-            progress(index, len(files), path.name)
-        data = path.read_bytes()
-        sha = content_hash(data)
-        quarantined = f"quarantine/{run_id}__{path.name}"
-        earlier = store.processed_file(sha)
-        if earlier or sha in seen:
-            first = f"{earlier[0]} (run {earlier[1]})" if earlier else f"{seen[sha]} (this run)"
-            detail = f"duplicate file: same content (sha256 {sha}) as {first}; not processed again"
-            records.append(FileRecord(sha, path.name, "duplicate", quarantined, detail))
-            continue
-        try:
-            parsed = parse_applications(data)
-        except BadFile as bad:
-            detail = f"{bad.kind}: {bad.message}"
-            records.append(FileRecord(sha, path.name, "quarantined", quarantined, detail))
-            continue
-        seen[sha] = path.name
-        archived = f"archive/{partition}/run={run_id}/{path.name}"
-        records.append(FileRecord(sha, path.name, "processed", archived))
-        frames.append(parsed.frame.with_columns(source_file=pl.lit(path.name)))
-        rows[path.name] = parsed.frame.height
+    # Two files are read, hashed and parsed at a time: Polars, NumPy and hashlib release the GIL,
+    # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = zip(files, pool.map(_load, files), strict=True)
+        for index, (path, (sha, parsed)) in enumerate(loaded, start=1):
+            if progress:
+                progress(index, len(files), path.name)
+            quarantined = f"quarantine/{run_id}__{path.name}"
+            earlier = store.processed_file(sha)
+            if earlier or sha in seen:
+                first = f"{earlier[0]} (run {earlier[1]})" if earlier else f"{seen[sha]} (this run)"
+                detail = (
+                    f"duplicate file: same content (sha256 {sha}) as {first}; not processed again"
+                )
+                records.append(FileRecord(sha, path.name, "duplicate", quarantined, detail))
+                continue
+            if isinstance(parsed, BadFile):
+                detail = f"{parsed.kind}: {parsed.message}"
+                records.append(FileRecord(sha, path.name, "quarantined", quarantined, detail))
+                continue
+            seen[sha] = path.name
+            archived = f"archive/{partition}/run={run_id}/{path.name}"
+            records.append(FileRecord(sha, path.name, "processed", archived))
+            frames.append(parsed.frame.with_columns(source_file=pl.lit(path.name)))
+            rows[path.name] = parsed.frame.height
     return records, frames, rows
 
 
@@ -300,7 +313,10 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         .otherwise(pl.col("owner")),
     )
     ok = pl.col("membership_id").is_not_null()
-    successful = evaluated.filter(ok).select(
+    is_duplicate = pl.col("duplicate_of").is_not_null()
+    # Lazily, so that each output gathers only its own columns, and all four are computed together.
+    plan = evaluated.lazy()
+    successful = plan.filter(ok).select(
         "membership_id",
         "first_name",
         "last_name",
@@ -309,9 +325,10 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         date_of_birth=pl.col("birthday_key"),
         above_18=pl.col("above_18"),
     )
-    is_duplicate = pl.col("duplicate_of").is_not_null()
-    failed = evaluated.filter(~ok).with_columns(
-        reasons=pl.when(is_duplicate)
+    unsuccessful = plan.filter(~ok).select(
+        "source_file",
+        "line_number",
+        pl.when(is_duplicate)
         .then(
             pl.concat_str(
                 pl.col("reasons").replace("", None),
@@ -321,9 +338,7 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
             )
         )
         .otherwise(pl.col("reasons"))
-    )
-    unsuccessful = failed.select(
-        *UNSUCCESSFUL_LEADING_COLUMNS,
+        .alias("reasons"),
         *REQUIRED_COLUMNS,
         *extras,
         derived_first_name=pl.col("first_name"),
@@ -333,22 +348,29 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         derived_above_18=pl.col("above_18"),
         duplicate_of=pl.col("duplicate_of"),
     )
-    assert tuple(successful.columns) == SUCCESSFUL_COLUMNS
-    assert tuple(unsuccessful.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
+    per_file = plan.group_by("source_file").agg(successful=ok.sum(), unsuccessful=(~ok).sum())
     # Few distinct combinations of reasons: count those, then split each combination once.
+    combinations = unsuccessful.group_by("reasons").len()
+    successful_df, unsuccessful_df, per_file_df, combinations_df = pl.collect_all(
+        [successful, unsuccessful, per_file, combinations]
+    )
+    assert tuple(successful_df.columns) == SUCCESSFUL_COLUMNS
+    assert tuple(unsuccessful_df.columns[: len(UNSUCCESSFUL_LEADING_COLUMNS)]) == (
+        UNSUCCESSFUL_LEADING_COLUMNS
+    )
+    assert tuple(unsuccessful_df.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
     reason_counts: dict[str, int] = {}
-    for combination, count in failed.group_by("reasons").len().iter_rows():
+    for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
             reason_counts[reason] = reason_counts.get(reason, 0) + count
-    per_file = evaluated.group_by("source_file").agg(successful=ok.sum(), unsuccessful=(~ok).sum())
     return _Evaluated(
-        successful=defuse_formulas(successful),
-        unsuccessful=defuse_formulas(unsuccessful),
+        successful=defuse_formulas(successful_df),
+        unsuccessful=defuse_formulas(unsuccessful_df),
         issued=issued,
         reason_counts=dict(sorted(reason_counts.items())),
-        duplicates=int(failed.select(is_duplicate.sum()).item()),
+        duplicates=int(unsuccessful_df.select(is_duplicate.sum()).item()),
         rows_in=evaluated.height,
-        per_file=per_file,
+        per_file=per_file_df,
     )
 
 

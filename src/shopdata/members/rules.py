@@ -44,7 +44,7 @@ def parse_date_of_birth(text: pl.Expr) -> pl.Expr:
 
 def normalise_mobile(text: pl.Expr) -> pl.Expr:
     """Remove all whitespace; keep the result only if it is exactly eight ASCII digits."""
-    compact = text.str.replace_all(r"\s+", "")
+    compact = text.str.replace_all(r"\s", "")
     return pl.when(compact.str.contains(r"^[0-9]{8}$")).then(compact).otherwise(None)
 
 

@@ -18,10 +18,15 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice)."""
     pattern = "^[" + "".join("\\" + c if c in "-" else c for c in FORMULA_TRIGGERS) + "]"
+    # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
+    hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
+    columns = [name for name in hits.columns if hits[name].item()]
+    if not columns:
+        return frame
     return frame.with_columns(
-        pl.when(pl.col(pl.String).str.contains(pattern))
-        .then("'" + pl.col(pl.String))
-        .otherwise(pl.col(pl.String))
+        pl.when(pl.col(columns).str.contains(pattern))
+        .then("'" + pl.col(columns))
+        .otherwise(pl.col(columns))
         .name.keep()
     )
 
