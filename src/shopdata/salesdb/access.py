@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import typer
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -310,50 +309,6 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple
                 verdict = "holds" if granted else "lacks"
                 problems.append(f"{role} {verdict} {what}, the matrix says the opposite")
     return checked, problems
-
-
-def audit_command(
-    database_url: str | None = typer.Option(
-        None,
-        "--database-url",
-        help="Database to audit. [default: DATABASE_URL, else the embedded server]",
-        show_default=False,
-    ),
-) -> None:
-    """Check that a live database grants the teams exactly what db/access/matrix.yaml says."""
-    import psycopg
-
-    from shopdata.salesdb.connection import DatabaseError, redact
-
-    try:
-        matrix = load_matrix()
-        if database_url is None:
-            from shopdata.config import get_settings
-            from shopdata.salesdb.runtime import target
-
-            settings = get_settings()
-            database_url = target(settings.database_url, settings.db).url()
-        with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
-            checked, problems = audit(conn, matrix)
-    except (MatrixError, DatabaseError) as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
-    except psycopg.Error as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        typer.echo(f"Error: cannot audit the database: {first}", err=True)
-        raise typer.Exit(1) from None
-    for problem in problems:
-        typer.echo(problem)
-    if problems:
-        typer.echo(
-            f"Error: {len(problems)} difference(s) between {redact(database_url)} and "
-            "db/access/matrix.yaml",
-            err=True,
-        )
-        raise typer.Exit(1)
-    typer.echo(
-        f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -214,9 +214,8 @@ def load_members_command(
 
 
 # Team access (issue 4): `shopdata db add-user NAME --team TEAM` (users.py) and
-# `shopdata db audit-access` (access.py).
-from shopdata.salesdb.access import audit_command  # noqa: E402
-from shopdata.salesdb.users import add_user_command  # noqa: E402
+# `shopdata db audit-access` (team_cli.py).
+from shopdata.salesdb.team_cli import add_user_command, audit_command  # noqa: E402
 
 app.command("add-user")(add_user_command)
 app.command("audit-access")(audit_command)

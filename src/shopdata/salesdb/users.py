@@ -20,8 +20,6 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import typer
-
 from shopdata.salesdb.access import REPO_ROOT, Matrix
 
 if TYPE_CHECKING:  # psycopg is imported inside the functions: `shopdata --help` stays fast.
@@ -128,65 +126,10 @@ def drop_user(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
     conn.execute(_statement("drop_login_role").format(name=sql.Identifier(name)))
 
 
-def _connect_hint(url: str, user: str) -> str:
+def connect_hint(url: str, user: str) -> str:
     """A psql command for the new user, built from the server URL (without its credentials)."""
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     parts = conninfo_to_dict(url)
     keep = {k: parts[k] for k in ("host", "port", "dbname") if parts.get(k) is not None}
     return f'psql "{make_conninfo("", **keep, user=user)}"'
-
-
-def add_user_command(
-    name: str = typer.Argument(..., metavar="NAME", help="Login name of the person (a-z, 0-9, _)."),
-    team: str = typer.Option(
-        ..., "--team", "-t", help="Team role to join: logistics, analytics or sales."
-    ),
-    database_url: str | None = typer.Option(
-        None,
-        "--database-url",
-        help="Superuser (or CREATEROLE) URL. [default: DATABASE_URL, else the embedded server]",
-        show_default=False,
-    ),
-) -> None:
-    """Create a LOGIN role in a team with a generated password, printed once and stored nowhere."""
-    import psycopg
-
-    from shopdata.salesdb.access import MatrixError, load_matrix
-    from shopdata.salesdb.connection import DatabaseError
-
-    def fail(message: str, code: int) -> typer.Exit:
-        typer.echo(f"Error: {message}", err=True)
-        return typer.Exit(code)
-
-    try:
-        matrix = load_matrix()
-        validate(name, team, matrix)
-        if database_url is None:
-            from shopdata.config import get_settings
-            from shopdata.salesdb.runtime import target
-
-            settings = get_settings()
-            database_url = target(settings.database_url, settings.db).url()
-        with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
-            user = add_user(conn, name, team, matrix)
-    except UserError as error:
-        raise fail(str(error), error.exit_code) from None
-    except (MatrixError, DatabaseError) as error:
-        raise fail(str(error), 1) from None
-    except psycopg.errors.InsufficientPrivilege as error:
-        raise fail(f"not allowed to create roles: {error.diag.message_primary}", 1) from None
-    except psycopg.OperationalError as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise fail(f"cannot reach the database: {first}", 1) from None
-    except psycopg.Error as error:
-        raise fail(f"the database refused: {error.diag.message_primary or error}", 1) from None
-    typer.echo(f'Created LOGIN role "{user.name}" in team "{user.team}".')
-    typer.echo(
-        "Its password is shown this once and stored nowhere "
-        "(the server keeps only a SCRAM-SHA-256 verifier):"
-    )
-    typer.echo("")
-    typer.echo(f"    {user.password}")
-    typer.echo("")
-    typer.echo(f"Connect with: {_connect_hint(database_url, user.name)}")
