@@ -47,6 +47,18 @@ HEADER = b"name,email,date_of_birth,mobile_no"
             "ragged rows: 1 record(s) do not have the header's 4 fields; the first is at line 3 with 3",
         ),
         (
+            # A short line and a last line with one trailing comma and no newline: the comma
+            # count still matches the header's width, so only a per-line check catches it.
+            HEADER + b"\nA B,a@b.com,1990-01-01\nC D,c@d.com,1990-01-01,12345678,",
+            "ragged_rows",
+            "ragged rows: 2 record(s) do not have the header's 4 fields; the first is at line 2 with 3",
+        ),
+        (
+            b"\n" + HEADER + b"\nA B,a@b.com,1990-01-01,12345678\n",
+            "missing_columns",
+            "missing required column(s): name, email, date_of_birth, mobile_no (header: )",
+        ),
+        (
             HEADER + b'\n"A B,a@b.com,1990-01-01,12345678\n',
             "malformed_csv",
             "malformed CSV at line 2: unexpected end of data",
@@ -63,6 +75,8 @@ HEADER = b"name,email,date_of_birth,mobile_no"
         "short-row",
         "long-rows",
         "short-row-quoted",
+        "short-row-and-trailing-comma-at-eof",
+        "blank-first-line",
         "unclosed-quote",
     ],
 )

@@ -88,8 +88,8 @@ def _read_header(data: bytes, quoted: bool) -> tuple[str, ...]:
     if quoted:  # a quoted header may span lines: let the CSV parser read the first record
         first_record = next(csv.reader(_lines(data.decode("utf-8"))))
     else:
-        first_line = data[: data.find(b"\n")] if b"\n" in data else data
-        first_record = first_line.decode("utf-8").split(",")
+        first_line = (data[: data.find(b"\n")] if b"\n" in data else data).decode("utf-8")
+        first_record = first_line.split(",") if first_line.strip() else []
     header = tuple(column.strip().lower() for column in first_record)
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
@@ -114,7 +114,9 @@ def _read_unquoted(data: bytes, header: tuple[str, ...]) -> pl.DataFrame:
     raw = np.frombuffer(data, dtype=np.uint8)
     lines = int(np.count_nonzero(raw == ord("\n"))) + (not data.endswith(b"\n"))
     commas = int(np.count_nonzero(raw == ord(",")))
-    if commas != (len(header) - 1) * lines:
+    # Polars also takes one trailing empty field on a last line without a newline: check it here.
+    last_line = data[data.rfind(b"\n") + 1 :]
+    if commas != (len(header) - 1) * lines or last_line.rstrip(b"\r").endswith(b","):
         return _read_unquoted_exact(data, header)
     try:
         frame = _polars_read(data, header)

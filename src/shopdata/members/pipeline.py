@@ -240,12 +240,14 @@ def _read_files(
     rows: dict[str, int] = {}
     seen: dict[str, str] = {}
     # Two files are read, hashed and parsed at a time: Polars, NumPy and hashlib release the GIL,
-    # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order.
+    # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
+    # each file's progress line comes before its result is awaited (so a crash names the file).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loaded = zip(files, pool.map(_load, files), strict=True)
-        for index, (path, (sha, parsed)) in enumerate(loaded, start=1):
+        pending = [pool.submit(_load, path) for path in files]
+        for index, (path, future) in enumerate(zip(files, pending, strict=True), start=1):
             if progress:
                 progress(index, len(files), path.name)
+            sha, parsed = future.result()
             quarantined = f"quarantine/{run_id}__{path.name}"
             earlier = store.processed_file(sha)
             if earlier or sha in seen:
