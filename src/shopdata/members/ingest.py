@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +21,10 @@ from shopdata.members.contract import REQUIRED_COLUMNS
 
 _BOM = b"\xef\xbb\xbf"
 LINE = "line_number"
-# What str.strip() removes from ASCII text (bytes.strip() alone would keep \x1c-\x1f).
-# What bytes.strip() would remove, as str.strip() does for ASCII; searched, not stripped (no copy).
+# A byte that str.strip() keeps in ASCII text (bytes.strip() knows fewer whitespace bytes):
+# searched for, so that an ASCII file is not copied just to learn that it is not blank.
 _NOT_ASCII_WHITESPACE = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
+_LINE_BREAK = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -65,18 +65,23 @@ def parse_applications(data: bytes) -> ParsedFile:
             ) from None
     if not (text.strip() if text is not None else _NOT_ASCII_WHITESPACE.search(data)):
         raise BadFile("empty", "file is empty")
-    quoted = b'"' in data
-    header = _read_header(data, quoted)
+    # Quoted fields (RFC 4180) need the CSV parser, on text; a quoted header may even span lines.
+    quoted = (text if text is not None else data.decode("ascii")) if b'"' in data else None
+    if quoted is not None:
+        first_record = next(csv.reader(io.StringIO(quoted)), [])
+    else:
+        # As the CSV parser reads it: up to the first line break, \r included; blank = no fields.
+        first_break = _LINE_BREAK.search(data)
+        first_line = data[: first_break.start()] if first_break else data
+        first_record = first_line.decode("utf-8").split(",") if first_line else []
+    header = _read_header(first_record)
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise BadFile(
             "missing_columns",
             f"missing required column(s): {', '.join(missing)} (header: {', '.join(header)})",
         )
-    if quoted:
-        frame = _read_quoted(text if text is not None else data.decode("ascii"), header)
-    else:
-        frame = _read_unquoted(data, header)
+    frame = _read_quoted(quoted, header) if quoted is not None else _read_unquoted(data, header)
     if frame.height == 0:
         raise BadFile("header_only", "file has a header but no data rows")
     frame = frame.with_columns(pl.exclude(LINE).str.strip_chars())
@@ -84,12 +89,7 @@ def parse_applications(data: bytes) -> ParsedFile:
     return ParsedFile(frame=frame, extra_columns=extras)
 
 
-def _read_header(data: bytes, quoted: bool) -> tuple[str, ...]:
-    if quoted:  # a quoted header may span lines: let the CSV parser read the first record
-        first_record = next(csv.reader(_lines(data.decode("utf-8"))))
-    else:
-        first_line = (data[: data.find(b"\n")] if b"\n" in data else data).decode("utf-8")
-        first_record = first_line.split(",") if first_line.strip() else []
+def _read_header(first_record: list[str]) -> tuple[str, ...]:
     header = tuple(column.strip().lower() for column in first_record)
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
@@ -194,15 +194,6 @@ def _read_quoted(text: str, header: tuple[str, ...]) -> pl.DataFrame:
         for name, values in zip(header, columns, strict=True)
     ]
     return pl.DataFrame([pl.Series(LINE, lines, dtype=pl.Int64), *series])
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` with their ends, without copying the whole text up front."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start) + 1 or len(text)
-        yield text[start:end]
-        start = end
 
 
 def _raise_ragged(count: int, line: int, fields: int, width: int) -> None:

@@ -104,14 +104,13 @@ def apply_rules(
     minimum_age: int,
     email_suffixes: Sequence[str],
 ) -> pl.LazyFrame:
-    """Add the derived columns and ``reasons`` (list of :class:`Reason` values) to raw applications.
+    """Add the derived columns and ``reasons`` (:class:`Reason` codes) to raw applications.
 
     Input: string columns ``name, email, date_of_birth, mobile_no`` already stripped of surrounding
     whitespace. Output adds ``first_name, last_name, birthday (Date), birthday_key (YYYYMMDD),
-    mobile (8 digits), above_18,
-    email_key (lower-cased email)`` and ``reasons`` (the failed rules' codes joined by ``;``, empty
-    when every rule holds). Duplicates are
-    not decided here: they depend on the registry (see :mod:`shopdata.members.ids`).
+    mobile (8 digits), above_18, email_key (lower-cased email)`` and ``reasons`` (the failed
+    rules' codes joined by ``;``, empty when every rule holds). Duplicates are not decided here:
+    they depend on the registry (see :mod:`shopdata.members.ids`).
     """
     cutoff = age_cutoff(reference_date, minimum_age)
     core = strip_titles(pl.col("name"))
