@@ -59,6 +59,11 @@ HEADER = b"name,email,date_of_birth,mobile_no"
             "missing required column(s): name, email, date_of_birth, mobile_no (header: )",
         ),
         (
+            b"  \r" + HEADER + b"\r\nA B,a@b.com,1990-01-01,12345678\r\n",
+            "blank_column",
+            "blank column name at position 1",
+        ),
+        (
             HEADER + b'\n"A B,a@b.com,1990-01-01,12345678\n',
             "malformed_csv",
             "malformed CSV at line 2: unexpected end of data",
@@ -77,6 +82,7 @@ HEADER = b"name,email,date_of_birth,mobile_no"
         "short-row-quoted",
         "short-row-and-trailing-comma-at-eof",
         "blank-first-line",
+        "spaces-then-cr-before-header",
         "unclosed-quote",
     ],
 )
