@@ -1,13 +1,15 @@
 """Purge verification and the operators' alarms.
 
-``PurgeAudit``: an hourly scheduled Lambda (see runtime/purge_audit) that deletes and counts any
-object older than retention + grace and every metadata item past its ``expires_at``; it
-publishes ``OverdueItems`` and an alarm fires above zero.
-``OpsAlarms``: purge breach, dead letters, backlog age and Kafka bridge lag, all notifying one
-encrypted SNS topic that the on-call rota subscribes to out of band.
+``PurgeAudit``: the purge deleter, a Lambda scheduled every 15 minutes (see runtime/purge_audit)
+that deletes every object and metadata item past its deadline, counted from the image's upload
+time; it publishes ``OverdueItems`` (anything found an hour late) and ``AuditIncomplete``.
+``OpsAlarms``: purge breach, incomplete purge runs, dead letters, backlog age and Kafka bridge
+lag, all notifying one encrypted SNS topic that the on-call rota subscribes to out of band.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -29,8 +31,18 @@ from image_processing.security import AccessControl
 from image_processing.storage import EXPIRY_INDEX
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """One place objects are written and the clock their deadline runs on (see ``SweepRule``)."""
+
+    bucket: s3.IBucket
+    prefix: str
+    clock: str
+    keep_minutes: int
+
+
 class PurgeAudit(Construct):
-    """Hourly check-and-enforce of the hard purge deadline, with an alarm on any straggler."""
+    """Enforces the purge deadline every 15 minutes and alarms on anything found late."""
 
     def __init__(
         self,
@@ -39,13 +51,15 @@ class PurgeAudit(Construct):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        sweep_layout: dict[s3.IBucket, list[str]],
+        sweeps: list[Sweep],
         table_arn: str,
         table_name: str,
         key: kms.IKey,
         logs_key: kms.IKey,
-        hard_purge_days: int,
-        retention_days: int,
+        interval_minutes: int,
+        run_minutes: int,
+        overdue_after_minutes: int,
+        dead_letter_days: int,
         log_days: int,
         code_signing: lambda_.ICodeSigningConfig,
         removal: RemovalPolicy,
@@ -56,7 +70,7 @@ class PurgeAudit(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="List and delete objects and metadata items past the purge deadline",
+            description="List and delete objects and metadata items past their purge deadline",
         )
         security_group = ec2.SecurityGroup(
             self,
@@ -74,13 +88,13 @@ class PurgeAudit(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=Duration.days(retention_days),
+            retention_period=Duration.days(dead_letter_days),
         )
         self.function = vpc_function(
             self,
             "Function",
             handler_dir="purge_audit",
-            description="Hourly: delete and count anything past the purge deadline",
+            description="Every 15 min: delete and count anything past its purge deadline",
             role=role,
             vpc=vpc,
             subnets=subnets,
@@ -91,17 +105,25 @@ class PurgeAudit(Construct):
             removal=removal,
             concurrency=1,
             environment={
-                "SWEEP_LAYOUT": Stack.of(self).to_json_string(
-                    {b.bucket_name: templates for b, templates in sweep_layout.items()}
+                "SWEEP_RULES": Stack.of(self).to_json_string(
+                    [
+                        {
+                            "bucket": s.bucket.bucket_name,
+                            "prefix": s.prefix,
+                            "clock": s.clock,
+                            "keep_minutes": s.keep_minutes,
+                        }
+                        for s in sweeps
+                    ]
                 ),
                 "TABLE_NAME": table_name,
                 "EXPIRY_INDEX": EXPIRY_INDEX,
-                "HARD_PURGE_DAYS": str(hard_purge_days),
-                "RETENTION_DAYS": str(retention_days),
+                "OVERDUE_AFTER_MINUTES": str(overdue_after_minutes),
             },
             code_signing=code_signing,
             access=access,
-            timeout=Duration.minutes(15),
+            # Shorter than the schedule, so runs never overlap (reserved concurrency is 1).
+            timeout=Duration.minutes(run_minutes),
         )
         self.function.configure_async_invoke(retry_attempts=2)
         cfn_function = self.function.node.default_child
@@ -110,7 +132,7 @@ class PurgeAudit(Construct):
             target_arn=self.dead_letters.queue_arn
         )
         access.grant(role, ["sqs:SendMessage"], [self.dead_letters.queue_arn], "DeadLetter")
-        buckets = list(sweep_layout)
+        buckets = list(dict.fromkeys(s.bucket for s in sweeps))
         access.grant(
             role,
             ["s3:ListBucket"],
@@ -126,7 +148,7 @@ class PurgeAudit(Construct):
         access.grant(
             role, ["dynamodb:Query"], [f"{table_arn}/index/{EXPIRY_INDEX}"], "FindOverdueItems"
         )
-        access.grant(role, ["dynamodb:DeleteItem"], [table_arn], "DeleteOverdueItems")
+        access.grant(role, ["dynamodb:BatchWriteItem"], [table_arn], "DeleteOverdueItems")
         access.grant(role, ["kms:Decrypt"], [key.key_arn], "ReadEncryptedItems")
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -139,13 +161,20 @@ class PurgeAudit(Construct):
         events.Rule(
             self,
             "Hourly",
-            description="Purge audit every hour (bounds the purge deadline to 8 days + 1 h)",
-            schedule=events.Schedule.rate(Duration.hours(1)),
+            description="Purge deleter every 15 minutes (meets the 2-hour purge bound)",
+            schedule=events.Schedule.rate(Duration.minutes(interval_minutes)),
             targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
         )
+        # Summed per hour: every run in the hour reports, and one late copy is enough to page.
         self.overdue = cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,
             metric_name="OverdueItems",
+            statistic="Sum",
+            period=Duration.hours(1),
+        )
+        self.incomplete = cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name="AuditIncomplete",
             statistic="Maximum",
             period=Duration.hours(1),
         )
@@ -174,8 +203,19 @@ class OpsAlarms(Construct):
             cloudwatch.Alarm(
                 self,
                 "PurgeOverdue",
-                alarm_description="Something outlived retention + grace: compliance incident",
+                alarm_description="A copy was found an hour past its purge deadline, or a key "
+                "without an upload time: compliance incident",
                 metric=audit.overdue,
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            ),
+            cloudwatch.Alarm(
+                self,
+                "PurgeIncomplete",
+                alarm_description="A purge run stopped before its timeout with work left",
+                metric=audit.incomplete,
                 threshold=0,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=1,

@@ -9,15 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: The archival window promised to the business: images and their metadata are kept this long.
+#: The purge contract, measured from each image's upload time T (see "The 7-day purge" in the
+#: design document): the image, every copy derived from it and every metadata record of it are
+#: available for RETENTION_DAYS after T and gone from every store by T + RETENTION_DAYS +
+#: PURGE_BOUND_MINUTES.
 RETENTION_DAYS = 7
-#: Allowance after the window for asynchronous clean-up: S3 rounds expiry up to the next
-#: midnight UTC, DynamoDB point-in-time recovery keeps this many days, CloudWatch Logs deletes
-#: up to 72 h late. The hard purge deadline is RETENTION_DAYS + PURGE_GRACE_DAYS = 8 days.
-PURGE_GRACE_DAYS = 1
-#: Logs are operational, not archival: 5 days + CloudWatch's up-to-72-hour deletion lag stays
-#: inside the 8-day hard deadline.
+#: How late after the window any copy may still exist. Met by the purge deleter, not by lifecycle
+#: rules or TTL: it runs every PURGE_INTERVAL_MINUTES for at most PURGE_RUN_MINUTES, so a copy is
+#: deleted by T + 7 d + 30 min; query results live at most RESULTS_KEEP_MINUTES + 30 min, and hold
+#: rows of images at most 30 min past their window: 30 + 30 + 30 min < 2 h.
+PURGE_BOUND_MINUTES = 120
+PURGE_INTERVAL_MINUTES = 15
+PURGE_RUN_MINUTES = 14
+#: Anything the deleter finds this long after its deadline is counted as overdue and pages: an
+#: hour of margin before the contract's bound is breached.
+OVERDUE_AFTER_MINUTES = 60
+#: Athena query results (rows of image metadata) are deleted this long after they are written.
+RESULTS_KEEP_MINUTES = 30
+#: Logs are operational records (ids, IPs, never image bytes or metadata fields): kept 5 days from
+#: when they are written, + CloudWatch's up-to-72-hour deletion lag.
 LOG_RETENTION_DAYS = 5
+#: Queues: a message is enqueued at most ~27 h after T (24 h Kafka retention + 1 h segment roll +
+#: 2 h EventBridge retries). The DLQ keeps the original enqueue time; a redrive starts a new
+#: retention in the work queue. 27 h + DLQ + work queue = 27 h + 3 d + 2 d < 7 d, and the processor
+#: deletes unread any message whose image is past its window (``contract.should_process``).
+WORK_QUEUE_RETENTION_DAYS = 2
+DEAD_LETTER_RETENTION_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -30,8 +47,15 @@ class EnvironmentConfig:
     vpc_cidr: str
     # Data lifecycle -----------------------------------------------------------------------
     retention_days: int = RETENTION_DAYS
-    purge_grace_days: int = PURGE_GRACE_DAYS
+    purge_bound_minutes: int = PURGE_BOUND_MINUTES
+    purge_interval_minutes: int = PURGE_INTERVAL_MINUTES
+    purge_run_minutes: int = PURGE_RUN_MINUTES
+    overdue_after_minutes: int = OVERDUE_AFTER_MINUTES
+    results_keep_minutes: int = RESULTS_KEEP_MINUTES
     log_retention_days: int = LOG_RETENTION_DAYS
+    work_queue_retention_days: int = WORK_QUEUE_RETENTION_DAYS
+    dead_letter_retention_days: int = DEAD_LETTER_RETENTION_DAYS
+    # S3 lifecycle expiration is a backstop behind the deleter (it rounds up to midnight UTC).
     athena_results_days: int = 1
     # Kafka is transport, not archive: it keeps messages only long enough to replay after a
     # consumer outage. The archive copy lives in S3.
@@ -65,9 +89,20 @@ class EnvironmentConfig:
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
-    def hard_purge_days(self) -> int:
-        """The day by which the last copy of an image (incl. backups) is gone."""
-        return self.retention_days + self.purge_grace_days
+    def worst_case_purge_minutes(self) -> int:
+        """Latest a copy can outlive its window by design: the sum that must fit the bound.
+
+        One deleter interval + one run for image data, and for query results their keep time
+        plus one interval + run on top of rows that were already that late.
+        """
+        sweep = self.purge_interval_minutes + self.purge_run_minutes
+        return sweep + self.results_keep_minutes + sweep
+
+    @property
+    def worst_case_queue_hours(self) -> int:
+        """Latest hour after T a queue message can still exist (one DLQ redrive, no processor)."""
+        enqueue = self.kafka_retention_hours + 1 + 2
+        return enqueue + 24 * (self.dead_letter_retention_days + self.work_queue_retention_days)
 
     @property
     def kafka_broker_count(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
@@ -26,6 +26,15 @@ from image_processing.compliance import log_group, retention, skip_cfn_lint, ski
 from image_processing.security import AccessControl
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
+#: Every Lambda bundle is the ``runtime`` package (handlers + the shared purge contract), so the
+#: handlers import ``..contract`` in the bundle exactly as the tests import it here.
+#: gitignore syntax: a leading "/" anchors a name to the bundle root, so runtime's own
+#: ``__init__.py`` files stay in.
+BUNDLE_EXCLUDES = [
+    *(f"/{p.name}" for p in RUNTIME_DIR.parent.iterdir() if p.name != "runtime"),
+    "__pycache__/",
+    "*.pyc",
+]
 VPC_ACCESS_ACTIONS = (
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
@@ -96,8 +105,10 @@ def vpc_function(
         description=description,
         runtime=lambda_.Runtime.PYTHON_3_12,
         architecture=lambda_.Architecture.ARM_64,
-        handler="handler.handler",
-        code=lambda_.Code.from_asset(str(RUNTIME_DIR / handler_dir)),
+        handler=f"runtime.{handler_dir}.handler.handler",
+        code=lambda_.Code.from_asset(
+            str(RUNTIME_DIR.parent), exclude=BUNDLE_EXCLUDES, ignore_mode=IgnoreMode.GIT
+        ),
         role=role,
         vpc=vpc,
         vpc_subnets=subnets,

@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from image_processing.compliance import log_group, retention
+from image_processing.runtime.contract import DERIVED_KEY, METADATA_KEY
 from image_processing.security import AccessControl
 
 ECR_PULL_ACTIONS = (
@@ -44,18 +45,20 @@ class ImageEvents(Construct):
         *,
         raw_bucket: s3.IBucket,
         key: kms.IKey,
-        retention_days: int,
+        work_queue_days: int,
+        dead_letter_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Messages carry object keys, sizes and requester IPs (personal metadata): they may
-        # never outlive the archive, so the DLQ keeps them at most the retention window.
+        # Messages carry object keys, sizes and requester IPs: they may never outlive the image.
+        # A standard DLQ keeps the original enqueue time, but a redrive starts a new retention
+        # in the work queue, so the two retentions add up (see config.worst_case_queue_hours).
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=Duration.days(retention_days),
+            retention_period=Duration.days(dead_letter_days),
         )
         self.queue = sqs.Queue(
             self,
@@ -63,7 +66,7 @@ class ImageEvents(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=Duration.days(4),
+            retention_period=Duration.days(work_queue_days),
             visibility_timeout=Duration.minutes(5),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.dead_letters),
         )
@@ -224,6 +227,7 @@ class ImageProcessor(Construct):
         logs_key: kms.IKey,
         subnets: ec2.SubnetSelection,
         image_tag: str,
+        retention_days: int,
         cpu: int,
         memory_mib: int,
         min_tasks: int,
@@ -259,9 +263,16 @@ class ImageProcessor(Construct):
                 "QUEUE_URL": events_.queue.queue_url,
                 "RAW_BUCKET": raw_bucket.bucket_name,
                 "PROCESSED_BUCKET": processed_bucket.bucket_name,
-                # Date-first keys: the purge audit lists only days past the deadline.
-                "DERIVED_KEY_TEMPLATE": "derived/{date}/{image_id}/{variant}",
-                "METADATA_KEY_TEMPLATE": "metadata/dt={date}/{image_id}.json",
+                # The purge contract (runtime/contract.py): every copy is keyed by the image id,
+                # which carries the upload time, under the upload day, never the write day, so
+                # the deleter removes a copy written on day 6 at T + 7 d like its source.
+                "DERIVED_KEY_TEMPLATE": DERIVED_KEY,
+                "METADATA_KEY_TEMPLATE": METADATA_KEY,
+                # Messages for images past T + RETENTION_DAYS are deleted unread
+                # (contract.should_process), so a late or redriven message writes nothing.
+                "RETENTION_DAYS": str(retention_days),
+                # Metadata updates use contract.processed_update: conditional on the item
+                # existing and being inside its window, so they never recreate a purged item.
                 "TABLE_NAME": table_name,
             },
             log_group_=self.log_group,
@@ -287,9 +298,11 @@ class ImageProcessor(Construct):
             ],
             "WriteDerivedCopiesAndMetadata",
         )
+        # No PutItem: only the two ingest paths create items (with their deadline); the
+        # processor may only update an existing one.
         access.grant(
             role,
-            ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+            ["dynamodb:GetItem", "dynamodb:UpdateItem"],
             [table_arn],
             "RecordMetadata",
         )

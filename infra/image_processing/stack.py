@@ -6,7 +6,7 @@ from aws_cdk import Environment, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from image_processing.analytics import ImageAnalytics
-from image_processing.audit import OpsAlarms, PurgeAudit
+from image_processing.audit import OpsAlarms, PurgeAudit, Sweep
 from image_processing.config import EnvironmentConfig
 from image_processing.ingestion import UploadApi, signed_code
 from image_processing.keys import Keys
@@ -62,7 +62,6 @@ class ImageProcessingStack(Stack):
             self,
             "Metadata",
             key=keys.data,
-            grace_days=c.purge_grace_days,
             removal=removal,
             deletion_protection=c.retain_data_on_delete,
         )
@@ -120,10 +119,13 @@ class ImageProcessingStack(Stack):
             stream=stream,
             workers=workers,
             raw_bucket=archive.raw,
+            table_arn=table.table_arn,
+            table_name=table.table_name,
             key=keys.data,
             logs_key=keys.logs,
             subnets=network.processing_subnets,
             image_tag=c.image_tag,
+            retention_days=c.retention_days,
             min_tasks=c.bridge_min_tasks,
             max_tasks=c.bridge_max_tasks,
             log_days=log_days,
@@ -135,7 +137,8 @@ class ImageProcessingStack(Stack):
             "ImageEvents",
             raw_bucket=archive.raw,
             key=keys.data,
-            retention_days=c.retention_days,
+            work_queue_days=c.work_queue_retention_days,
+            dead_letter_days=c.dead_letter_retention_days,
         )
         ImageProcessor(
             self,
@@ -150,6 +153,7 @@ class ImageProcessingStack(Stack):
             logs_key=keys.logs,
             subnets=network.processing_subnets,
             image_tag=c.image_tag,
+            retention_days=c.retention_days,
             cpu=c.processor_cpu,
             memory_mib=c.processor_memory_mib,
             min_tasks=c.processor_min_tasks,
@@ -173,24 +177,33 @@ class ImageProcessingStack(Stack):
             removal=removal,
             access=access,
         )
+        keep = c.retention_days * 24 * 60
         audit = PurgeAudit(
             self,
             "PurgeAudit",
             vpc=network.vpc,
             subnets=network.processing_subnets,
-            # Where every writer puts its keys (the IAM grants allow no other prefixes).
-            sweep_layout={
-                archive.raw: ["uploads/{date}/", "kafka/{date}/"],
-                archive.processed: ["derived/{date}/", "metadata/dt={date}/"],
-                archive.access_logs: ["raw/{date}-", "processed/{date}-", "queryresults/{date}-"],
-                analytics.results: [""],
-            },
+            # Where every writer puts its keys (the IAM grants allow no other prefixes) and the
+            # clock each deadline runs on: image copies from the upload time in their key,
+            # operational objects from when they were written.
+            sweeps=[
+                Sweep(archive.raw, "uploads/{date}/", "upload", keep),
+                Sweep(archive.raw, "kafka/{date}/", "upload", keep),
+                Sweep(archive.processed, "derived/{date}/", "upload", keep),
+                Sweep(archive.processed, "metadata/dt={date}/", "upload", keep),
+                Sweep(analytics.results, "", "written", c.results_keep_minutes),
+                Sweep(archive.access_logs, "raw/{date}-", "written", keep),
+                Sweep(archive.access_logs, "processed/{date}-", "written", keep),
+                Sweep(archive.access_logs, "queryresults/{date}-", "written", keep),
+            ],
             table_arn=table.table_arn,
             table_name=table.table_name,
             key=keys.data,
             logs_key=keys.logs,
-            hard_purge_days=c.hard_purge_days,
-            retention_days=c.retention_days,
+            interval_minutes=c.purge_interval_minutes,
+            run_minutes=c.purge_run_minutes,
+            overdue_after_minutes=c.overdue_after_minutes,
+            dead_letter_days=c.dead_letter_retention_days,
             log_days=log_days,
             code_signing=code_signing,
             removal=removal,

@@ -4,8 +4,10 @@
 TLS between clients and brokers and between brokers, storage encrypted with the stream key, and
 broker logs kept 7 days. Kafka is transport, not archive: ``log.retention.hours`` is short (24 h,
 enough to replay after a consumer outage) and topics cannot be created implicitly.
-``KafkaBridge``: a small Fargate service that consumes ``images.raw`` and writes each image to the
-raw bucket under ``kafka/``, from where the same event-driven processing takes over.
+``KafkaBridge``: a small Fargate service that consumes ``images.raw``, writes each image to the
+raw bucket under ``kafka/`` and registers its metadata item with the same deadline as the upload
+API (``runtime/contract.py``: upload time = the broker's append time), from where the same
+event-driven processing takes over.
 ``producer_role``: the only identity allowed to write to the topic (assumed by the producing app).
 """
 
@@ -21,6 +23,7 @@ from constructs import Construct
 
 from image_processing.compliance import log_group
 from image_processing.processing import WorkerCluster, fargate_service, https_only_egress
+from image_processing.runtime.contract import RAW_KAFKA_KEY
 from image_processing.security import AccessControl
 
 TOPIC = "images.raw"
@@ -40,6 +43,9 @@ def broker_properties(
         f"min.insync.replicas={min_insync}",
         f"num.partitions={partitions}",
         f"log.retention.hours={retention_hours}",
+        # The record timestamp is the broker's append time, not the producer's clock: it is the
+        # upload time T of a Kafka image, from which every copy of it expires.
+        "log.message.timestamp.type=LogAppendTime",
         # Kafka deletes whole segments only; rolling hourly bounds the age of any message to
         # retention + 1 h (the default roll of 7 days would let a quiet topic keep data ~8 days).
         "log.roll.hours=1",
@@ -190,10 +196,13 @@ class KafkaBridge(Construct):
         stream: KafkaStream,
         workers: WorkerCluster,
         raw_bucket: s3.IBucket,
+        table_arn: str,
+        table_name: str,
         key: kms.IKey,
         logs_key: kms.IKey,
         subnets: ec2.SubnetSelection,
         image_tag: str,
+        retention_days: int,
         min_tasks: int,
         max_tasks: int,
         log_days: int,
@@ -231,8 +240,13 @@ class KafkaBridge(Construct):
                 "TOPIC": TOPIC,
                 "CONSUMER_GROUP": CONSUMER_GROUP,
                 "RAW_BUCKET": raw_bucket.bucket_name,
-                # Date-first keys: the purge audit lists only days past the deadline.
-                "KEY_TEMPLATE": "kafka/{date}/{uuid}",
+                # The purge contract (runtime/contract.kafka_landing): T = the record's append
+                # time, written into the image id; the key is under T's day; the metadata item
+                # gets expires_at = T + RETENTION_DAYS; a record already past it is dropped.
+                "KEY_TEMPLATE": RAW_KAFKA_KEY,
+                "UPLOAD_TIME": "LogAppendTime",
+                "RETENTION_DAYS": str(retention_days),
+                "TABLE_NAME": table_name,
             },
             log_group_=self.log_group,
             subnets=subnets,
@@ -263,6 +277,9 @@ class KafkaBridge(Construct):
         access.grant(
             role, ["s3:PutObject"], [raw_bucket.arn_for_objects("kafka/*")], "LandImagesInRaw"
         )
-        access.grant(role, ["kms:GenerateDataKey"], [key.key_arn], "EncryptWithDataKey")
+        access.grant(role, ["dynamodb:PutItem"], [table_arn], "RegisterKafkaImages")
+        access.grant(
+            role, ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn], "EncryptWithDataKey"
+        )
         scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)

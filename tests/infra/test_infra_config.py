@@ -9,12 +9,22 @@ from image_processing.config import DEV, ENVIRONMENTS, PROD
 
 def test_environments_and_derived_numbers() -> None:
     assert sorted(ENVIRONMENTS) == ["dev", "prod"]
-    assert (DEV.hard_purge_days, PROD.hard_purge_days) == (8, 8)
+    for env in (DEV, PROD):
+        assert (env.retention_days, env.purge_bound_minutes) == (7, 120)
+        # The designed worst case fits the contract's bound, with the overdue alarm inside it.
+        assert env.worst_case_purge_minutes == 88
+        assert env.worst_case_purge_minutes < env.purge_bound_minutes
+        assert env.overdue_after_minutes < env.purge_bound_minutes
+        # The deleter's runs never overlap.
+        assert env.purge_run_minutes < env.purge_interval_minutes
+        # A queue message (Kafka lag, one DLQ stay, one redrive) is gone before the window ends.
+        assert env.worst_case_queue_hours == 147
+        assert env.worst_case_queue_hours < env.retention_days * 24
     assert (DEV.kafka_broker_count, PROD.kafka_broker_count) == (2, 3)
     assert (DEV.kafka_replication_factor, PROD.kafka_replication_factor) == (2, 3)
     assert PROD.retain_data_on_delete and not DEV.retain_data_on_delete
-    # Logs: retention + CloudWatch's 72 h deletion lag must fit the hard deadline.
-    assert PROD.log_retention_days + 3 <= PROD.hard_purge_days
+    # Logs (operational records): retention + CloudWatch's 72 h deletion lag <= 8 days.
+    assert PROD.log_retention_days + 3 <= 8
 
 
 def test_retention_refuses_windows_longer_than_a_week() -> None:
@@ -51,7 +61,9 @@ def test_scaling_bounds_are_validated() -> None:
     workers = WorkerCluster(
         stack, "Workers", vpc=vpc, key=key, logs_key=key, removal=RemovalPolicy.DESTROY
     )
-    events = ImageEvents(stack, "Events", raw_bucket=bucket, key=key, retention_days=7)
+    events = ImageEvents(
+        stack, "Events", raw_bucket=bucket, key=key, work_queue_days=2, dead_letter_days=3
+    )
     with pytest.raises(ValueError) as error:
         ImageProcessor(
             stack,
@@ -66,6 +78,7 @@ def test_scaling_bounds_are_validated() -> None:
             logs_key=key,
             subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             image_tag="x",
+            retention_days=7,
             cpu=256,
             memory_mib=512,
             min_tasks=5,

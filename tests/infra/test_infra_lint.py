@@ -14,6 +14,7 @@ REVIEWED_CHECKOV_SKIPS = {
     ("Archive/Raw/Resource", "CKV_AWS_21"),
     ("Archive/Processed/Resource", "CKV_AWS_21"),
     ("Analytics/QueryResults/Resource", "CKV_AWS_21"),
+    ("Metadata/Table/Resource", "CKV_AWS_28"),
     ("UploadApi/UploadUrl/Resource", "CKV_AWS_116"),
     ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_120"),
     ("UploadApi/Api/DeploymentStage.v1/Resource", "CKV_AWS_73"),

@@ -1,11 +1,19 @@
-"""Promise: everything that can hold an image or its metadata forgets it after 7 days.
+"""Promise: an image, every copy of it and its metadata are available for 7 days after the upload
+time T and gone from every store by T + 7 d + 2 h.
 
-Archive window 7 days; the last copy (noncurrent versions, PITR window) is gone by day 8.
+The purge deleter enforces the deadline (every 15 minutes); lifecycle rules and TTL are
+backstops. These tests read the synthesised templates; test_infra_purge_handler.py runs the
+handlers against S3 and DynamoDB (moto's server on 127.0.0.1).
 """
 
 from __future__ import annotations
 
-from infra_helpers import Synth, ref_id
+import json
+import subprocess
+import sys
+from typing import Any
+
+from infra_helpers import Synth, as_list, policy_statements, ref_id
 
 DAY = 86_400
 
@@ -30,16 +38,16 @@ def test_every_bucket_expires_objects_and_keeps_no_old_versions(synth: Synth) ->
     }
 
 
-def test_metadata_table_expires_items_and_keeps_one_day_of_recovery(synth: Synth) -> None:
+def test_metadata_table_expires_items_and_keeps_no_backup(synth: Synth) -> None:
+    """PITR's shortest window (1 day) would keep purged items restorable past the 2-hour bound."""
     tables = synth.resources("AWS::DynamoDB::Table")
     assert [synth.path_of(t) for t in tables] == ["Metadata/Table/Resource"]
     props = next(iter(tables.values()))["Properties"]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert props["PointInTimeRecoverySpecification"] == {
-        "PointInTimeRecoveryEnabled": True,
-        "RecoveryPeriodInDays": 1,
-    }
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
     assert "Replicas" not in props
+    assert "StreamSpecification" not in props
+    assert "KinesisStreamSpecification" not in props
     assert [i["IndexName"] for i in props["GlobalSecondaryIndexes"]] == ["by-expiry-day"]
 
 
@@ -92,15 +100,30 @@ def test_every_writer_logs_into_a_declared_group(synth: Synth) -> None:
 
 
 def test_queues_never_hold_event_metadata_longer_than_the_window(synth: Synth) -> None:
-    retention = {
-        synth.path_of(k): r["Properties"]["MessageRetentionPeriod"]
-        for k, r in synth.resources("AWS::SQS::Queue").items()
+    """Redrive starts a new retention, so DLQ + work queue retention must fit the window.
+
+    A message is enqueued at most ~27 h after T (24 h in Kafka + 1 h segment roll + 2 h of
+    EventBridge retries), keeps its enqueue time in the DLQ, and starts over when redriven.
+    """
+    queues = {
+        synth.path_of(k): r["Properties"] for k, r in synth.resources("AWS::SQS::Queue").items()
     }
+    retention = {path: props["MessageRetentionPeriod"] for path, props in queues.items()}
     assert retention == {
-        "ImageEvents/DeadLetters/Resource": 7 * DAY,
-        "ImageEvents/WorkQueue/Resource": 4 * DAY,
-        "PurgeAudit/DeadLetters/Resource": 7 * DAY,
+        "ImageEvents/DeadLetters/Resource": 3 * DAY,
+        "ImageEvents/WorkQueue/Resource": 2 * DAY,
+        "PurgeAudit/DeadLetters/Resource": 3 * DAY,
     }
+    enqueued_by = 27 * 3600
+    work = retention["ImageEvents/WorkQueue/Resource"]
+    dead = retention["ImageEvents/DeadLetters/Resource"]
+    assert enqueued_by + dead + work < 7 * DAY
+    # The work queue sends failures to that DLQ, and no queue is FIFO (FIFO DLQs reset the clock).
+    redrive = queues["ImageEvents/WorkQueue/Resource"]["RedrivePolicy"]
+    assert synth.path_of(ref_id(redrive["deadLetterTargetArn"]) or "") == (
+        "ImageEvents/DeadLetters/Resource"
+    )
+    assert not any(props.get("FifoQueue") for props in queues.values())
 
 
 def test_kafka_keeps_images_one_day_and_never_creates_topics_implicitly(synth: Synth) -> None:
@@ -115,6 +138,7 @@ def test_kafka_keeps_images_one_day_and_never_creates_topics_implicitly(synth: S
         "min.insync.replicas": {"dev": "1", "prod": "2"}[synth.env],
         "num.partitions": {"dev": "6", "prod": "12"}[synth.env],
         "log.retention.hours": "24",
+        "log.message.timestamp.type": "LogAppendTime",
         "log.roll.hours": "1",
         "message.max.bytes": "10485760",
         "replica.fetch.max.bytes": "10485760",
@@ -131,44 +155,189 @@ def test_athena_results_and_catalog_cover_only_the_window(synth: Synth) -> None:
     assert "owner_sub" not in columns
 
 
-def test_purge_audit_runs_hourly_against_every_bucket(synth: Synth) -> None:
-    (audit,) = [
-        f
-        for k, f in synth.resources("AWS::Lambda::Function").items()
-        if synth.path_of(k) == "PurgeAudit/Function/Resource"
+def _function(synth: Synth, path: str) -> dict[str, Any]:
+    (function,) = [
+        f for k, f in synth.resources("AWS::Lambda::Function").items() if synth.path_of(k) == path
     ]
-    variables = audit["Properties"]["Environment"]["Variables"]
-    assert variables["HARD_PURGE_DAYS"] == "8"
-    assert variables["RETENTION_DAYS"] == "7"
-    parts = variables["SWEEP_LAYOUT"]["Fn::Join"][1]
-    layout_ids = {ref_id(part) for part in parts if isinstance(part, dict)}
-    assert layout_ids == set(synth.resources("AWS::S3::Bucket"))
+    return function["Properties"]
+
+
+def _sweep_rules(synth: Synth) -> list[dict[str, Any]]:
+    """SWEEP_RULES with each bucket replaced by its construct path."""
+    variables = _function(synth, "PurgeAudit/Function/Resource")["Environment"]["Variables"]
+    parts = variables["SWEEP_RULES"]["Fn::Join"][1]
     text = "".join(
         p if isinstance(p, str) else f"<{synth.path_of(ref_id(p) or '')}>" for p in parts
     )
-    assert text == (
-        '{"<Archive/Raw/Resource>":["uploads/{date}/","kafka/{date}/"],'
-        '"<Archive/Processed/Resource>":["derived/{date}/","metadata/dt={date}/"],'
-        '"<Archive/AccessLogs/Resource>":["raw/{date}-","processed/{date}-","queryresults/{date}-"],'
-        '"<Analytics/QueryResults/Resource>":[""]}'
-    )
+    rules: list[dict[str, Any]] = json.loads(text)
+    return rules
+
+
+WEEK_MINUTES = 7 * 24 * 60
+
+
+def test_purge_deleter_runs_every_15_minutes_on_every_bucket(synth: Synth) -> None:
+    audit = _function(synth, "PurgeAudit/Function/Resource")
+    variables = audit["Environment"]["Variables"]
+    assert variables["OVERDUE_AFTER_MINUTES"] == "60"
+    assert variables["EXPIRY_INDEX"] == "by-expiry-day"
+    assert audit["Handler"] == "runtime.purge_audit.handler.handler"
+    # Runs never overlap: the timeout is shorter than the schedule, one run at a time.
+    assert (audit["Timeout"], audit["ReservedConcurrentExecutions"]) == (14 * 60, 1)
+    assert [
+        (r["bucket"], r["prefix"], r["clock"], r["keep_minutes"]) for r in _sweep_rules(synth)
+    ] == [
+        ("<Archive/Raw/Resource>", "uploads/{date}/", "upload", WEEK_MINUTES),
+        ("<Archive/Raw/Resource>", "kafka/{date}/", "upload", WEEK_MINUTES),
+        ("<Archive/Processed/Resource>", "derived/{date}/", "upload", WEEK_MINUTES),
+        ("<Archive/Processed/Resource>", "metadata/dt={date}/", "upload", WEEK_MINUTES),
+        ("<Analytics/QueryResults/Resource>", "", "written", 30),
+        ("<Archive/AccessLogs/Resource>", "raw/{date}-", "written", WEEK_MINUTES),
+        ("<Archive/AccessLogs/Resource>", "processed/{date}-", "written", WEEK_MINUTES),
+        ("<Archive/AccessLogs/Resource>", "queryresults/{date}-", "written", WEEK_MINUTES),
+    ]
+    covered = {r["bucket"] for r in _sweep_rules(synth)}
+    assert covered == {f"<{synth.path_of(b)}>" for b in synth.resources("AWS::S3::Bucket")}
     schedules = [
         r["Properties"]["ScheduleExpression"]
         for r in synth.resources("AWS::Events::Rule").values()
         if "ScheduleExpression" in r["Properties"]
     ]
-    assert schedules == ["rate(1 hour)"]
+    assert schedules == ["rate(15 minutes)"]
+
+
+def test_purge_alarms_page_on_anything_late_and_on_incomplete_or_missing_runs(synth: Synth) -> None:
     alarms = {
         synth.path_of(k): r["Properties"]
         for k, r in synth.resources("AWS::CloudWatch::Alarm").items()
     }
-    purge = alarms["OpsAlarms/PurgeOverdue/Resource"]
-    assert (purge["Namespace"], purge["MetricName"], purge["Threshold"]) == (
-        "ImageProcessing/Purge",
-        "OverdueItems",
-        0,
+    for name, metric, statistic in (
+        ("PurgeOverdue", "OverdueItems", "Sum"),
+        ("PurgeIncomplete", "AuditIncomplete", "Maximum"),
+    ):
+        alarm = alarms[f"OpsAlarms/{name}/Resource"]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+            "ImageProcessing/Purge",
+            metric,
+            statistic,
+        )
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (3600, 1)
+        assert alarm["TreatMissingData"] == "breaching"
+        assert len(alarm["AlarmActions"]) == 1
+
+
+def _put_prefixes(synth: Synth) -> set[tuple[str, str]]:
+    """(bucket path, key prefix) of every s3:PutObject any role of the stack is granted."""
+    grants = set()
+    buckets = set(synth.resources("AWS::S3::Bucket"))
+    # Role policies only: the permission boundary caps grants, it grants nothing itself.
+    role_policies = set(synth.resources("AWS::IAM::Policy"))
+    for logical_id, statement in policy_statements(synth.template):
+        if logical_id not in role_policies or statement["Effect"] != "Allow":
+            continue
+        if "s3:PutObject" not in as_list(statement["Action"]):
+            continue
+        for resource in as_list(statement["Resource"]):
+            if not isinstance(resource, dict) or "Fn::Join" not in resource:
+                continue
+            arn, *rest = resource["Fn::Join"][1]
+            if ref_id(arn) not in buckets:
+                continue
+            assert all(isinstance(part, str) for part in rest), resource
+            bucket = synth.path_of(ref_id(arn) or "")
+            grants.add((bucket, "".join(rest).removeprefix("/").removesuffix("*")))
+    return grants
+
+
+def test_every_place_a_role_may_write_is_swept_by_the_deleter(synth: Synth) -> None:
+    """No writer can put an object where the deleter does not look."""
+    assert _put_prefixes(synth) == {
+        ("Archive/Raw/Resource", "uploads/"),
+        ("Archive/Raw/Resource", "kafka/"),
+        ("Archive/Processed/Resource", "derived/"),
+        ("Archive/Processed/Resource", "metadata/"),
+        ("Analytics/QueryResults/Resource", ""),
+    }
+    rules = _sweep_rules(synth)
+    for bucket, prefix in _put_prefixes(synth):
+        assert any(
+            r["bucket"] == f"<{bucket}>" and r["prefix"].startswith(prefix) for r in rules
+        ), (bucket, prefix)
+
+
+def _container_environment(synth: Synth, service: str) -> dict[str, Any]:
+    (task,) = [
+        t
+        for k, t in synth.resources("AWS::ECS::TaskDefinition").items()
+        if synth.path_of(k) == f"{service}/Task/Resource"
+    ]
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    return {v["Name"]: v["Value"] for v in container["Environment"]}
+
+
+def _granted(synth: Synth, role_policy_prefix: str) -> dict[str, list[str]]:
+    """Sid -> actions of the policies whose construct path starts with the prefix."""
+    granted = {}
+    for logical_id, statement in policy_statements(synth.template):
+        if synth.path_of(logical_id).startswith(role_policy_prefix) and "Sid" in statement:
+            granted[statement["Sid"]] = sorted(as_list(statement["Action"]))
+    return granted
+
+
+def test_processor_keys_copies_by_upload_time_and_cannot_recreate_items(synth: Synth) -> None:
+    env = _container_environment(synth, "Processor")
+    assert env["DERIVED_KEY_TEMPLATE"] == "derived/{day}/{image_id}/{variant}"
+    assert env["METADATA_KEY_TEMPLATE"] == "metadata/dt={day}/{image_id}.json"
+    assert env["RETENTION_DAYS"] == "7"
+    granted = _granted(synth, "Processor/")
+    assert granted["RecordMetadata"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert not [
+        a
+        for actions in granted.values()
+        for a in actions
+        if a in ("dynamodb:PutItem", "dynamodb:BatchWriteItem")
+    ]
+
+
+def test_kafka_bridge_registers_images_with_the_same_deadline(synth: Synth) -> None:
+    env = _container_environment(synth, "KafkaBridge")
+    assert env["KEY_TEMPLATE"] == "kafka/{day}/{image_id}"
+    assert env["UPLOAD_TIME"] == "LogAppendTime"
+    assert env["RETENTION_DAYS"] == "7"
+    assert synth.path_of(ref_id(env["TABLE_NAME"]) or "") == "Metadata/Table/Resource"
+    granted = _granted(synth, "KafkaBridge/")
+    assert granted["RegisterKafkaImages"] == ["dynamodb:PutItem"]
+    assert granted["LandImagesInRaw"] == ["s3:PutObject"]
+
+
+def test_lambda_bundle_imports_the_shared_contract_on_its_own(synth: Synth) -> None:
+    """The bundle is the runtime package alone; both handlers import in a bare interpreter."""
+    bundles = sorted(synth.path.parent.glob("asset.*/runtime/contract.py"))
+    assert len(bundles) == 1
+    root = bundles[0].parents[1]
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert files == [
+        "runtime/__init__.py",
+        "runtime/contract.py",
+        "runtime/purge_audit/__init__.py",
+        "runtime/purge_audit/handler.py",
+        "runtime/upload_url/__init__.py",
+        "runtime/upload_url/handler.py",
+    ]
+    # -I: no user site, no PYTHONPATH; only the bundle root, as Lambda puts it on the path.
+    probe = (
+        "import sys; sys.path.insert(0, '.'); "
+        "import runtime.purge_audit.handler, runtime.upload_url.handler; print('ok')"
     )
-    assert purge["TreatMissingData"] == "breaching"
+    result = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", probe],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
 
 
 def test_no_tracing_service_keeps_request_metadata_for_30_days(synth: Synth) -> None:

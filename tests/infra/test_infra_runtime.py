@@ -1,15 +1,29 @@
-"""The Lambda handlers' pure parts: request validation and the purge audit's deadlines."""
+"""The Lambda handlers' pure parts: request validation, the purge contract and the deleter's rules."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from image_processing.runtime.contract import (
+    ContractError,
+    derived_key,
+    kafka_landing,
+    metadata_key,
+    new_image_id,
+    processed_update,
+    raw_key,
+    should_process,
+    upload_time_of,
+)
 from image_processing.runtime.purge_audit.handler import (
     StoredObject,
+    SweepRule,
+    classify,
     expiry_days_to_sweep,
-    overdue_objects,
+    object_deadline,
+    rules_from,
     sweep_prefixes,
 )
 from image_processing.runtime.upload_url.handler import (
@@ -68,10 +82,16 @@ def test_bad_requests_get_exact_messages(body: str | None, message: str) -> None
     assert str(error.value) == message
 
 
+TOKEN = "0b6f" * 8
+IMAGE_ID = f"20260310T123000Z-{TOKEN}"
+WEEK = 7 * 24 * 60
+
+
 def test_metadata_item_starts_the_purge_clock_at_registration() -> None:
-    item = metadata_item("id-1", "sub-9", UploadRequest("image/jpeg", 42), NOW, 7)
+    """The upload time is in the id; expires_at and the index day are 7 days after it."""
+    item = metadata_item(IMAGE_ID, "sub-9", UploadRequest("image/jpeg", 42), 7)
     assert item == {
-        "image_id": "id-1",
+        "image_id": IMAGE_ID,
         "owner_sub": "sub-9",
         "source": "api",
         "status": "pending",
@@ -83,21 +103,92 @@ def test_metadata_item_starts_the_purge_clock_at_registration() -> None:
     }
 
 
-def test_object_keys_carry_no_personal_data() -> None:
-    assert object_key("0b6f", NOW) == "uploads/2026-03-10/0b6f"
+def test_image_ids_carry_the_upload_time_and_128_random_bits() -> None:
+    assert new_image_id(NOW, TOKEN) == IMAGE_ID
+    assert new_image_id(NOW.astimezone(timezone(timedelta(hours=2))), TOKEN) == IMAGE_ID
+    fresh = new_image_id(NOW)
+    assert fresh.startswith("20260310T123000Z-") and len(fresh) == 17 + 32
+    assert upload_time_of(fresh) == NOW
+    with pytest.raises(ContractError) as error:
+        new_image_id(datetime(2026, 3, 10, 12, 30))
+    assert str(error.value) == "upload time must be timezone-aware"
 
 
-def test_overdue_objects_are_those_older_than_the_hard_deadline() -> None:
-    deadline = NOW - timedelta(days=8)
-    objects = [
-        StoredObject("a", deadline - timedelta(seconds=1)),
-        StoredObject("b", deadline),
-        StoredObject("c", NOW),
-    ]
-    assert overdue_objects(objects, NOW, 8) == [objects[0]]
+def test_every_copy_is_keyed_under_its_upload_day_whatever_the_write_day() -> None:
+    assert object_key(IMAGE_ID) == f"uploads/2026-03-10/{IMAGE_ID}"
+    assert raw_key("kafka", IMAGE_ID) == f"kafka/2026-03-10/{IMAGE_ID}"
+    assert derived_key(IMAGE_ID, "thumb") == f"derived/2026-03-10/{IMAGE_ID}/thumb"
+    assert metadata_key(IMAGE_ID) == f"metadata/dt=2026-03-10/{IMAGE_ID}.json"
+    for key in (object_key(IMAGE_ID), derived_key(IMAGE_ID, "web"), metadata_key(IMAGE_ID)):
+        assert upload_time_of(key) == NOW
 
 
-def test_sweep_covers_today_and_the_whole_window() -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("uploads/2026-03-10/0b6f", "no image id with an upload time in 'uploads/2026-03-10/0b6f'"),
+        (f"x/20261310T123000Z-{TOKEN}", f"no valid upload time in 'x/20261310T123000Z-{TOKEN}'"),
+        ("", "no image id with an upload time in ''"),
+    ],
+)
+def test_keys_without_an_upload_time_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ContractError) as error:
+        upload_time_of(text)
+    assert str(error.value) == message
+
+
+def test_raw_key_refuses_unknown_sources() -> None:
+    with pytest.raises(ContractError) as error:
+        raw_key("ftp", IMAGE_ID)
+    assert str(error.value) == "source must be api or kafka, got 'ftp'"
+
+
+def test_processor_drops_messages_of_images_past_their_window() -> None:
+    key = object_key(IMAGE_ID)
+    deadline = NOW + timedelta(days=7)
+    assert should_process(key, deadline - timedelta(seconds=1), 7) is True
+    assert should_process(key, deadline, 7) is False
+    assert should_process("uploads/2026-03-10/not-an-id", NOW, 7) is False
+
+
+def test_processor_updates_are_conditional_on_a_live_item() -> None:
+    assert processed_update(IMAGE_ID, NOW, {"status": "processed", "width": 640}) == {
+        "Key": {"image_id": IMAGE_ID},
+        "UpdateExpression": "SET #a0 = :v0, #a1 = :v1",
+        "ConditionExpression": "attribute_exists(image_id) AND expires_at > :now",
+        "ExpressionAttributeNames": {"#a0": "status", "#a1": "width"},
+        "ExpressionAttributeValues": {":v0": "processed", ":v1": 640, ":now": int(NOW.timestamp())},
+    }
+    with pytest.raises(ContractError):
+        processed_update(IMAGE_ID, NOW, {})
+
+
+def test_kafka_images_get_the_broker_append_time_as_upload_time() -> None:
+    append_ms = int(NOW.timestamp() * 1000) + 999
+    landed = kafka_landing(append_ms, NOW + timedelta(hours=20), 7, TOKEN)
+    assert landed == (IMAGE_ID, f"kafka/2026-03-10/{IMAGE_ID}")
+    assert kafka_landing(append_ms, NOW + timedelta(days=7), 7, TOKEN) is None
+
+
+def test_upload_clock_deadline_ignores_when_a_copy_was_written() -> None:
+    rule = SweepRule("processed", "derived/{date}/", "upload", WEEK)
+    late_copy = StoredObject(derived_key(IMAGE_ID, "web"), NOW + timedelta(days=6, hours=23))
+    assert object_deadline(rule, late_copy) == NOW + timedelta(days=7)
+    assert object_deadline(rule, StoredObject("derived/2026-03-10/x/web", NOW)) is None
+    written = SweepRule("results", "", "written", 30)
+    assert object_deadline(written, StoredObject("q.csv", NOW)) == NOW + timedelta(minutes=30)
+
+
+def test_classify_purges_at_the_deadline_and_flags_an_hour_late_as_overdue() -> None:
+    hour = timedelta(hours=1)
+    assert classify(NOW, NOW - timedelta(seconds=1), hour) == "keep"
+    assert classify(NOW, NOW, hour) == "purge"
+    assert classify(NOW, NOW + hour - timedelta(seconds=1), hour) == "purge"
+    assert classify(NOW, NOW + hour, hour) == "overdue"
+    assert classify(None, NOW, hour) == "overdue"
+
+
+def test_table_sweep_covers_today_and_every_day_of_the_lookback() -> None:
     assert expiry_days_to_sweep(date(2026, 3, 10), 2) == [
         "2026-03-10",
         "2026-03-09",
@@ -105,6 +196,27 @@ def test_sweep_covers_today_and_the_whole_window() -> None:
     ]
 
 
-def test_sweep_lists_only_date_prefixes_past_the_deadline() -> None:
-    prefixes = sweep_prefixes(["uploads/{date}/", ""], date(2026, 3, 10), 8, 2)
-    assert prefixes == ["uploads/2026-03-02/", "uploads/2026-03-01/", "uploads/2026-02-28/", ""]
+def test_sweep_lists_only_date_prefixes_that_can_hold_expired_objects() -> None:
+    uploads = SweepRule("raw", "uploads/{date}/", "upload", WEEK)
+    assert sweep_prefixes(uploads, date(2026, 3, 10), 2) == [
+        "uploads/2026-03-03/",
+        "uploads/2026-03-02/",
+        "uploads/2026-03-01/",
+    ]
+    assert sweep_prefixes(SweepRule("results", "", "written", 30), date(2026, 3, 10), 2) == [""]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{}", "SWEEP_RULES must be a JSON list of rules"),
+        (
+            '[{"bucket": "b", "prefix": "", "clock": "mtime", "keep_minutes": 1}]',
+            "sweep rule clock must be upload or written, got 'mtime'",
+        ),
+    ],
+)
+def test_malformed_sweep_rules_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        rules_from(text)
+    assert str(error.value) == message

@@ -1,28 +1,69 @@
-"""Hourly purge audit: proves, and if needed enforces, that nothing outlives the purge deadline.
+"""Purge deleter and audit: enforces the purge deadline itself instead of trusting lifecycle rules.
 
-S3 lifecycle rules and DynamoDB TTL do the deleting, but both are asynchronous without a
-documented bound. Every hour this function (1) deletes any object older than the hard deadline
-(retention + grace) in every data bucket and (2) deletes every metadata item whose
-``expires_at`` has passed, found through the ``expiry_day`` index. Each deletion is counted:
-objects past the hard deadline are published as ``OverdueItems`` (alarm above zero = a
-compliance incident), expired items TTL had not reached yet as ``ExpiredItemsDeleted``.
+S3 lifecycle expiration rounds up to the next midnight UTC and runs asynchronously; DynamoDB TTL
+deletes "within a few days". Neither bounds the contract (available 7 days after the upload
+time T, gone by T + 7 d + 2 h), so this function, scheduled every 15 minutes, deletes:
 
-Every key starts with its write date (``uploads/2026-03-10/<uuid>``), so the audit lists only the
-date prefixes that must already be empty: its cost grows with the stragglers, not the archive.
+* every object whose deadline has passed, reading the deadline from the object itself: for
+  image data from the upload time in its key (``runtime/contract.py``), so a derived copy written
+  on day 6 still goes at T + 7 d; for operational objects (query results, access logs) from the
+  write time plus the rule's ``keep_minutes``;
+* every metadata item whose ``expires_at`` has passed, found through the ``by-expiry-day`` index,
+  following ``LastEvaluatedKey`` until each day is exhausted, for every expiry day from today
+  back ``LOOKBACK_DAYS``, so a day stays under watch until it is clean.
+
+Each deletion is counted. ``Purged`` counts normal work; ``OverdueItems`` counts anything found more
+than ``OVERDUE_AFTER_MINUTES`` after its deadline, or an image object whose key carries no upload
+time (a writer broke the key contract): the ``PurgeOverdue`` alarm pages above zero.
+``AuditIncomplete`` is 1 when a run stopped early to finish inside its timeout (alarmed too).
+
+Only the date prefixes that can hold expired objects are listed: the cost follows one day of
+uploads plus stragglers, not the archive.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ..contract import ContractError, upload_time_of
+
 METRIC_NAMESPACE = "ImageProcessing/Purge"
-#: How many days before the hard deadline the audit still looks at (catches missed stragglers).
+#: Days before the newest expired day that are still listed and queried every run.
 LOOKBACK_DAYS = 30
+#: A run stops starting new listings when less than this much of its timeout is left.
+SAFETY_MARGIN_MS = 60_000
+#: S3 DeleteObjects takes at most 1,000 keys per call.
+DELETE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SweepRule:
+    """Where one writer puts objects, and which clock their deadline runs on.
+
+    ``clock="upload"``: the deadline is the upload time in the key + ``keep_minutes``;
+    ``clock="written"``: it is the object's LastModified + ``keep_minutes``. ``{date}`` in the
+    prefix is the day of that clock; a prefix without it is listed whole.
+    """
+
+    bucket: str
+    prefix: str
+    clock: str
+    keep_minutes: int
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> SweepRule:
+        if raw.get("clock") not in ("upload", "written"):
+            raise ValueError(
+                f"sweep rule clock must be upload or written, got {raw.get('clock')!r}"
+            )
+        return cls(
+            str(raw["bucket"]), str(raw["prefix"]), str(raw["clock"]), int(raw["keep_minutes"])
+        )
 
 
 @dataclass(frozen=True)
@@ -33,35 +74,60 @@ class StoredObject:
     last_modified: datetime
 
 
-def overdue_objects(
-    objects: Iterable[StoredObject], now: datetime, hard_purge_days: int
-) -> list[StoredObject]:
-    """Objects written before the hard purge deadline (they should already be gone)."""
-    deadline = now - timedelta(days=hard_purge_days)
-    return [o for o in objects if o.last_modified < deadline]
+@dataclass
+class Tally:
+    """What a run did; published as metrics and returned."""
+
+    purged: int = 0
+    overdue: int = 0
+    expired_items_deleted: int = 0
+    incomplete: int = 0
+    pages: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "purged_objects": self.purged,
+            "expired_items_deleted": self.expired_items_deleted,
+            "overdue": self.overdue,
+            "incomplete": self.incomplete,
+        }
 
 
-def sweep_prefixes(
-    templates: Iterable[str], today: date, hard_purge_days: int, lookback_days: int
-) -> list[str]:
-    """Key prefixes whose objects are all past, or on the edge of, the hard deadline.
+def object_deadline(rule: SweepRule, obj: StoredObject) -> datetime | None:
+    """When ``obj`` must be gone, or None when its key breaks the contract (no upload time)."""
+    if rule.clock == "written":
+        return obj.last_modified + timedelta(minutes=rule.keep_minutes)
+    try:
+        return upload_time_of(obj.key) + timedelta(minutes=rule.keep_minutes)
+    except ContractError:
+        return None
 
-    ``templates`` contain ``{date}`` (ISO day); a template without it is listed whole.
+
+def sweep_prefixes(rule: SweepRule, today: date, lookback_days: int) -> list[str]:
+    """Key prefixes that can hold objects past their deadline, newest day first.
+
+    A day D can hold expired objects once D + keep has started, so the newest day listed is
+    ``today - keep`` (rounded down to whole days) and the oldest ``lookback_days`` before it.
     """
-    newest = today - timedelta(days=hard_purge_days)
-    days = [(newest - timedelta(days=n)).isoformat() for n in range(lookback_days + 1)]
-    prefixes: list[str] = []
-    for template in templates:
-        if "{date}" in template:
-            prefixes.extend(template.format(date=day) for day in days)
-        else:
-            prefixes.append(template)
-    return prefixes
+    if "{date}" not in rule.prefix:
+        return [rule.prefix]
+    newest = today - timedelta(days=rule.keep_minutes // 1440)
+    return [
+        rule.prefix.format(date=(newest - timedelta(days=n)).isoformat())
+        for n in range(lookback_days + 1)
+    ]
 
 
-def expiry_days_to_sweep(today: date, retention_days: int) -> list[str]:
-    """Expiry days that can hold expired items: today and the window before it, newest first."""
-    return [(today - timedelta(days=n)).isoformat() for n in range(retention_days + 1)]
+def expiry_days_to_sweep(today: date, lookback_days: int) -> list[str]:
+    """Expiry days that can hold expired items: today and ``lookback_days`` before, newest first."""
+    return [(today - timedelta(days=n)).isoformat() for n in range(lookback_days + 1)]
+
+
+def classify(deadline: datetime | None, now: datetime, overdue_after: timedelta) -> str:
+    """``keep``, ``purge`` (due, within the margin) or ``overdue`` (late, or no deadline at all)."""
+    if deadline is None or now >= deadline + overdue_after:
+        return "overdue"
+    return "purge" if now >= deadline else "keep"
 
 
 def _objects(page: dict[str, Any]) -> Iterator[StoredObject]:
@@ -69,38 +135,142 @@ def _objects(page: dict[str, Any]) -> Iterator[StoredObject]:
         yield StoredObject(entry["Key"], entry["LastModified"])
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, int]:
+def _chunks(keys: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+def sweep_bucket(
+    s3: Any,
+    rule: SweepRule,
+    now: datetime,
+    overdue_after: timedelta,
+    page_size: int,
+    tally: Tally,
+    time_left: Callable[[], bool],
+) -> None:
+    """List the rule's prefixes page by page and delete every object past its deadline."""
+    paginator = s3.get_paginator("list_objects_v2")
+    for prefix in sweep_prefixes(rule, now.date(), LOOKBACK_DAYS):
+        if not time_left():
+            tally.incomplete = 1
+            return
+        pages = paginator.paginate(
+            Bucket=rule.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
+        for page in pages:
+            tally.pages[rule.bucket] = tally.pages.get(rule.bucket, 0) + 1
+            due: list[str] = []
+            for obj in _objects(page):
+                verdict = classify(object_deadline(rule, obj), now, overdue_after)
+                if verdict == "keep":
+                    continue
+                due.append(obj.key)
+                if verdict == "overdue":
+                    tally.overdue += 1
+                else:
+                    tally.purged += 1
+            for chunk in _chunks(due, DELETE_BATCH):
+                s3.delete_objects(
+                    Bucket=rule.bucket,
+                    Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True},
+                )
+
+
+def sweep_table(
+    table: Any,
+    index: str,
+    now: datetime,
+    overdue_after: timedelta,
+    page_size: int,
+    tally: Tally,
+    time_left: Callable[[], bool],
+) -> None:
+    """Delete every item past ``expires_at``, one expiry day at a time, following every page."""
+    now_epoch = int(now.timestamp())
+    with table.batch_writer() as batch:
+        for day in expiry_days_to_sweep(now.date(), LOOKBACK_DAYS):
+            start: dict[str, Any] | None = None
+            while True:
+                if not time_left():
+                    tally.incomplete = 1
+                    return
+                arguments: dict[str, Any] = {
+                    "IndexName": index,
+                    "KeyConditionExpression": "expiry_day = :d AND expires_at <= :now",
+                    "ExpressionAttributeValues": {":d": day, ":now": now_epoch},
+                    "Limit": page_size,
+                }
+                if start is not None:
+                    arguments["ExclusiveStartKey"] = start
+                response = table.query(**arguments)
+                tally.pages["table"] = tally.pages.get("table", 0) + 1
+                for item in response.get("Items", []):
+                    batch.delete_item(Key={"image_id": item["image_id"]})
+                    expires = datetime.fromtimestamp(int(item["expires_at"]), tz=UTC)
+                    if classify(expires, now, overdue_after) == "overdue":
+                        tally.overdue += 1
+                    else:
+                        tally.expired_items_deleted += 1
+                start = response.get("LastEvaluatedKey")
+                if start is None:
+                    break
+
+
+def rules_from(text: str) -> list[SweepRule]:
+    """The ``SWEEP_RULES`` variable: a JSON list of rules."""
+    raw = json.loads(text)
+    if not isinstance(raw, list):
+        raise ValueError("SWEEP_RULES must be a JSON list of rules")
+    return [SweepRule.parse(r) for r in raw]
+
+
+def run(
+    s3: Any,
+    table: Any,
+    cloudwatch: Any,
+    *,
+    rules: Iterable[SweepRule],
+    index: str,
+    now: datetime,
+    overdue_after: timedelta,
+    page_size: int,
+    time_left: Callable[[], bool],
+) -> Tally:
+    """One purge run against the given clients; publishes and returns its tally."""
+    tally = Tally()
+    for rule in rules:
+        sweep_bucket(s3, rule, now, overdue_after, page_size, tally, time_left)
+    sweep_table(table, index, now, overdue_after, page_size, tally, time_left)
+    cloudwatch.put_metric_data(
+        Namespace=METRIC_NAMESPACE,
+        MetricData=[
+            {"MetricName": "OverdueItems", "Value": tally.overdue},
+            {"MetricName": "Purged", "Value": tally.purged},
+            {"MetricName": "ExpiredItemsDeleted", "Value": tally.expired_items_deleted},
+            {"MetricName": "AuditIncomplete", "Value": tally.incomplete},
+        ],
+    )
+    return tally
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     """EventBridge schedule entry point; returns the counts it also publishes."""
     import boto3  # provided by the Lambda runtime
 
-    now = datetime.now(UTC)
-    hard_days = int(os.environ["HARD_PURGE_DAYS"])
-    s3 = boto3.client("s3")
-    paginator = s3.get_paginator("list_objects_v2")
-    overdue = 0
-    layout: dict[str, list[str]] = json.loads(os.environ["SWEEP_LAYOUT"])
-    for bucket, templates in layout.items():
-        for prefix in sweep_prefixes(templates, now.date(), hard_days, LOOKBACK_DAYS):
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-                for stale in overdue_objects(_objects(page), now, hard_days):
-                    s3.delete_object(Bucket=bucket, Key=stale.key)
-                    overdue += 1
-    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-    expired = 0
-    for day in expiry_days_to_sweep(now.date(), int(os.environ["RETENTION_DAYS"])):
-        response = table.query(
-            IndexName=os.environ["EXPIRY_INDEX"],
-            KeyConditionExpression="expiry_day = :d AND expires_at < :now",
-            ExpressionAttributeValues={":d": day, ":now": int(now.timestamp())},
-        )
-        for item in response.get("Items", []):
-            table.delete_item(Key={"image_id": item["image_id"]})
-            expired += 1
-    boto3.client("cloudwatch").put_metric_data(
-        Namespace=METRIC_NAMESPACE,
-        MetricData=[
-            {"MetricName": "OverdueItems", "Value": overdue},
-            {"MetricName": "ExpiredItemsDeleted", "Value": expired},
-        ],
+    def time_left() -> bool:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        return remaining is None or remaining() > SAFETY_MARGIN_MS
+
+    tally = run(
+        boto3.client("s3"),
+        boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]),
+        boto3.client("cloudwatch"),
+        rules=rules_from(os.environ["SWEEP_RULES"]),
+        index=os.environ["EXPIRY_INDEX"],
+        now=datetime.now(UTC),
+        overdue_after=timedelta(minutes=int(os.environ["OVERDUE_AFTER_MINUTES"])),
+        page_size=int(os.environ.get("PAGE_SIZE", "1000")),
+        time_left=time_left,
     )
-    return {"overdue_objects": overdue, "expired_items_deleted": expired}
+    return tally.as_dict()

@@ -3,17 +3,20 @@
 Clients send the image bytes straight to S3 with the returned form, so API Gateway and Lambda
 never carry image content (no 10 MB payload limit, no image bytes in logs). The handler also
 registers the upload in the metadata table with its ``expires_at`` TTL, so the purge clock
-starts at the first moment anything about the image exists.
+starts at the first moment anything about the image exists: that moment is the upload time T,
+written into the image id and so into every key of every copy (see ``runtime/contract.py``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from ..contract import metadata_item as contract_item
+from ..contract import new_image_id, raw_key
 
 ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 
@@ -53,26 +56,24 @@ def parse_request(body: str | None, max_bytes: int) -> UploadRequest:
 
 
 def metadata_item(
-    image_id: str, owner: str, request: UploadRequest, now: datetime, retention_days: int
+    image_id: str, owner: str, request: UploadRequest, retention_days: int
 ) -> dict[str, Any]:
-    """The first metadata row of an image: pending, with its purge deadline."""
-    expires = now + timedelta(days=retention_days)
-    return {
-        "image_id": image_id,
-        "owner_sub": owner,
-        "source": "api",
-        "status": "pending",
-        "content_type": request.content_type,
-        "declared_bytes": request.size_bytes,
-        "received_at": now.isoformat(),
-        "expires_at": int(expires.timestamp()),
-        "expiry_day": expires.date().isoformat(),
-    }
+    """The first metadata row of an image: pending, with the deadline its id carries."""
+    return contract_item(
+        image_id,
+        "api",
+        retention_days,
+        {
+            "owner_sub": owner,
+            "content_type": request.content_type,
+            "declared_bytes": request.size_bytes,
+        },
+    )
 
 
-def object_key(image_id: str, now: datetime) -> str:
-    """Raw-bucket key: a date prefix for operators and a random id (no personal data in keys)."""
-    return f"uploads/{now.date().isoformat()}/{image_id}"
+def object_key(image_id: str) -> str:
+    """Raw-bucket key: the upload day and the id (upload time + random bits, no personal data)."""
+    return raw_key("api", image_id)
 
 
 def _response(status: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -93,10 +94,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     except BadRequest as error:
         return _response(400, {"error": str(error)})
     owner = event["requestContext"]["authorizer"]["claims"]["sub"]
-    now = datetime.now(UTC)
-    image_id = str(uuid.uuid4())
-    key = object_key(image_id, now)
-    item = metadata_item(image_id, owner, request, now, int(os.environ["RETENTION_DAYS"]))
+    image_id = new_image_id(datetime.now(UTC))
+    key = object_key(image_id)
+    item = metadata_item(image_id, owner, request, int(os.environ["RETENTION_DAYS"]))
     boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]).put_item(Item=item)
     form = boto3.client("s3").generate_presigned_post(
         Bucket=os.environ["RAW_BUCKET"],
