@@ -1,10 +1,15 @@
 """The analysts' BI resource: Athena over the metadata files, through the Glue Data Catalog.
 
-Workers write one JSON line per processed image to ``processed/metadata/dt=YYYY-MM-DD/``. The
+Workers write one JSON line per processed image to ``processed/metadata/dt=<upload day>/``. The
 Glue table uses partition projection over the last ``retention_days`` (no crawler, nothing to
-keep in sync). The Athena workgroup enforces encrypted results in a bucket that forgets them
-after ``results_days`` and caps bytes scanned per query (cost guard). The table holds no user
-identity: ``owner_sub`` stays in DynamoDB, analysts see pseudonymous image ids only.
+keep in sync). The Athena workgroup enforces encrypted results in a bucket the purge deleter
+empties 30 minutes after each write (its 1-day lifecycle is only a backstop) and caps bytes
+scanned per query (cost guard). The table holds no user identity: ``owner_sub`` stays in
+DynamoDB, analysts see pseudonymous image ids only.
+
+``quicksight_analyst_permissions``: in an account with QuickSight, the custom-permissions profile
+given to every image analyst denies SPICE datasets (an import copy the purge cannot reach) and
+file exports; dashboards query Athena directly, so nothing is copied out of the window.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_quicksight as quicksight
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -34,6 +40,36 @@ COLUMNS = (
 )
 
 
+#: QuickSight capabilities that would copy image metadata out of the purge's reach: SPICE (an
+#: imported copy refreshed on its own schedule) and every file export, interactive or scheduled.
+QUICKSIGHT_DENIED = (
+    "create_spice_dataset",
+    "export_to_csv",
+    "export_to_csv_in_scheduled_reports",
+    "export_to_excel",
+    "export_to_excel_in_scheduled_reports",
+    "export_to_pdf",
+    "export_to_pdf_in_scheduled_reports",
+    "include_content_in_scheduled_reports_email",
+    "print_reports",
+)
+
+
+def quicksight_analyst_permissions(
+    scope: Construct, construct_id: str, *, env_name: str
+) -> quicksight.CfnCustomPermissions:
+    """The QuickSight profile of image analysts: direct query only, no SPICE, no exports."""
+    return quicksight.CfnCustomPermissions(
+        scope,
+        construct_id,
+        aws_account_id=Aws.ACCOUNT_ID,
+        custom_permissions_name=f"image-analysts-{env_name}",
+        capabilities=quicksight.CfnCustomPermissions.CapabilitiesProperty(
+            **dict.fromkeys(QUICKSIGHT_DENIED, "DENY")
+        ),
+    )
+
+
 class ImageAnalytics(Construct):
     """Glue database and table, Athena workgroup, results bucket and the analyst role."""
 
@@ -49,10 +85,15 @@ class ImageAnalytics(Construct):
         retention_days: int,
         results_days: int,
         bytes_scanned_cutoff: int,
+        quicksight_enabled: bool,
         removal: RemovalPolicy,
         access: AccessControl,
     ) -> None:
         super().__init__(scope, construct_id)
+        if quicksight_enabled:
+            self.quicksight_permissions = quicksight_analyst_permissions(
+                self, "QuickSightAnalysts", env_name=env_name
+            )
         self.results = private_bucket(
             self,
             "QueryResults",
@@ -119,7 +160,7 @@ class ImageAnalytics(Construct):
             self,
             "WorkGroup",
             name=f"image-analysts-{env_name}",
-            description="Analysts' queries over image metadata; results encrypted, 1-day life",
+            description="Analysts' queries over image metadata; results encrypted, 30-min life",
             recursive_delete_option=True,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
                 enforce_work_group_configuration=True,

@@ -82,6 +82,9 @@ class EnvironmentConfig:
     max_image_bytes: int = 25 * 1024 * 1024
     # Analytics -----------------------------------------------------------------------------
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
+    # QuickSight is an account subscription; where it exists, analysts get a profile without
+    # SPICE or exports (analytics.quicksight_analyst_permissions).
+    quicksight_enabled: bool = False
     # Operations -----------------------------------------------------------------------------
     retain_data_on_delete: bool = False
     lambda_code_signing_enforced: bool = False
@@ -138,6 +141,7 @@ PROD = EnvironmentConfig(
     api_rate_limit_rps=200,
     api_burst_limit=400,
     upload_url_concurrency=100,
+    quicksight_enabled=True,
     retain_data_on_delete=True,
     lambda_code_signing_enforced=True,
     tags={"environment": "prod", "cost-center": "image-processing"},

@@ -174,6 +174,7 @@ class ImageProcessingStack(Stack):
             retention_days=c.retention_days,
             results_days=c.athena_results_days,
             bytes_scanned_cutoff=c.athena_bytes_scanned_cutoff,
+            quicksight_enabled=c.quicksight_enabled,
             removal=removal,
             access=access,
         )

@@ -371,3 +371,42 @@ def test_kafka_bridge_lag_pages_long_before_retention_drops_data(synth: Synth) -
         "Topic": "images.raw",
     }
     assert lag["Threshold"] * lag["EvaluationPeriods"] < 24 * 3600
+
+
+def test_analyst_exports_stay_inside_the_window(synth: Synth) -> None:
+    """Query results go 30 min after they are written; QuickSight keeps no SPICE copy, no files."""
+    results = [r for r in _sweep_rules(synth) if r["bucket"] == "<Analytics/QueryResults/Resource>"]
+    assert results == [
+        {
+            "bucket": "<Analytics/QueryResults/Resource>",
+            "prefix": "",
+            "clock": "written",
+            "keep_minutes": 30,
+        }
+    ]
+    (workgroup,) = synth.resources("AWS::Athena::WorkGroup").values()
+    output = workgroup["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]
+    assert synth.path_of(ref_id(output["OutputLocation"]["Fn::Join"][1][1]) or "") == (
+        "Analytics/QueryResults/Resource"
+    )
+    assert workgroup["Properties"]["WorkGroupConfiguration"]["EnforceWorkGroupConfiguration"]
+    profiles = [
+        r["Properties"] for r in synth.resources("AWS::QuickSight::CustomPermissions").values()
+    ]
+    if synth.env == "dev":  # no QuickSight subscription in dev
+        assert profiles == []
+        return
+    (profile,) = profiles
+    assert profile["CustomPermissionsName"] == "image-analysts-prod"
+    assert profile["Capabilities"] == {
+        "CreateSPICEDataset": "DENY",
+        "ExportToCsv": "DENY",
+        "ExportToCsvInScheduledReports": "DENY",
+        "ExportToExcel": "DENY",
+        "ExportToExcelInScheduledReports": "DENY",
+        "ExportToPdf": "DENY",
+        "ExportToPdfInScheduledReports": "DENY",
+        "IncludeContentInScheduledReportsEmail": "DENY",
+        "PrintReports": "DENY",
+    }
+    assert not synth.resources("AWS::QuickSight::DataSet")
