@@ -45,7 +45,25 @@ from diagrams.onprem.client import Users
 GRAPH = {"fontsize": "22", "pad": "0.4", "nodesep": "0.55", "ranksep": "0.9", "splines": "spline"}
 DATA = Edge(color="#1f6feb", penwidth="2.0")
 CONTROL = Edge(color="#6e7781", style="dashed")
-PURGE = Edge(color="#cf222e", style="dashed", label="purge check")
+PURGE_COLOR = "#cf222e"
+#: The VPC endpoints the Network construct creates: gateway (S3, DynamoDB) then interface
+#: endpoints, named as in network.py (tests/infra/test_infra_docs.py keeps the two in step).
+ENDPOINTS = ("S3", "DynamoDB", "ECR", "ECR Docker", "Logs", "Monitoring", "SQS", "KMS", "STS")
+#: Every store the purge deleter deletes from (the diagram draws one red arrow to each).
+PURGE_TARGETS = ("raw", "processed", "results", "table")
+
+
+def endpoint_label() -> str:
+    """The endpoints box: gateway endpoints on one line, interface endpoints below."""
+    gateway, interface = ENDPOINTS[:2], ENDPOINTS[2:]
+    return (
+        f"VPC endpoints\n{', '.join(gateway)} (gateway)\n"
+        f"{', '.join(interface[:4])},\n{', '.join(interface[4:])}"
+    )
+
+
+def purge_edge() -> Edge:
+    return Edge(color=PURGE_COLOR, style="dashed", label="delete at T + 7 d")
 
 
 def architecture(outdir: Path) -> Path:
@@ -72,23 +90,27 @@ def architecture(outdir: Path) -> Path:
                     upload_url = Lambda("UploadUrl\npresigned POST")
                     bridge = Fargate("KafkaBridge\n1-6 tasks")
                     processor = Fargate("Processor\n1-40 tasks\n(Fargate + Spot)")
-                    audit = Lambda("PurgeAudit\nhourly")
+                    audit = Lambda("PurgeAudit\ndeleter, every 15 min")
                 with Cluster("data subnets"):
                     kafka = ManagedStreamingForKafka(
                         "KafkaStream (MSK)\nIAM auth, TLS\n24 h retention"
                     )
-                endpoints = Endpoint("VPC endpoints\nS3, DynamoDB, ECR,\nLogs, SQS, KMS, STS")
-            with Cluster("Archive: 7-day lifecycle, unversioned, SSE-KMS, TLS only"):
-                raw = SimpleStorageServiceS3Bucket("Raw\nuploads/ kafka/")
-                processed = SimpleStorageServiceS3Bucket("Processed\nderived/ metadata/")
-            table = Dynamodb("Metadata table\nTTL expires_at\nPITR 1 day")
+                endpoints = Endpoint(endpoint_label())
+            with Cluster("Archive: keys carry upload time T, unversioned, SSE-KMS, TLS only"):
+                raw = SimpleStorageServiceS3Bucket("Raw\nuploads/<T day>/\nkafka/<T day>/")
+                processed = SimpleStorageServiceS3Bucket(
+                    "Processed\nderived/<T day>/\nmetadata/dt=<T day>/"
+                )
+            table = Dynamodb("Metadata table\nexpires_at = T + 7 d\nno PITR")
             with Cluster("ImageEvents"):
                 bus = Eventbridge("ObjectCreated\nrule")
-                queue = SQS("WorkQueue\n+ DLQ")
+                queue = SQS("WorkQueue 2 d\n+ DLQ 3 d")
             with Cluster("Analytics"):
                 catalog = GlueDataCatalog("Glue table\n(projection 7 d)")
                 athena = Athena("Athena workgroup\n10 GiB/query cap")
-                results = SimpleStorageServiceS3Bucket("QueryResults\n1-day lifecycle")
+                results = SimpleStorageServiceS3Bucket(
+                    "QueryResults\ndeleted 30 min\nafter writing"
+                )
             with Cluster("Security & operations"):
                 keys = KMS("Keys: data,\nlogs, stream")
                 boundary = IAMPermissions("Workload\nboundary")
@@ -96,20 +118,23 @@ def architecture(outdir: Path) -> Path:
                 alarms = CloudwatchAlarm("OpsAlarms")
                 topic = SNS("On-call topic")
             registry = ECR("ECR\nimmutable tags")
-        bi = Quicksight("QuickSight\n(direct query)")
+        bi = Quicksight("QuickSight\ndirect query,\nno SPICE, no exports")
 
         users >> DATA >> waf >> DATA >> api >> DATA >> upload_url
         api >> CONTROL >> pool
         upload_url >> Edge(color="#6e7781", style="dashed", label="register\n(expires_at)") >> table
         users >> Edge(color="#1f6feb", penwidth="2.0", label="image bytes\n(presigned POST)") >> raw
         producer >> DATA >> kafka >> DATA >> bridge >> DATA >> raw
+        bridge >> Edge(color="#6e7781", style="dashed", label="register\n(expires_at)") >> table
         raw >> DATA >> bus >> DATA >> queue >> DATA >> processor
+        raw >> Edge(color="#1f6feb", penwidth="2.0", label="read image") >> processor
         processor >> DATA >> processed
         processor >> CONTROL >> table
         processed >> DATA >> catalog >> DATA >> athena >> DATA >> results
         analysts >> DATA >> bi >> DATA >> athena
-        audit >> PURGE >> processed
-        audit >> PURGE >> table
+        stores = {"raw": raw, "processed": processed, "results": results, "table": table}
+        for name in PURGE_TARGETS:
+            audit >> purge_edge() >> stores[name]
         registry >> CONTROL >> processor
         # Lay the security row out left to right instead of stacking it.
         hidden = Edge(style="invis")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "infra" / "diagrams" / "image_processing.py"
@@ -75,3 +76,45 @@ def test_cost_tables_add_up() -> None:
     items = [int(row[-1].replace(",", "")) for row in hundred if not row[0].startswith("**")]
     assert sum(items) == 34_950
     assert hundred[-1][-1] == "**about 35,000** ($0.039 per 1,000 images)"
+
+
+def _diagram_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("image_processing_diagram", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_diagram_names_every_endpoint_the_network_creates() -> None:
+    from image_processing.network import _INTERFACE_ENDPOINTS
+
+    module = _diagram_module()
+    # A new endpoint in network.py fails here (KeyError) until the diagram names it.
+    names = {
+        "EcrApi": "ECR",
+        "EcrDocker": "ECR Docker",
+        "Logs": "Logs",
+        "Monitoring": "Monitoring",
+        "Sqs": "SQS",
+        "Kms": "KMS",
+        "Sts": "STS",
+    }
+    interface = tuple(names[n] for n in _INTERFACE_ENDPOINTS)
+    assert ("S3", "DynamoDB", *interface) == module.ENDPOINTS
+    assert module.endpoint_label() == (
+        "VPC endpoints\nS3, DynamoDB (gateway)\nECR, ECR Docker, Logs, Monitoring,\nSQS, KMS, STS"
+    )
+
+
+def test_diagram_draws_the_purge_to_every_store_and_the_processor_reading_raw() -> None:
+    module = _diagram_module()
+    assert module.PURGE_TARGETS == ("raw", "processed", "results", "table")
+    source = SCRIPT.read_text()
+    assert 'raw >> Edge(color="#1f6feb", penwidth="2.0", label="read image") >> processor' in source
+    assert (
+        'bridge >> Edge(color="#6e7781", style="dashed", label="register\\n(expires_at)") >> table'
+        in source
+    )
