@@ -70,8 +70,8 @@ def test_cost_tables_add_up() -> None:
     text = DOC.read_text()
     base = _table_after(text, "**Base load")
     items = [int(row[-1].replace(",", "")) for row in base if not row[0].startswith("**")]
-    assert sum(items) == 1847
-    assert base[-1][-1] == "**about 1,850** (= $0.21 per 1,000 images)"
+    assert sum(items) == 1859
+    assert base[-1][-1] == "**about 1,860** (= $0.21 per 1,000 images)"
     hundred = _table_after(text, "| Item | USD/month |")
     items = [int(row[-1].replace(",", "")) for row in hundred if not row[0].startswith("**")]
     assert sum(items) == 34_950
@@ -118,3 +118,19 @@ def test_diagram_draws_the_purge_to_every_store_and_the_processor_reading_raw() 
         'bridge >> Edge(color="#6e7781", style="dashed", label="register\\n(expires_at)") >> table'
         in source
     )
+
+
+def test_document_states_the_contract_the_config_enforces() -> None:
+    from image_processing.config import PURGE_BOUND_MINUTES, RETENTION_DAYS
+
+    text = DOC.read_text()
+    contract = text[text.index("**Contract.**") : text.index("**How the bound is met.**")]
+    assert f"**available for {RETENTION_DAYS} days after T**" in contract
+    hours = PURGE_BOUND_MINUTES // 60
+    assert f"**gone from every store by T + {RETENTION_DAYS} days + {hours} hours**" in contract
+    assert "to confirm" not in contract.replace('"to confirm"', "")
+    # Facts the review corrected stay corrected.
+    assert "quarterly S3 Inventory" not in text
+    assert "alarm history (kept 15 months" not in text
+    assert "*history* is kept only 14 days" in text
+    assert "Intelligent-Tiering\nhas no minimum storage duration" in text
