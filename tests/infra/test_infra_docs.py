@@ -70,8 +70,8 @@ def test_cost_tables_add_up() -> None:
     text = DOC.read_text()
     base = _table_after(text, "**Base load")
     items = [int(row[-1].replace(",", "")) for row in base if not row[0].startswith("**")]
-    assert sum(items) == 1859
-    assert base[-1][-1] == "**about 1,860** (= $0.21 per 1,000 images)"
+    assert sum(items) == 1844
+    assert base[-1][-1] == "**about 1,840** (= $0.20 per 1,000 images)"
     hundred = _table_after(text, "| Item | USD/month |")
     items = [int(row[-1].replace(",", "")) for row in hundred if not row[0].startswith("**")]
     assert sum(items) == 34_950

@@ -175,7 +175,8 @@ def test_deleter_purges_every_page_from_the_upload_time_and_reports_the_late(
     purged.add(put(PROCESSED, metadata_key(old_image)))
     overdue = {put(RAW, raw_key("api", new_image_id(late, _token(300 + n)))) for n in range(2)}
     # A copy whose key carries no upload time breaks the contract: deleted and reported.
-    overdue.add(put(PROCESSED, f"derived/{due.date().isoformat()}/no-id/web"))
+    # (Listed once its day is older than the newest due day: the newest day is listed by hour.)
+    overdue.add(put(PROCESSED, f"derived/{(due - timedelta(days=1)).date().isoformat()}/no-id/web"))
     kept_image = new_image_id(fresh, _token(400))
     kept = {put(RAW, raw_key("api", kept_image)), put(PROCESSED, derived_key(kept_image, "web"))}
     kept.add(put(RESULTS, "query-1.csv"))  # written now: 30 min to go

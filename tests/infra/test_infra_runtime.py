@@ -196,14 +196,31 @@ def test_table_sweep_covers_today_and_every_day_of_the_lookback() -> None:
     ]
 
 
-def test_sweep_lists_only_date_prefixes_that_can_hold_expired_objects() -> None:
+def test_sweep_lists_only_the_hours_due_on_the_newest_day_and_older_days_whole() -> None:
     uploads = SweepRule("raw", "uploads/{date}/", "upload", WEEK)
-    assert sweep_prefixes(uploads, date(2026, 3, 10), 2) == [
-        "uploads/2026-03-03/",
+    assert sweep_prefixes(uploads, NOW, 2) == [
+        "uploads/2026-03-03/20260303T12",
+        "uploads/2026-03-03/20260303T11",
+        "uploads/2026-03-03/20260303T10",
+        "uploads/2026-03-03/20260303T09",
+        "uploads/2026-03-03/20260303T08",
+        "uploads/2026-03-03/20260303T07",
+        "uploads/2026-03-03/20260303T06",
+        "uploads/2026-03-03/20260303T05",
+        "uploads/2026-03-03/20260303T04",
+        "uploads/2026-03-03/20260303T03",
+        "uploads/2026-03-03/20260303T02",
+        "uploads/2026-03-03/20260303T01",
+        "uploads/2026-03-03/20260303T00",
         "uploads/2026-03-02/",
         "uploads/2026-03-01/",
     ]
-    assert sweep_prefixes(SweepRule("results", "", "written", 30), date(2026, 3, 10), 2) == [""]
+    # Every id uploaded by the cutoff falls under one of those prefixes.
+    due = new_image_id(NOW - timedelta(days=7), TOKEN)
+    assert any(object_key(due).startswith(p) for p in sweep_prefixes(uploads, NOW, 2))
+    logs = SweepRule("logs", "raw/{date}-", "written", WEEK)
+    assert sweep_prefixes(logs, NOW, 1) == ["raw/2026-03-03-", "raw/2026-03-02-"]
+    assert sweep_prefixes(SweepRule("results", "", "written", 30), NOW, 2) == [""]
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ than ``OVERDUE_AFTER_MINUTES`` after its deadline, or an image object whose key 
 time (a writer broke the key contract): the ``PurgeOverdue`` alarm pages above zero.
 ``AuditIncomplete`` is 1 when a run stopped early to finish inside its timeout (alarmed too).
 
-Only the date prefixes that can hold expired objects are listed: the cost follows one day of
-uploads plus stragglers, not the archive.
+Only the prefixes that can hold expired objects are listed (on the newest day, only the hours
+already due): the cost follows the uploads falling due plus stragglers, not the archive.
 """
 
 from __future__ import annotations
@@ -103,19 +103,31 @@ def object_deadline(rule: SweepRule, obj: StoredObject) -> datetime | None:
         return None
 
 
-def sweep_prefixes(rule: SweepRule, today: date, lookback_days: int) -> list[str]:
-    """Key prefixes that can hold objects past their deadline, newest day first.
+def sweep_prefixes(rule: SweepRule, now: datetime, lookback_days: int) -> list[str]:
+    """Key prefixes that can hold objects past their deadline, newest first.
 
-    A day D can hold expired objects once D + keep has started, so the newest day listed is
-    ``today - keep`` (rounded down to whole days) and the oldest ``lookback_days`` before it.
+    Day D can hold expired objects once D + keep has started, so the newest day listed is that
+    of ``now - keep`` and the oldest ``lookback_days`` before it. On the newest day of an
+    upload-clock rule only the hours already due are listed: image ids start with the upload
+    time, so ``uploads/<day>/<yyyymmddThh>`` selects one hour of uploads. Older days are listed
+    whole, which also catches keys that carry no upload time.
     """
     if "{date}" not in rule.prefix:
         return [rule.prefix]
-    newest = today - timedelta(days=rule.keep_minutes // 1440)
-    return [
+    cutoff = now - timedelta(minutes=rule.keep_minutes)
+    newest = cutoff.date()
+    prefixes: list[str] = []
+    if rule.clock == "upload" and rule.prefix.endswith("{date}/"):
+        day_prefix = rule.prefix.format(date=newest.isoformat())
+        stamp = newest.strftime("%Y%m%d")
+        prefixes.extend(f"{day_prefix}{stamp}T{h:02d}" for h in range(cutoff.hour, -1, -1))
+    else:
+        prefixes.append(rule.prefix.format(date=newest.isoformat()))
+    prefixes.extend(
         rule.prefix.format(date=(newest - timedelta(days=n)).isoformat())
-        for n in range(lookback_days + 1)
-    ]
+        for n in range(1, lookback_days + 1)
+    )
+    return prefixes
 
 
 def expiry_days_to_sweep(today: date, lookback_days: int) -> list[str]:
@@ -151,7 +163,7 @@ def sweep_bucket(
 ) -> None:
     """List the rule's prefixes page by page and delete every object past its deadline."""
     paginator = s3.get_paginator("list_objects_v2")
-    for prefix in sweep_prefixes(rule, now.date(), LOOKBACK_DAYS):
+    for prefix in sweep_prefixes(rule, now, LOOKBACK_DAYS):
         if not time_left():
             tally.incomplete = 1
             return
@@ -159,6 +171,9 @@ def sweep_bucket(
             Bucket=rule.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
         )
         for page in pages:
+            if not time_left():
+                tally.incomplete = 1
+                return
             tally.pages[rule.bucket] = tally.pages.get(rule.bucket, 0) + 1
             due: list[str] = []
             for obj in _objects(page):
