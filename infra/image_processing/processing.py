@@ -82,6 +82,15 @@ class ImageEvents(Construct):
             targets=[
                 targets.SqsQueue(
                     self.queue,
+                    # Only what the processor needs: the S3 event's requester, source IP and
+                    # request ids never reach a queue, so a message holds no personal data.
+                    message=events.RuleTargetInput.from_object(
+                        {
+                            "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                            "key": events.EventField.from_path("$.detail.object.key"),
+                            "size": events.EventField.from_path("$.detail.object.size"),
+                        }
+                    ),
                     dead_letter_queue=self.dead_letters,
                     retry_attempts=8,
                     max_event_age=Duration.hours(2),

@@ -124,6 +124,20 @@ def test_queues_never_hold_event_metadata_longer_than_the_window(synth: Synth) -
         "ImageEvents/DeadLetters/Resource"
     )
     assert not any(props.get("FifoQueue") for props in queues.values())
+    # What reaches the work queue: bucket, key (the id, which carries T) and size; never the
+    # requester or source IP of the S3 event.
+    (rule,) = [
+        r
+        for r in synth.resources("AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]
+    ]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["InputTransformer"]["InputPathsMap"] == {
+        "detail-bucket-name": "$.detail.bucket.name",
+        "detail-object-key": "$.detail.object.key",
+        "detail-object-size": "$.detail.object.size",
+    }
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
 
 
 def test_kafka_keeps_images_one_day_and_never_creates_topics_implicitly(synth: Synth) -> None:
