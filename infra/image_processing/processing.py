@@ -277,8 +277,9 @@ class ImageProcessor(Construct):
                 # the deleter removes a copy written on day 6 at T + 7 d like its source.
                 "DERIVED_KEY_TEMPLATE": DERIVED_KEY,
                 "METADATA_KEY_TEMPLATE": METADATA_KEY,
-                # Messages for images past T + RETENTION_DAYS are deleted unread
-                # (contract.should_process), so a late or redriven message writes nothing.
+                # Messages for images past T + RETENTION_DAYS are deleted unread, and the check
+                # repeats before each write (contract.should_process): a late or redriven
+                # message writes nothing.
                 "RETENTION_DAYS": str(retention_days),
                 # Metadata updates use contract.processed_update: conditional on the item
                 # existing and being inside its window, so they never recreate a purged item.

@@ -129,7 +129,8 @@ def should_process(raw_object_key: str, now: datetime, retention_days: int) -> b
     """The processor's rule for a queue message: work only on images still inside the window.
 
     A message for an expired image (late, retried or redriven from the DLQ) is deleted unread:
-    processing it would write copies the deleter must remove again.
+    processing it would write copies the deleter must remove again. The processor asks again
+    before each write, so no copy is written after the deadline.
     """
     try:
         return not is_expired(raw_object_key, now, retention_days)
