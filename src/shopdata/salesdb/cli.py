@@ -84,10 +84,24 @@ def up() -> None:
 
 
 @app.command()
-def url() -> None:
-    """Print the URL of the sales database (for psql, DATABASE_URL, other tools)."""
+def url(
+    with_password: bool = typer.Option(
+        False,
+        "--with-password",
+        help="Embedded server: put the superuser password itself in the URL (for tools that "
+        "cannot read libpq's passfile). Anyone who sees the output can log in as superuser.",
+    ),
+) -> None:
+    """Print the URL of the sales database (for psql, DATABASE_URL, other tools).
+
+    For the embedded server the URL names the 0600 password file (passfile=...), not the
+    password: psql "$(shopdata db url)" works for you, and for no other OS user.
+    """
+    from shopdata.salesdb.runtime import url_with_password
+
     with _errors():
-        typer.echo(_target().url())
+        tgt = _target()
+        typer.echo(url_with_password(tgt) if with_password else tgt.url())
 
 
 @app.command()
