@@ -37,11 +37,16 @@ class StagedSource:
 
 
 def create_staging(conn: psycopg.Connection[Any], table: str, staging: str) -> None:
-    """A temp table like ``sales.<table>`` with its checks and defaults, plus line bookkeeping."""
+    """A temp table like ``sales.<table>`` with its checks and defaults, plus line bookkeeping.
+
+    Identity columns stay identities (e.g. ``members.member_key``), so files need not carry
+    them; the target hands out its own values when the rows move.
+    """
     conn.execute(
         sql.SQL(
-            "create temporary table {} (like {} including defaults including constraints,"
-            " _source text not null, _line integer not null) on commit drop"
+            "create temporary table {} (like {} including defaults including constraints"
+            " including identity, _source text not null, _line integer not null)"
+            " on commit drop"
         ).format(sql.Identifier(staging), sql.Identifier(SCHEMA, table))
     )
 
