@@ -292,11 +292,14 @@ def audit_command(
         show_default=False,
     ),
 ) -> None:
-    """Check that a live database grants the teams exactly what db/access/matrix.yaml says."""
+    """Check that a live database grants the teams, and every person who can log in, exactly
+    what db/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
+    default privileges)."""
     import psycopg
 
     from shopdata.salesdb.access import MatrixError, audit, load_matrix
     from shopdata.salesdb.connection import DatabaseError, redact
+    from shopdata.salesdb.people_audit import audit_people
 
     try:
         matrix = load_matrix()
@@ -304,6 +307,9 @@ def audit_command(
             database_url = _target().url()
         with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
             checked, problems = audit(conn, matrix)
+            people = audit_people(conn, matrix)
+        checked += people.checked
+        problems += people.problems
     except (MatrixError, DatabaseError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -313,6 +319,7 @@ def audit_command(
         raise typer.Exit(1) from None
     for problem in problems:
         typer.echo(problem)
+    typer.echo(f"people who can log in: {', '.join(people.people) or 'none but the owner'}")
     if problems:
         typer.echo(
             f"Error: {len(problems)} difference(s) between {redact(database_url)} and "
