@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from shopdata.cli import app
 from shopdata.salesdb.access import NEVER, Matrix, cells
-from shopdata.salesdb.people_audit import ATTRIBUTES
+from shopdata.salesdb.people_audit import ATTRIBUTES, RoleFacts, compare_people, expected_settings
 
 from .conftest import ProofDb, owner_url
 
@@ -48,10 +48,10 @@ def people_line(proof_db: ProofDb) -> str:
 def expected_people_decisions(matrix: Matrix, people: int) -> int:
     """Per role (people and teams): 5 attributes, memberships, settings, nothing tied to it;
     per team role also LOGIN; per person also connection limit and settings; plus default
-    privileges once."""
+    privileges and the sum of connection limits once each."""
     teams = len(matrix.teams)
     per_role = len(ATTRIBUTES) + 2 + 1
-    return (teams + people) * per_role + teams + 2 * people + 1
+    return (teams + people) * per_role + teams + 2 * people + 1 + 1
 
 
 def test_the_proof_database_is_compliant(proof_db: ProofDb, matrix: Matrix) -> None:
@@ -177,3 +177,26 @@ def test_unreachable_database() -> None:
     assert (code, out) == (1, "")
     assert err.startswith("Error: cannot audit the database: ")
     assert err.count("\n") == 1
+
+
+def test_connection_limits_that_outnumber_the_server_are_reported(matrix: Matrix) -> None:
+    """Pure: 10 people at 5 connections need 50, a server with 47 free slots cannot serve them."""
+    team = next(iter(matrix.teams))
+    people = [
+        RoleFacts(
+            name=f"p{i}",
+            can_login=True,
+            attributes=frozenset(),
+            connection_limit=matrix.teams[team].connection_limit,
+            member_of=(team,),
+            settings=expected_settings(matrix, team),
+        )
+        for i in range(10)
+    ]
+    fits = compare_people(matrix, people, [], [], connections_for_people=50)
+    assert fits.problems == []
+    too_many = compare_people(matrix, people, [], [], connections_for_people=47)
+    assert too_many.problems == [
+        "connection limits of the 10 people add up to 50, more than the 47 connections the "
+        "server keeps for them: a few people can lock everyone else (and the loaders) out"
+    ]

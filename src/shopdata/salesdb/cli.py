@@ -333,6 +333,47 @@ def audit_command(
 
 
 @app.command()
+def sessions(
+    kill_idle: int | None = typer.Option(
+        None,
+        "--kill-idle",
+        min=1,
+        metavar="SECONDS",
+        help="Terminate people's sessions idle inside a transaction for at least SECONDS "
+        "(they hold their locks while idle).",
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Superuser URL. [default: DATABASE_URL, else the embedded server]",
+        show_default=False,
+    ),
+) -> None:
+    """List people's sessions (not superusers'): idle time in a transaction, sessions blocked.
+
+    Team users can switch their own timeouts off; this is how an operator finds and ends a
+    session that holds locks while idle (see docs/access.md, "What PostgreSQL cannot prevent").
+    """
+    import psycopg
+
+    from shopdata.salesdb.sessions import describe, list_sessions, terminate, to_kill
+
+    with _errors():
+        url = database_url or _target().url()
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            found = list_sessions(conn)
+            doomed = to_kill(found, kill_idle) if kill_idle is not None else []
+            ended = [s for s in doomed if terminate(conn, s)]
+    for session in found:
+        mark = "terminated: " if session in ended else ""
+        typer.echo(f"{mark}{describe(session)}")
+    summary = f"{len(found)} session(s) of people"
+    if kill_idle is not None:
+        summary += f"; {len(ended)} idle in a transaction for >= {kill_idle} s terminated"
+    typer.echo(summary)
+
+
+@app.command()
 def seed(
     members: int | None = typer.Option(
         None, "--members", min=0, max=1_048_576, help="Synthetic members to add. [default: 2000]"

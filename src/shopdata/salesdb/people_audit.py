@@ -66,6 +66,7 @@ def compare_people(
     roles: list[RoleFacts],
     dependencies: list[tuple[str, bool, str, str]],
     default_privileges: list[tuple[str, str, str, str, str]],
+    connections_for_people: int | None = None,
 ) -> PeopleReport:
     """Every finding about login roles, team roles and default privileges (pure)."""
     problems: list[str] = []
@@ -121,6 +122,16 @@ def compare_people(
             f"{grantee}; the matrix grants nothing by default"
         )
     checked += 1
+    if connections_for_people is not None:
+        checked += 1
+        limits = [r.connection_limit for r in roles if r.can_login and r.name not in matrix.teams]
+        if any(limit < 0 for limit in limits) or sum(limits) > connections_for_people:
+            total = "unlimited" if any(limit < 0 for limit in limits) else str(sum(limits))
+            problems.append(
+                f"connection limits of the {len(limits)} people add up to {total}, more than "
+                f"the {connections_for_people} connections the server keeps for them: a few "
+                "people can lock everyone else (and the loaders) out"
+            )
     return PeopleReport(checked=checked, problems=problems, people=people)
 
 
@@ -154,4 +165,10 @@ def audit_people(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -
         (str(a), str(b), str(c), str(d), str(e))
         for a, b, c, d, e in conn.execute(_sql("default_privileges")).fetchall()
     ]
-    return compare_people(matrix, roles, dependencies, defaults)
+    room = conn.execute(
+        "select current_setting('max_connections')::integer"
+        " - current_setting('superuser_reserved_connections')::integer"
+        " - current_setting('reserved_connections')::integer"
+    ).fetchone()
+    assert room is not None
+    return compare_people(matrix, roles, dependencies, defaults, int(str(room[0])))
