@@ -200,3 +200,34 @@ def test_connection_limits_that_outnumber_the_server_are_reported(matrix: Matrix
         "connection limits of the 10 people add up to 50, more than the 47 connections the "
         "server keeps for them: a few people can lock everyone else (and the loaders) out"
     ]
+
+
+def test_team_roles_themselves_stay_plain(matrix: Matrix) -> None:
+    """Pure: a team role that can log in, holds an attribute or joins another role (which hands
+    every member of it that role's rights) is reported, as is anything it owns."""
+    teams = [
+        RoleFacts(
+            name="logistics",
+            can_login=True,
+            attributes=frozenset({"can_create_role"}),
+            connection_limit=-1,
+            member_of=("analytics",),
+            settings=(),
+        ),
+        RoleFacts(
+            name="sales",
+            can_login=False,
+            attributes=frozenset(),
+            connection_limit=-1,
+            member_of=(),
+            settings=(),
+        ),
+    ]
+    report = compare_people(matrix, teams, [("sales", False, "o", "table sales.zz")], [])
+    assert report.problems == [
+        "team role logistics has CREATEROLE; no person or team may",
+        "team role logistics can log in; team roles are NOLOGIN",
+        "team role logistics is a member of analytics; team roles belong to no other role",
+        "team role sales owns table sales.zz",
+    ]
+    assert report.people == []
