@@ -151,10 +151,10 @@ def test_people_are_audited_not_only_teams(people_drift: dict[str, str], proof_d
     code, out, err = run(url)
     assert out.splitlines() == [
         f"login {a} has session defaults [default_transaction_read_only=off, "
-        "idle_in_transaction_session_timeout=10min, search_path=sales, analytics, "
-        "statement_timeout=5min], team analytics says [default_transaction_read_only=on, "
-        "idle_in_transaction_session_timeout=10min, search_path=sales, analytics, "
-        "statement_timeout=5min]",
+        "idle_in_transaction_session_timeout=10min, lock_timeout=5s, search_path=sales, "
+        "analytics, statement_timeout=5min], team analytics says "
+        "[default_transaction_read_only=on, idle_in_transaction_session_timeout=10min, "
+        "lock_timeout=5s, search_path=sales, analytics, statement_timeout=5min]",
         f"login {lg} has BYPASSRLS; no person or team may",
         f"login {lg} is a member of analytics, logistics; a person belongs to exactly one "
         "team role and nothing else",
