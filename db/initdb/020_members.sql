@@ -11,7 +11,9 @@ create table sales.members (
     status sales.membership_status not null default 'active',
     status_changed_at timestamptz not null default now(),
     joined_at timestamptz not null default now(),
+    member_key bigint not null generated always as identity,
     constraint members_pkey primary key (membership_id),
+    constraint members_member_key_key unique (member_key),
     constraint members_membership_id_format check (
         membership_id ~ '^[^[:space:]].*_[0-9a-f]{5}(_[1-9][0-9]*)?$'
     ),
@@ -32,3 +34,7 @@ comment on table sales.members is
 comment on column sales.members.above_18 is
 'As decided by the pipeline on its reference date; kept, not recomputed.';
 comment on column sales.members.joined_at is 'When the member was first loaded.';
+comment on column sales.members.member_key is
+'Surrogate key for the teams: membership_id is a function of the birthday (its 5 hex digits '
+'are the start of sha256(YYYYMMDD)), so teams that may not see birthdays see only this. '
+'Handed out by the database, never reused; carries no personal data.';

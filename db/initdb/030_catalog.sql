@@ -29,15 +29,20 @@ create table sales.items (
     constraint items_name_not_blank check (btrim(name) <> ''),
     constraint items_cost_nonnegative check (cost >= 0),
     constraint items_weight_positive check (weight_kg > 0),
+    -- In PostgreSQL 'NaN'::numeric >= 0 is true (NaN sorts above every number): the range
+    -- checks above let NaN and Infinity through, these do not.
+    constraint items_cost_finite check (cost not in ('NaN', 'Infinity', '-Infinity')),
+    constraint items_weight_finite check (weight_kg not in ('NaN', 'Infinity', '-Infinity')),
     constraint items_discontinued_after_listed check (discontinued_at >= listed_at)
 );
 
 comment on table sales.items is
 'Grain: one row per item listed for sale, current cost and weight. Invariants: cost >= 0 '
-'(money, 2 decimals), weight_kg > 0; unique name per manufacturer. Removing an item from '
-'sale = setting discontinued_at (no new sales after it); a hard DELETE is only possible '
-'for an item that was never sold (the line items'' foreign key forbids it otherwise). '
-'Changing cost never alters past sales: line items keep their own unit price.';
+'(money, 2 decimals), weight_kg > 0, both finite (no NaN, no infinity); unique name per '
+'manufacturer. Removing an item from sale = setting discontinued_at (no new sales after '
+'it); a hard DELETE is only possible for an item that was never sold (the line items'' '
+'foreign key forbids it otherwise). Changing cost never alters past sales: line items keep '
+'their own unit price.';
 
 comment on column sales.items.cost is 'Current selling price per unit, in the shop currency.';
 comment on column sales.items.discontinued_at is

@@ -23,6 +23,11 @@ create table sales.transactions (
     constraint transactions_cancelled_after_created check (cancelled_at >= created_at),
     constraint transactions_totals_nonnegative check (
         total_price >= 0 and total_weight_kg >= 0 and total_quantity >= 0
+    ),
+    -- 'NaN'::numeric >= 0 is true in PostgreSQL: finiteness needs checks of its own.
+    constraint transactions_totals_finite check (
+        total_price not in ('NaN', 'Infinity', '-Infinity')
+        and total_weight_kg not in ('NaN', 'Infinity', '-Infinity')
     )
 ) with (fillfactor = 85);
 
@@ -57,7 +62,13 @@ create table sales.transaction_items (
     references sales.items (item_id),
     constraint transaction_items_quantity_positive check (quantity > 0),
     constraint transaction_items_unit_price_nonnegative check (unit_price >= 0),
-    constraint transaction_items_unit_weight_positive check (unit_weight_kg > 0)
+    constraint transaction_items_unit_weight_positive check (unit_weight_kg > 0),
+    constraint transaction_items_unit_price_finite check (
+        unit_price not in ('NaN', 'Infinity', '-Infinity')
+    ),
+    constraint transaction_items_unit_weight_finite check (
+        unit_weight_kg not in ('NaN', 'Infinity', '-Infinity')
+    )
 );
 
 comment on table sales.transaction_items is

@@ -83,14 +83,19 @@ revoke execute on function pg_catalog.lo_from_bytea(oid, bytea) from public;
 revoke all on all tables in schema sales from public, logistics, analytics, sales;
 revoke all on all sequences in schema sales from public, logistics, analytics, sales;
 
+-- membership_id is personal data: it is <last name>_<first 5 hex of sha256(birthday)>, so
+-- whoever reads it can recover the birthday by hashing ~40,000 dates (issue 12). No team reads
+-- it; teams join and group on sales.members.member_key, and find a transaction's member through
+-- the view sales.transaction_members (section 7).
+
 -- 5a. logistics: what shipping needs; completes transactions (status + completed_at only).
-grant select (membership_id, first_name, last_name, mobile_no)
+grant select (member_key, first_name, last_name, mobile_no)
 on sales.members to logistics;
 grant select on sales.manufacturers to logistics;
 grant select (item_id, manufacturer_id, name, weight_kg)
 on sales.items to logistics;
 grant select (
-    transaction_id, membership_id, status, created_at, completed_at, cancelled_at,
+    transaction_id, status, created_at, completed_at, cancelled_at,
     total_weight_kg, total_quantity
 )
 on sales.transactions to logistics;
@@ -98,15 +103,19 @@ grant update (status, completed_at) on sales.transactions to logistics;
 grant select (transaction_id, item_id, quantity, unit_weight_kg)
 on sales.transaction_items to logistics;
 
--- 5b. analytics: everything but members' contact data and birthday; no writes at all.
+-- 5b. analytics: everything but members' contact data, birthday and membership_id; no writes.
 grant select (
-    membership_id, first_name, last_name, above_18, status, status_changed_at, joined_at
+    member_key, first_name, last_name, above_18, status, status_changed_at, joined_at
 )
 on sales.members to analytics;
 grant select on
-sales.manufacturers, sales.items, sales.transactions, sales.transaction_items,
-sales.member_spending, sales.item_sales
+sales.manufacturers, sales.items, sales.transaction_items, sales.item_sales
 to analytics;
+grant select (
+    transaction_id, status, created_at, completed_at, cancelled_at,
+    total_price, total_weight_kg, total_quantity
+)
+on sales.transactions to analytics;
 
 -- 5c. sales: the catalogue; item popularity without money; no members, no transactions.
 grant select on sales.manufacturers to sales;
@@ -139,12 +148,13 @@ for update to logistics
 using (status = 'pending')
 with check (status = 'completed' and completed_at <= now());
 
--- 7. The reduced member view for analysts. It runs with its owner's rights (not
---    security_invoker), so analysts read birth year and email domain without any grant on
---    date_of_birth or email themselves.
-create or replace view analytics.member_profiles as
+-- 7. Views that carry member_key instead of membership_id. They run with their owner's rights
+--    (not security_invoker), so teams read them without any grant on membership_id,
+--    date_of_birth or email. Dropped first: column lists changed (membership_id -> member_key).
+drop view if exists analytics.member_profiles;
+create view analytics.member_profiles as
 select
-    m.membership_id,
+    m.member_key,
     m.status,
     m.above_18,
     m.joined_at,
@@ -153,13 +163,41 @@ select
 from sales.members as m;
 
 comment on view analytics.member_profiles is
-'Members without names, email address, mobile number or birthday: birth year and email '
-'domain only. For the analytics team.';
+'Members without names, email address, mobile number, birthday or membership_id: member_key, '
+'birth year and email domain only. For the analytics team.';
 revoke all on analytics.member_profiles from public;
 grant select on analytics.member_profiles to analytics;
 
--- 8. Tables created later follow the same policy: analysts may read them, nobody else gets
---    anything until the matrix says so (tests/access fails on any table missing from it).
-alter default privileges in schema sales grant select on tables to analytics;
-alter default privileges in schema sales revoke all on tables from public;
-alter default privileges in schema analytics grant select on tables to analytics;
+drop view if exists analytics.member_spending;
+create view analytics.member_spending as
+select
+    m.member_key,
+    s.total_spent,
+    s.transaction_count
+from sales.member_spending as s
+inner join sales.members as m on s.membership_id = m.membership_id;
+
+comment on view analytics.member_spending is
+'sales.member_spending keyed by member_key instead of membership_id. For the analytics team.';
+revoke all on analytics.member_spending from public;
+grant select on analytics.member_spending to analytics;
+
+drop view if exists sales.transaction_members;
+create view sales.transaction_members as
+select
+    t.transaction_id,
+    m.member_key
+from sales.transactions as t
+inner join sales.members as m on t.membership_id = m.membership_id;
+
+comment on view sales.transaction_members is
+'Who bought: transaction_id -> member_key, so that teams can join transactions to members '
+'without membership_id (a function of the birthday).';
+revoke all on sales.transaction_members from public;
+grant select on sales.transaction_members to logistics, analytics;
+
+-- 8. Tables created later: nobody gets anything until the matrix says so (tests/access fails
+--    on any table missing from it). A blanket read grant for analysts would hand them any new
+--    column that holds membership_id, so there is none (and earlier runs' grants are undone).
+alter default privileges in schema sales revoke all on tables from public, analytics;
+alter default privileges in schema analytics revoke all on tables from public, analytics;

@@ -1,8 +1,10 @@
 """A PostgreSQL 18 cluster of the access tests' own, with password (SCRAM) logins over TCP.
 
-Why a separate cluster: the proof must log in as real LOGIN users of each team with real
-passwords, so ``pg_hba.conf`` here requires ``scram-sha-256`` for every user except the
-superuser. Changing that in the shared test server would break other components' tests.
+Why a separate cluster: the proof creates and drops cluster-wide roles and changes role
+settings; keeping that out of the shared test server keeps other components' tests independent.
+The cluster is the embedded server exactly as ``shopdata db up`` makes it: ``scram-sha-256``
+for everyone, the superuser included (its password comes from the 0600 password file that
+``EmbeddedServer.url()`` names).
 
 The database is built exactly like the Docker image builds it: every ``db/initdb/*.sql`` file in
 sorted order through ``psql -v ON_ERROR_STOP=1`` (``shopdata.salesdb.connection``). The team
@@ -38,13 +40,6 @@ from shopdata.salesdb.users import NewUser, add_user, drop_user
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTERS = REPO / "var" / "test-pg-access"
-#: Everybody but the superuser proves a password; the superuser (fixtures only) is trusted.
-PG_HBA = """\
-# Written by tests/access/conftest.py: password logins for everyone but the fixtures' superuser.
-local   all   postgres                 trust
-host    all   postgres   127.0.0.1/32  trust
-host    all   all        127.0.0.1/32  scram-sha-256
-"""
 TEAMS = ("logistics", "analytics", "sales")
 RUN = f"{os.getpid()}"
 
@@ -111,11 +106,8 @@ def access_cluster() -> Iterator[Cluster]:
     server = EmbeddedServer(run_dir / "data", port=_free_port(), settings=TEST_SETTINGS)
     server.start()
     try:
-        (server.pgdata / "pg_hba.conf").write_text(PG_HBA)
         admin_url = server.url()
         wait_until_ready(admin_url)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("select pg_reload_conf()")
         port = server.running_port()
         assert port is not None
         yield Cluster(admin_url=admin_url, port=port)

@@ -1,13 +1,15 @@
 -- Known rows for the access proof, written by the owner (as the loader would).
+-- Membership IDs are real: <last name>_<first 5 hex of sha256(YYYYMMDD of the birthday)>, so
+-- the birthday probe (test_birthday_probe.py) has something to find.
 -- Transactions: 1 pending (logistics completes it), 2 completed (history), 3 cancelled.
 -- Items: "Kettle" and "Toaster" sold; "Lamp" never sold (sales may delete it).
 -- Manufacturers: "Acme" makes everything; "Idle Works" makes nothing (sales may delete it).
 insert into sales.members (
     membership_id, first_name, last_name, email, mobile_no, date_of_birth, above_18
 ) values
-('tan_1a2b3', 'Mei', 'Tan', 'mei.tan@example.com', '91234567', '1990-04-01', true),
-('lee_4c5d6', 'Jun', 'Lee', 'jun.lee@example.org', '81234567', '1985-12-24', true),
-('ong_7e8f9', 'Ana', 'Ong', 'ana@example.net', '61234567', '2001-07-15', true);
+('tan_f205a', 'Mei', 'Tan', 'mei.tan@example.com', '91234567', '1990-04-01', true),
+('lee_cfcef', 'Jun', 'Lee', 'jun.lee@example.org', '81234567', '1985-12-24', true),
+('ong_69aba', 'Ana', 'Ong', 'ana@example.net', '61234567', '2001-07-15', true);
 
 insert into sales.manufacturers (name) values ('Acme'), ('Idle Works');
 
@@ -20,11 +22,11 @@ cross join (
 where m.name = 'Acme';
 
 insert into sales.transactions (membership_id, created_at)
-values ('tan_1a2b3', now() - interval '1 day');
+values ('tan_f205a', now() - interval '1 day');
 insert into sales.transactions (membership_id, status, created_at, completed_at)
-values ('lee_4c5d6', 'completed', now() - interval '3 days', now() - interval '2 days');
+values ('lee_cfcef', 'completed', now() - interval '3 days', now() - interval '2 days');
 insert into sales.transactions (membership_id, status, created_at, cancelled_at)
-values ('ong_7e8f9', 'cancelled', now() - interval '3 days', now() - interval '2 days');
+values ('ong_69aba', 'cancelled', now() - interval '3 days', now() - interval '2 days');
 
 insert into sales.transaction_items (
     transaction_id, item_id, quantity, unit_price, unit_weight_kg

@@ -145,6 +145,27 @@ def test_adding_the_same_user_twice_is_refused(proof_db: ProofDb, new_name: str)
             id="a team's name",
         ),
         pytest.param(
+            "current_user",
+            "sales",
+            "Error: invalid user name 'current_user': reserved name\n",
+            id="current_user",
+        ),
+        pytest.param(
+            "session_user",
+            "sales",
+            "Error: invalid user name 'session_user': reserved name\n",
+            id="session_user",
+        ),
+        pytest.param(
+            "public", "sales", "Error: invalid user name 'public': reserved name\n", id="public"
+        ),
+        pytest.param(
+            "postgres",
+            "sales",
+            "Error: invalid user name 'postgres': reserved name\n",
+            id="the superuser",
+        ),
+        pytest.param(
             "carol",
             "admins",
             "Error: unknown team 'admins': choose one of analytics, logistics, sales\n",
@@ -158,6 +179,20 @@ def test_bad_arguments_exit_2_before_touching_the_database(
     # The URL points nowhere: validation must fail first.
     url = "postgresql://postgres@127.0.0.1:1/nowhere"
     assert run(name, "--team", team, "--database-url", url) == (2, "", message)
+
+
+def test_sql_keywords_are_refused_by_the_servers_list(proof_db: ProofDb) -> None:
+    """Keywords beyond the fixed list are looked up on the server; nothing is created."""
+    code, out, err = run("select", "--team", "sales", "--database-url", owner_url(proof_db))
+    assert (code, out, err) == (
+        2,
+        "",
+        "Error: invalid user name 'select': reserved name (an SQL keyword: reserved)\n",
+    )
+    with psycopg.connect(owner_url(proof_db)) as conn:
+        assert conn.execute(
+            "select count(*) from pg_roles where rolname = 'select'"
+        ).fetchone() == (0,)
 
 
 def test_missing_team_is_a_usage_error() -> None:

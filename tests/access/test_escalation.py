@@ -124,7 +124,6 @@ def attempts(team: str, me: str, db: str, other_users: dict[str, str]) -> list[A
     )
     for relation in MATRIX.relations:
         schema, _, rel_name = relation.partition(".")
-        kind = MATRIX.relations[relation].kind
         if team not in MATRIX.schemas[schema].usage:
             message = f"permission denied for schema {schema}"
         elif any(v is True for v in MATRIX.grant(team, relation).model_dump().values()):
@@ -132,7 +131,8 @@ def attempts(team: str, me: str, db: str, other_users: dict[str, str]) -> list[A
             # and says so in a WARNING; _assert_outcome checks the warning instead.
             message = f'WARNING: no privileges were granted for "{rel_name}"'
         else:
-            message = f"permission denied for {kind} {rel_name}"
+            # GRANT checks a view as a table: PostgreSQL says "table" for both kinds here.
+            message = f"permission denied for table {rel_name}"
         add(f"grant all on {relation} to self", f"grant all on {relation} to {me}", message)
     add("alter own role superuser", f"alter role {me} superuser", "permission denied to alter role")
     add(

@@ -42,7 +42,7 @@ def test_schema_has_the_normalised_tables(sales_db: str) -> None:
     with psycopg.connect(sales_db) as conn:
         rows = conn.execute(
             "select table_name from information_schema.tables"
-            " where table_schema = 'sales' order by table_name"
+            " where table_schema = 'sales' and table_type = 'BASE TABLE' order by table_name"
         ).fetchall()
     assert [r[0] for r in rows] == [
         "bulk_load_state",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from typer.testing import CliRunner
 
 from shopdata.cli import app
 from shopdata.config import get_settings
+from shopdata.salesdb import connection
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,6 +35,8 @@ def embedded_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, int]]:
     data_dir = REPO / "var" / "test-pg" / f"cli-{os.getpid()}"
     port = _free_port()
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent")  # no ~/.pgpass can help a refused login
     monkeypatch.setenv("SHOPDATA_DB__DATA_DIR", str(data_dir))
     monkeypatch.setenv("SHOPDATA_DB__PORT", str(port))
     monkeypatch.setenv("SHOPDATA_DB__SERVER_SETTINGS", '{"fsync": "off", "shared_buffers": "64MB"}')
@@ -43,7 +50,9 @@ def embedded_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, int]]:
 def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     data_dir, port = embedded_env
     runner = CliRunner()
-    url = f"postgresql://postgres@127.0.0.1:{port}/shopdata"
+    # The URL names the password file, never the password (issue 12: no password-less login).
+    passfile = data_dir.resolve().parent / f".{data_dir.name}.pgpass"
+    url = f"postgresql://postgres@127.0.0.1:{port}/shopdata?passfile={passfile}"
 
     down_first = runner.invoke(app, ["db", "url"])
     assert (down_first.exit_code, down_first.stderr) == (
@@ -77,6 +86,157 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     assert restart.stdout == (
         f"embedded PostgreSQL in {data_dir}: started; schema present; {url}\n"
     )
+
+
+def _login_error(conninfo: str) -> str:
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(conninfo, connect_timeout=5).close()
+    return str(caught.value)
+
+
+def test_no_login_without_the_right_password(embedded_env: tuple[Path, int]) -> None:
+    """Issue 12.1: superuser and team login users need their password, over TCP."""
+    _, port = embedded_env
+    runner = CliRunner()
+    up = runner.invoke(app, ["db", "up"])
+    assert up.exit_code == 0, up.output
+    base = f"postgresql://127.0.0.1:{port}/shopdata"
+
+    assert 'password authentication failed for user "postgres"' in _login_error(
+        f"{base}?user=postgres&password=wrong"
+    )
+    assert "no password supplied" in _login_error(f"{base}?user=postgres")
+
+    added = runner.invoke(app, ["db", "add-user", "ada", "--team", "sales"])
+    assert added.exit_code == 0, added.output
+    password = added.stdout.splitlines()[3].strip()
+    assert len(password) == 32
+    assert 'password authentication failed for user "ada"' in _login_error(
+        f"{base}?user=ada&password=wrong"
+    )
+    assert "no password supplied" in _login_error(f"{base}?user=ada")
+    with psycopg.connect(f"{base}?user=ada&password={password}") as conn:
+        assert conn.execute("select current_user").fetchone() == ("ada",)
+
+    # The superuser password is printed only when asked for, and then it works on its own.
+    secret = runner.invoke(app, ["db", "url", "--with-password"]).stdout.strip()
+    assert secret.startswith("postgresql://postgres:") and "passfile" not in secret
+    assert secret.split(":")[2].split("@")[0] not in up.stdout + added.stdout
+    with psycopg.connect(secret) as conn:
+        assert conn.execute("select current_user").fetchone() == ("postgres",)
+
+    # pg_hba.conf holds no trust line at all: socket and TCP both need scram-sha-256.
+    with psycopg.connect(secret) as conn:
+        methods = conn.execute(
+            "select distinct auth_method from pg_hba_file_rules where error is null"
+        ).fetchall()
+    assert methods == [("scram-sha-256",)]
+
+
+def test_other_os_users_cannot_read_the_password_file(embedded_env: tuple[Path, int]) -> None:
+    data_dir, port = embedded_env
+    assert CliRunner().invoke(app, ["db", "up"]).exit_code == 0
+    passfile = data_dir.resolve().parent / f".{data_dir.name}.pgpass"
+    info = passfile.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, os.geteuid())
+    if os.geteuid() == 0:  # as root (CI containers), prove it as the OS user `nobody`
+        read = subprocess.run(
+            ["cat", str(passfile)], user="nobody", capture_output=True, text=True, check=False
+        )
+        assert read.returncode == 1
+        assert "Permission denied" in read.stderr
+        # The server's own psql (readable by every user, unlike this venv's Python).
+        psql = str(connection._bin_dir() / "psql")
+        conninfo = f"host=127.0.0.1 port={port} user=postgres dbname=shopdata passfile={passfile}"
+        refused = subprocess.run(
+            [psql, "-w", "-X", "-c", "copy (select 1) to program 'id'", conninfo],
+            user="nobody",
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "PGPASSFILE": "/nonexistent"},
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "no password supplied" in refused.stderr, refused.stderr
+
+
+def test_up_secures_a_cluster_made_with_trust(embedded_env: tuple[Path, int]) -> None:
+    """A data folder from an older shopdata (trust, no password file) gets a password."""
+    data_dir, port = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+    passfile = data_dir.resolve().parent / f".{data_dir.name}.pgpass"
+    old = passfile.read_text()
+    passfile.unlink()
+    (data_dir / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+    up = runner.invoke(app, ["db", "up"])
+    assert up.exit_code == 0, up.output
+    assert passfile.read_text() != old
+    assert "no password supplied" in _login_error(
+        f"postgresql://postgres@127.0.0.1:{port}/shopdata"
+    )
+    url = runner.invoke(app, ["db", "url"]).stdout.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from sales.members").fetchone() == (0,)
+
+
+def test_up_after_the_server_was_killed(embedded_env: tuple[Path, int]) -> None:
+    data_dir, _ = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    again = runner.invoke(app, ["db", "up"])
+    assert again.exit_code == 0, again.output
+    assert ": started; schema present; " in again.stdout
+    url = runner.invoke(app, ["db", "url"]).stdout.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select to_regnamespace('sales') is not null").fetchone() == (True,)
+
+
+def test_stale_pid_file_naming_a_live_unrelated_process(embedded_env: tuple[Path, int]) -> None:
+    data_dir, _ = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    pid_file = data_dir / "postmaster.pid"
+    lines = pid_file.read_text().splitlines()
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+    with subprocess.Popen(["sleep", "60"]) as unrelated:  # a live process that is not postgres
+        try:
+            pid_file.write_text("\n".join([str(unrelated.pid), *lines[1:]]) + "\n")
+            down = runner.invoke(app, ["db", "down"])
+            assert (down.exit_code, down.stdout) == (
+                0,
+                f"embedded PostgreSQL in {data_dir}: was not running\n",
+            )
+            pid_file.write_text("\n".join([str(unrelated.pid), *lines[1:]]) + "\n")
+            up = runner.invoke(app, ["db", "up"])
+            assert up.exit_code == 0, up.output
+            assert ": started; schema present; " in up.stdout
+        finally:
+            unrelated.kill()
+
+
+def test_two_simultaneous_first_ups(embedded_env: tuple[Path, int]) -> None:
+    _ = embedded_env
+    env = dict(os.environ)
+    command = [str(Path(sys.executable).parent / "shopdata"), "db", "up"]
+    procs = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [(p.wait(timeout=240), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in outputs] == [0, 0], outputs
+    states = sorted("; ".join(out.split(": ", 1)[1].split("; ")[:2]) for _, out, _ in outputs)
+    assert states == [
+        "already running; schema present",
+        "started; schema created from db/initdb",
+    ]
+    assert all(err == "" for _, _, err in outputs)
 
 
 def test_reset_needs_yes(db_env: str) -> None:

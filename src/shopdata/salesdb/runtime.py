@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from shopdata.salesdb import connection
 from shopdata.salesdb.settings import SalesDbSettings
@@ -53,6 +54,16 @@ def target(database_url: str | None, settings: SalesDbSettings) -> Target:
     return Target(None, server, settings.database)
 
 
+def url_with_password(tgt: Target) -> str:
+    """The application URL with the embedded superuser's password inline (asked for only)."""
+    url = tgt.url()
+    if tgt.embedded is None:
+        return url
+    parts = urlsplit(url)
+    netloc = f"{connection.SUPERUSER}:{quote(tgt.embedded.password(), safe='')}@{parts.hostname}"
+    return urlunsplit(parts._replace(netloc=f"{netloc}:{parts.port}", query=""))
+
+
 @dataclass(frozen=True)
 class UpReport:
     """What ``db up`` did."""
@@ -70,8 +81,11 @@ def bring_up(tgt: Target, init_dir: Path = connection.DEFAULT_INIT_DIR) -> UpRep
     """
     started = False
     if tgt.embedded is not None:
-        started = tgt.embedded.start()
-        applied = connection.ensure_database(tgt.admin_url(), tgt.database, init_dir)
+        # One lock around start *and* first-time database creation: two simultaneous first
+        # `db up` calls must not both CREATE DATABASE.
+        with tgt.embedded.lock():
+            started = tgt.embedded.start()
+            applied = connection.ensure_database(tgt.admin_url(), tgt.database, init_dir)
     else:
         url = tgt.url()
         connection.wait_until_ready(url, timeout_s=10)

@@ -14,13 +14,21 @@ COPYed into a staging table carrying the target's CHECK constraints (negative co
 quantity ... fail with file, line and constraint), then inserted into the target, where foreign
 keys, uniqueness and the triggers' rules apply (unknown membership ID ... fail with the line
 found from the key). One database transaction for the whole folder: an error loads nothing.
+
+Checked here, before PostgreSQL would quietly accept them (issue 12): each file's key and
+foreign-key columns must be in its header; text must be UTF-8; numbers must be finite (no NaN
+or infinity) and have no more decimals than the column keeps (``1.005`` is not silently
+rounded to ``1.01``); a transaction's times must not lie in the future. Every refusal is one
+line naming the file, the line and the column.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import psycopg
@@ -31,6 +39,7 @@ from shopdata.salesdb.staging import (
     StagedSource,
     copy_rows,
     create_staging,
+    first_future_row,
     move_staged,
 )
 
@@ -67,6 +76,25 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: Columns each file must name: its key and the foreign keys that tie it to the others.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "manufacturers.csv": ("manufacturer_id", "name"),
+    "items.csv": ("item_id", "manufacturer_id", "name", "cost", "weight_kg"),
+    "transactions.csv": ("transaction_id", "membership_id"),
+    "transaction_items.csv": (
+        "transaction_id",
+        "item_id",
+        "quantity",
+        "unit_price",
+        "unit_weight_kg",
+    ),
+}
+#: Times that cannot lie in the future: a purchase has happened when it is loaded.
+NOT_FUTURE: dict[str, tuple[str, ...]] = {
+    "transactions.csv": ("created_at", "completed_at", "cancelled_at"),
+}
+
+
 @dataclass
 class SalesReport:
     """Rows inserted per table, in load order."""
@@ -74,27 +102,87 @@ class SalesReport:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _read(path: Path, allowed: tuple[str, ...]) -> tuple[list[str], Iterator[list[str | None]]]:
-    handle = path.open(newline="", encoding="utf-8")
-    reader = csv.reader(handle)
+def _utf8_lines(path: Path, header: list[str]) -> Generator[str, None, None]:
+    """The file's lines as text; a line that is not UTF-8 is refused with its line and column.
+
+    Decoded line by line (a line break byte never occurs inside a UTF-8 sequence), so the
+    error can say where, instead of a traceback from deep inside the CSV reader.
+    """
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                field_index = raw[: error.start].count(b",")
+                column = header[field_index] if line_no > 1 and field_index < len(header) else ""
+                where = f"{column}: " if column else ""
+                byte = raw[error.start]
+                raise LoadError(
+                    f"{path.name} line {line_no}: {where}not UTF-8 text (byte 0x{byte:02x}; "
+                    "save the file as UTF-8); nothing was loaded"
+                ) from None
+
+
+def number_problem(value: str, scale: int) -> str | None:
+    """Why ``value`` is not a number the column keeps exactly, or None (pure).
+
+    Text that is not a number at all is left to PostgreSQL, whose message is already clear.
+    """
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if number.is_nan() or number.is_infinite():
+        return f"{value!r} is not a finite number (NaN and infinity are refused)"
+    if number != number.quantize(Decimal(1).scaleb(-scale)):
+        return (
+            f"{value!r} has more than {scale} decimal places "
+            "(it would be rounded; round it in the file if that is meant)"
+        )
+    return None
+
+
+def _read(
+    path: Path, allowed: tuple[str, ...], scales: dict[str, int]
+) -> tuple[list[str], Iterator[list[str | None]]]:
+    header_row: list[str] = []
+    lines = _utf8_lines(path, header_row)
+    reader = csv.reader(lines)
     header = next(reader, None) or []
+    header_row.extend(header)
     unknown = [c for c in header if c not in allowed]
     if unknown or not header or len(set(header)) != len(header):
-        handle.close()
+        lines.close()
         raise LoadError(
             f"{path.name}: header {','.join(header)!r} must name distinct columns among "
             f"{','.join(allowed)}; nothing was loaded"
         )
+    missing = [c for c in REQUIRED[path.name] if c not in header]
+    if missing:
+        lines.close()
+        raise LoadError(
+            f"{path.name} line 1: header lacks the required column(s) {', '.join(missing)}; "
+            "nothing was loaded"
+        )
+    numeric = [(i, c, scales[c]) for i, c in enumerate(header) if c in scales]
 
     def rows() -> Iterator[list[str | None]]:
-        with handle:
-            for line_no, row in enumerate(reader, start=2):
+        with contextlib.closing(lines):
+            line_no = reader.line_num + 1
+            for row in reader:
                 if len(row) != len(header):
                     raise LoadError(
                         f"{path.name} line {line_no}: expected {len(header)} fields, found "
                         f"{len(row)}; nothing was loaded"
                     )
+                for index, column, scale in numeric:
+                    problem = number_problem(row[index], scale) if row[index] else None
+                    if problem is not None:
+                        raise LoadError(
+                            f"{path.name} line {line_no}: {column}: {problem}; nothing was loaded"
+                        )
                 yield [value if value != "" else None for value in row]
+                line_no = reader.line_num + 1
 
     return header, rows()
 
@@ -106,12 +194,28 @@ def load_sales(url: str, folder: Path) -> SalesReport:
         raise LoadError(f"none of {', '.join(FILES)} found in {folder}; nothing was loaded")
     report = SalesReport()
     with psycopg.connect(url) as conn, conn.transaction():
+        scales = {
+            (str(table), str(column)): int(str(scale))
+            for table, column, scale in conn.execute(
+                read_sql("salesdb/numeric_scales.sql")
+            ).fetchall()
+        }
         for name in present:
             table, allowed = FILES[name]
-            columns, rows = _read(folder / name, allowed)
+            table_scales = {c: n for (t, c), n in scales.items() if t == table}
+            columns, rows = _read(folder / name, allowed, table_scales)
             staging = f"{table}_in"
             create_staging(conn, table, staging)
             copy_rows(conn, staging, columns, rows, StagedSource(name))
+            for column in NOT_FUTURE.get(name, ()):
+                if column in columns:
+                    found = first_future_row(conn, staging, column)
+                    if found is not None:
+                        line, value = found
+                        raise LoadError(
+                            f"{name} line {line}: {column}: {value} is in the future; "
+                            "nothing was loaded"
+                        )
             report.rows[table] = move_staged(conn, staging, table, columns)
         conn.execute(read_sql("salesdb/sync_identities.sql"))
     return report

@@ -20,7 +20,7 @@ from psycopg import sql
 
 SCHEMA = "sales"
 _COPY_LINE = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
-_KEY_DETAIL = re.compile(r"Key \((\w+)\)=\((.*)\) (?:is not present|already exists)")
+_KEY_DETAIL = re.compile(r"Key \(([\w, ]+)\)=\((.*)\) (?:is not present|already exists)")
 _TRIGGER_KEY = re.compile(r"^line item \((\w+=[^,()]+(?:, \w+=[^,()]+)*)\): ")
 
 
@@ -37,11 +37,16 @@ class StagedSource:
 
 
 def create_staging(conn: psycopg.Connection[Any], table: str, staging: str) -> None:
-    """A temp table like ``sales.<table>`` with its checks and defaults, plus line bookkeeping."""
+    """A temp table like ``sales.<table>`` with its checks and defaults, plus line bookkeeping.
+
+    Identity columns stay identities (e.g. ``members.member_key``), so files need not carry
+    them; the target hands out its own values when the rows move.
+    """
     conn.execute(
         sql.SQL(
-            "create temporary table {} (like {} including defaults including constraints,"
-            " _source text not null, _line integer not null) on commit drop"
+            "create temporary table {} (like {} including defaults including constraints"
+            " including identity, _source text not null, _line integer not null)"
+            " on commit drop"
         ).format(sql.Identifier(staging), sql.Identifier(SCHEMA, table))
     )
 
@@ -87,12 +92,28 @@ def copy_rows(
     return count
 
 
+def first_future_row(
+    conn: psycopg.Connection[Any], staging: str, column: str
+) -> tuple[int, str] | None:
+    """(line, value) of the first staged row whose ``column`` lies after now(), or None."""
+    row = conn.execute(
+        sql.SQL(
+            "select _line, {col}::text from {tbl} where {col} > now() order by _line limit 1"
+        ).format(col=sql.Identifier(column), tbl=sql.Identifier(staging))
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 def _key_of(error: psycopg.Error) -> dict[str, str]:
     """The row key an error names: FK/unique detail ``Key (col)=(v)``, or a trigger's message
     ``line item (transaction_id=1, item_id=2)``."""
     match = _KEY_DETAIL.search(error.diag.message_detail or "")
     if match is not None:
-        return {match.group(1): match.group(2)}
+        names = match.group(1).split(", ")
+        values = match.group(2).split(", ", len(names) - 1)
+        if len(values) == len(names):  # a composite key (transaction_id, item_id) too
+            return dict(zip(names, values, strict=True))
+        return {}
     found = _TRIGGER_KEY.search(error.diag.message_primary or "")
     if found is None:
         return {}

@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # psycopg is imported inside the functions: `shopdata --help`
 
 #: Lower-case SQL identifiers only: no quoting surprises, no clash with reserved ``pg_`` names.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+#: Names that mean something else in role statements: a role called ``current_user`` turns
+#: ``ALTER ROLE current_user ...`` (which names the caller) into a trap for operators. The
+#: server's own keyword list (``reserved_keyword.sql``) is asked as well, in ``add_user``.
+RESERVED_NAMES = frozenset(
+    {"public", "current_user", "current_role", "session_user", "user", "none", "all", "postgres"}
+)
 SQL_DIR = REPO_ROOT / "db" / "access" / "sql"
 
 
@@ -65,7 +71,7 @@ def validate(name: str, team: str, matrix: Matrix) -> None:
             "starting with a letter",
             exit_code=2,
         )
-    if name.startswith("pg_") or name in matrix.teams:
+    if name.startswith("pg_") or name in matrix.teams or name in RESERVED_NAMES:
         raise UserError(f"invalid user name {name!r}: reserved name", exit_code=2)
     if team not in matrix.teams:
         choices = ", ".join(sorted(matrix.teams))
@@ -85,6 +91,12 @@ def add_user(
     from psycopg import sql
 
     validate(name, team, matrix)
+    keyword = conn.execute(_statement("reserved_keyword"), {"name": name}).fetchone()
+    if keyword is not None:
+        raise UserError(
+            f"invalid user name {name!r}: reserved name (an SQL keyword: {keyword[0]})",
+            exit_code=2,
+        )
     with conn.transaction():
         exists = conn.execute(_statement("role_exists"), {"name": name}).fetchone()
         if exists and exists[0]:
