@@ -41,7 +41,7 @@ CHART_STATE_JS = """() => {
   return {
     bars: document.querySelectorAll('#cases-graph g.trace.bars g.point').length,
     traces: gd.data.map(t => [t.name, t.x.length]),
-    title: gd._fullLayout.title.text,
+    title: document.querySelector('#chart-title').textContent,
     yType: gd._fullLayout.yaxis.type,
   };
 }"""
