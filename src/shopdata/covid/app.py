@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 GRAPH_ID = "cases-graph"
 
+SCALES: tuple[tuple[str, str], ...] = (("linear", "Linear"), ("log", "Log"))
+
 PRESETS: tuple[tuple[str, str], ...] = (
     ("all", "All"),
     ("2020", "2020"),
@@ -55,12 +57,11 @@ INDEX = """<!DOCTYPE html>
                     border: 1px solid #7b8794; border-radius: 4px; background: #fff;
                     color: #1f2933; cursor: pointer; }
   .presets button:hover { background: #e6f0fa; border-color: #2b6cb0; }
-  .presets button.active { background: #1f4e8c; border-color: #1f4e8c; color: #fff; }
+  .presets button[aria-pressed="true"] { background: #1f4e8c; border-color: #1f4e8c; color: #fff; }
   .presets button:focus-visible, .download:focus-visible { outline: 3px solid #1f4e8c;
                                                           outline-offset: 2px; }
-  fieldset.scale { border: 0; padding: 0; margin: 0; display: flex; align-items: center; }
-  fieldset.scale legend { float: left; padding: 0; }
-  .scale label { font-size: 13px; margin-right: 10px; }
+  .scale { align-items: center; }
+  .dash-datepicker-content .dash-input-stepper { min-width: 24px; min-height: 24px; }
   .summary { font-size: 13px; color: #3e4c59; margin: 6px 2px 0; }
   .chart-title { font-size: 16px; margin: 8px 2px 0; }
   .chart { background: #fff; border: 1px solid #e4e7eb; border-radius: 6px; margin-top: 4px; }
@@ -69,7 +70,7 @@ INDEX = """<!DOCTYPE html>
   .notes h2 { font-size: 15px; margin: 0 0 4px; }
   .notes p { margin: 0 0 4px; }
   @media (max-width: 600px) {
-    .page { padding: 8px 8px 12px; }
+    .page { padding: 8px 4px 12px; }
     h1 { font-size: 18px; }
     .controls { padding: 6px 8px; gap: 8px 10px; }
     .chart-title { font-size: 14px; }
@@ -240,7 +241,9 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
                     children=[
                         html.Div(
                             [
-                                html.Label("Dates", className="group", htmlFor="range"),
+                                html.Label(
+                                    "Dates", className="group", htmlFor="range", id="range-label"
+                                ),
                                 dcc.DatePickerRange(
                                     id="range",
                                     min_date_allowed=first.isoformat(),
@@ -269,18 +272,21 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
                                 for key, label in PRESETS
                             ],
                         ),
-                        html.Fieldset(
-                            className="scale",
+                        html.Div(
+                            className="scale presets",
+                            role="group",
+                            **aria(labelledby="scale-label"),
                             children=[
-                                html.Legend("Scale", className="group", id="scale-label"),
-                                dcc.RadioItems(
-                                    id="scale",
-                                    options=[
-                                        {"label": "Linear", "value": "linear"},
-                                        {"label": "Log", "value": "log"},
-                                    ],
-                                    value="linear",
-                                    inline=True,
+                                html.Span("Scale", className="group", id="scale-label"),
+                                *(
+                                    html.Button(
+                                        label,
+                                        id=f"scale-{key}",
+                                        n_clicks=0,
+                                        className="active" if key == "linear" else "",
+                                        **aria(pressed="true" if key == "linear" else "false"),
+                                    )
+                                    for key, label in SCALES
                                 ),
                             ],
                         ),
@@ -291,6 +297,7 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
                     figure["layout"]["meta"]["title"], className="chart-title", id="chart-title"
                 ),
                 dcc.Store(id="zoom"),
+                dcc.Store(id="scale", data="linear"),
                 dcc.Store(id="data-version", data=shown.version),
                 dcc.Interval(id="poll", interval=int(poll_s * 1000)),
                 html.Div(
@@ -406,6 +413,22 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
             chosen = (high, low)
         return chosen[0].isoformat(), chosen[1].isoformat()
 
+    @app.callback(
+        Output("scale", "data"),
+        *(Output(f"scale-{key}", "className") for key, _ in SCALES),
+        *(Output(f"scale-{key}", "aria-pressed") for key, _ in SCALES),
+        *(Input(f"scale-{key}", "n_clicks") for key, _ in SCALES),
+        prevent_initial_call=True,
+    )
+    def pick_scale(*_clicks: int) -> tuple[str, ...]:
+        chosen = "log" if ctx.triggered_id == "scale-log" else "linear"
+        keys = [key for key, _ in SCALES]
+        return (
+            chosen,
+            *("active" if key == chosen else "" for key in keys),
+            *("true" if key == chosen else "false" for key in keys),
+        )
+
     # Only x-axis zooms reach the server; resize and legend events stay in the browser.
     app.clientside_callback(  # type: ignore[no-untyped-call]
         """function (relayout) {
@@ -429,7 +452,7 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
         *(Output(f"preset-{key}", "aria-pressed") for key, _ in PRESETS),
         Input("range", "start_date"),
         Input("range", "end_date"),
-        Input("scale", "value"),
+        Input("scale", "data"),
         Input("data-version", "data"),
         prevent_initial_call=True,
     )

@@ -3,7 +3,7 @@
  * does not know the screen). Narrow charts (< 600 px, phones) get the legend below the chart,
  * no pause labels over the bars (the bands, colours and hover still tell), fewer date ticks and
  * smaller fonts; every width gets as many x ticks as fit. Wraps Plotly.react/newPlot (what
- * dcc.Graph calls) and re-applies the adaptation when a resize crosses the breakpoint.
+ * dcc.Graph calls) and plots again when a resize changes the adaptation.
  * Loaded after plotly-basic-*.js and resize-guard.js (Dash loads assets by name).
  */
 (function () {
@@ -18,31 +18,56 @@
     return width > 0 ? width : window.innerWidth;
   }
 
-  function adaptation(width) {
-    var narrow = width < NARROW_PX;
-    var ticks = Math.max(3, Math.floor(width / (narrow ? 90 : 110)));
-    return {
-      narrow: narrow,
-      legend: narrow
-        ? { orientation: "h", x: 0, xanchor: "left", xref: "container", y: 0, yanchor: "bottom",
-            yref: "container", font: { size: 11 } }
-        : { orientation: "h", x: 0, xanchor: "left", xref: "paper", y: 1.02, yanchor: "bottom",
-            yref: "paper", font: { size: 12 } },
-      margin: narrow ? { l: 4, r: 8, t: 8, b: 8 } : { l: 10, r: 12, t: 10, b: 10 },
-      nticks: ticks,
-      font: narrow ? 11 : 12,
-    };
+  function axisTitle(axis) {
+    var title = axis && axis.title;
+    return typeof title === "string" ? title : (title && title.text) || "";
   }
 
-  function adaptLayout(layout, width) {
-    var a = adaptation(width);
-    layout.legend = Object.assign({}, layout.legend || {}, a.legend);
-    layout.margin = Object.assign({}, layout.margin || {}, a.margin);
-    layout.xaxis = Object.assign({}, layout.xaxis || {}, { nticks: a.nticks });
-    layout.font = Object.assign({}, layout.font || {}, { size: a.font });
-    (layout.annotations || []).forEach(function (note) {
-      note.visible = !a.narrow;
+  // The layout for a chart ``width`` px wide, from the server's (desktop) layout.
+  function adaptLayout(original, width) {
+    var layout = Object.assign({}, original);
+    var narrow = width < NARROW_PX;
+    layout.font = Object.assign({}, layout.font || {}, { size: narrow ? 11 : 12 });
+    layout.xaxis = Object.assign({}, layout.xaxis || {}, {
+      nticks: Math.max(3, Math.floor(width / (narrow ? 90 : 110))),
     });
+    if (!narrow) {
+      layout.legend = Object.assign({}, layout.legend || {}, {
+        xref: "paper", yref: "paper", font: { size: 12 },
+      });
+      return layout;
+    }
+    // Phone: the legend goes below the chart; the y titles become horizontal captions above
+    // their panels (a rotated title and "25,000" labels took a fifth of the width); ticks are
+    // short ("25k"); pause labels are hidden (bands, colours and the hover still tell).
+    layout.legend = Object.assign({}, layout.legend || {}, {
+      orientation: "h", x: 0, xanchor: "left", xref: "container", y: 0, yanchor: "bottom",
+      yref: "container", font: { size: 11 },
+    });
+    layout.margin = { l: 2, r: 2, t: 18, b: 6, pad: 0 };
+    var notes = (layout.annotations || []).map(function (note) {
+      return Object.assign({}, note, { visible: false });
+    });
+    ["yaxis", "yaxis2"].forEach(function (name) {
+      var axis = layout[name];
+      if (!axis) {
+        return;
+      }
+      var text = axisTitle(axis);
+      var top = axis.domain ? axis.domain[1] : 1;
+      if (text) {
+        notes.push({
+          text: text, xref: "paper", x: 0, xanchor: "left", yref: "paper", y: top,
+          yanchor: "bottom", showarrow: false, font: { size: 11 }, name: "caption-" + name,
+        });
+      }
+      layout[name] = Object.assign({}, axis, {
+        title: { text: "" },
+        tickformat: axis.type === "log" ? axis.tickformat : ".3~s",
+        tickfont: { size: 10 },
+      });
+    });
+    layout.annotations = notes;
     return layout;
   }
 
@@ -50,14 +75,24 @@
     var original = Plotly[name];
     Plotly[name] = function (gd, data, layout, config) {
       var element = typeof gd === "string" ? document.getElementById(gd) : gd;
+      var width = widthOf(element);
       if (data && !Array.isArray(data) && data.layout) {
         // Plotly.react(gd, {data, layout, config}), as dcc.Graph calls it.
-        data = Object.assign({}, data, { layout: adaptLayout(Object.assign({}, data.layout), widthOf(element)) });
+        if (element) {
+          element.shopdataLayout = data.layout;
+          element.shopdataConfig = data.config;
+        }
+        data = Object.assign({}, data, { layout: adaptLayout(data.layout, width) });
       } else if (layout) {
-        layout = adaptLayout(Object.assign({}, layout), widthOf(element));
+        if (element) {
+          element.shopdataLayout = layout;
+          element.shopdataConfig = config;
+        }
+        layout = adaptLayout(layout, width);
       }
       if (element) {
-        element.dataset.narrow = String(widthOf(element) < NARROW_PX);
+        element.dataset.narrow = String(width < NARROW_PX);
+        element.dataset.width = String(width);
       }
       return original.call(this, gd, data, layout, config);
     };
@@ -65,27 +100,23 @@
   wrap("react");
   wrap("newPlot");
 
+  // A resize that changes the adaptation (the breakpoint, or the number of date ticks) plots
+  // the server's layout again, adapted to the new width. (Plotly.relayout would leak the
+  // adapted values into dcc.Graph's copy of the figure.)
   var resize = Plotly.Plots.resize;
   Plotly.Plots.resize = function (gd) {
     var result = resize.apply(this, arguments);
     var element = typeof gd === "string" ? document.getElementById(gd) : gd;
-    if (element && element._fullLayout) {
-      var width = widthOf(element);
-      var narrow = width < NARROW_PX;
-      var a = adaptation(width);
-      var ticks = element.layout && element.layout.xaxis && element.layout.xaxis.nticks;
-      if (String(narrow) !== element.dataset.narrow || ticks !== a.nticks) {
-        element.dataset.narrow = String(narrow);
-        var update = { legend: a.legend, margin: a.margin, "xaxis.nticks": a.nticks,
-                       "font.size": a.font };
-        (element.layout.annotations || []).forEach(function (_note, i) {
-          update["annotations[" + i + "].visible"] = !narrow;
-        });
-        return Promise.resolve(result).then(function () {
-          return Plotly.relayout(element, update);
-        });
-      }
+    if (!element || !element._fullLayout || !element.shopdataLayout) {
+      return result;
     }
-    return result;
+    var width = widthOf(element);
+    var before = JSON.stringify(adaptLayout(element.shopdataLayout, Number(element.dataset.width)));
+    if (before === JSON.stringify(adaptLayout(element.shopdataLayout, width))) {
+      return result;
+    }
+    return Promise.resolve(result).then(function () {
+      return Plotly.react(element, element.data, element.shopdataLayout, element.shopdataConfig);
+    });
   };
 })();
