@@ -6,8 +6,12 @@ import datetime as dt
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from shopdata.covid.client import CovidApiClient
 
 app = typer.Typer(
     help="COVID-19 Singapore dashboard: fetch data and serve the chart.", no_args_is_help=True
@@ -78,21 +82,25 @@ def dashboard(
     typer.echo(f"Source: {loaded.label}; why: {loaded.reason}")
     typer.echo(f"Data: {analysis.first_date} to {analysis.last_date}, {len(analysis.days):,} days")
     if base_url:
-        from shopdata.covid.client import CovidApiClient
+        api_url = base_url
 
-        client = CovidApiClient(
-            base_url,
-            timeout_s=settings.timeout_s,
-            max_retries=settings.max_retries,
-            backoff_s=settings.backoff_s,
-            deadline_s=settings.deadline_s,
-        )
+        def make_client() -> CovidApiClient:
+            from shopdata.covid.client import CovidApiClient
+
+            return CovidApiClient(
+                api_url,
+                timeout_s=settings.timeout_s,
+                max_retries=settings.max_retries,
+                backoff_s=settings.backoff_s,
+                deadline_s=settings.deadline_s,
+            )
+
         every = f"every {settings.refresh_s:g} s" if settings.refresh_s > 0 else "once"
         typer.echo(
-            f"Fetching live data from {client.base_url} in the background {every} "
+            f"Fetching live data from {base_url} in the background {every} "
             f"(deadline {settings.deadline_s:g} s each)"
         )
-        live.start(client, settings.country, cache_file, settings.refresh_s)
+        live.start(make_client, settings.country, cache_file, settings.refresh_s)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dash_app.run(host=bind_host, port=bind_port, debug=False)
 

@@ -114,11 +114,20 @@ class LiveData:
             self.fetches += 1
 
     def start(
-        self, client: CovidApiClient, country: str, cache_file: Path, refresh_s: float
+        self,
+        make_client: Callable[[], CovidApiClient],
+        country: str,
+        cache_file: Path,
+        refresh_s: float,
     ) -> threading.Thread:
-        """Fetch now in a daemon thread, then every ``refresh_s`` seconds (0: only once)."""
+        """Fetch now in a daemon thread, then every ``refresh_s`` seconds (0: only once).
+
+        ``make_client`` runs in the thread too: importing httpx (~0.2 s) stays off the path
+        to the first page.
+        """
 
         def run() -> None:
+            client = make_client()
             while not self._stop.is_set():
                 try:
                     self.refresh_once(client, country, cache_file)
