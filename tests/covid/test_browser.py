@@ -470,6 +470,9 @@ def test_live_data_arriving_later_updates_the_open_page_with_its_age(
             "612,680 -> 61,300 (spike, reverted the next day)."
         )
         wait_for_bars(page, 6)
+        # The picker follows the new data (the old range was "everything").
+        assert page.input_value("#range") == "1 Jun 2021"
+        assert page.input_value("#range-end-date") == "6 Jun 2021"
         assert [t[0] for t in chart_state(page)["traces"]] == [
             "New cases",
             "New cases, spread over a reporting pause",

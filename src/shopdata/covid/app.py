@@ -369,17 +369,37 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
         Output("source", "children"),
         Output("range", "min_date_allowed"),
         Output("range", "max_date_allowed"),
+        Output("range", "start_date", allow_duplicate=True),
+        Output("range", "end_date", allow_duplicate=True),
         Input("poll", "n_intervals"),
         State("data-version", "data"),
+        State("range", "min_date_allowed"),
+        State("range", "max_date_allowed"),
+        State("range", "start_date"),
+        State("range", "end_date"),
         prevent_initial_call=True,
     )
-    def poll(_n: int, version: int | None) -> tuple[Any, ...]:
+    def poll(
+        _n: int,
+        version: int | None,
+        old_first: str | None,
+        old_last: str | None,
+        start: str | None,
+        end: str | None,
+    ) -> tuple[Any, ...]:
         shown = live.current()
         first, last = shown.analysis.first_date, shown.analysis.last_date
         children = source_children(shown, dt.datetime.now(dt.UTC))
         if version == shown.version:
-            return no_update, children, no_update, no_update
-        return shown.version, children, first.isoformat(), last.isoformat()
+            return no_update, children, no_update, no_update, no_update, no_update
+        # New data: a range that showed all the old data (or no longer fits) shows all the new.
+        low, high = ordered(parse_date(start, first), parse_date(end, last))
+        whole_old = (start, end) == (old_first, old_last)
+        if whole_old or low < first or high > last:
+            chosen: tuple[Any, Any] = (first.isoformat(), last.isoformat())
+        else:
+            chosen = (no_update, no_update)
+        return shown.version, children, first.isoformat(), last.isoformat(), *chosen
 
     @app.callback(
         Output("range", "start_date"),
