@@ -331,8 +331,35 @@ def test_chart_is_labelled_and_its_values_reachable_by_keyboard(
     )
     assert page.locator("#preset-all").get_attribute("aria-pressed") == "false"
     assert page.locator("#preset-2022").get_attribute("class") == "active"
-    page.focus("#download")
-    assert page.evaluate("document.activeElement.textContent").startswith("Download the shown")
+    # The hover's values as a table, opened and read with the keyboard.
+    page.focus("#table-toggle")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#data-table tbody tr")
+    assert page.get_attribute("#table-toggle", "aria-expanded") == "true"
+    assert page.inner_text("#data-table p") == "Daily values, 01 Jan 2022 to 31 Dec 2022"
+    table = page.eval_on_selector_all(
+        "#data-table tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert table[0] == ["Date", "New cases (bar)", "7-day average", "Cumulative (reported)", "Kind"]
+    assert len(table) == 366
+    march_9 = {d.date: d for d in analyse(load_snapshot()).days}[dt.date(2022, 3, 9)]
+    assert march_9.avg7 is not None
+    assert table[31 + 28 + 9] == [
+        "Wed 09 Mar 2022",
+        "19,626",
+        f"{march_9.avg7:,.0f}",
+        f"{march_9.cumulative:,}",
+        "catch-up day, spread over the pause",
+    ]
+    assert serious_violations(page) == []
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "download"
+    assert page.evaluate("document.activeElement.textContent") == "Download the shown days as CSV"
+    page.keyboard.press("Tab")  # the table's scrolling region is focusable (arrow keys scroll)
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "region"
+    page.click("#table-toggle")
+    page.wait_for_function("() => !document.querySelector('#data-table table')")
+    assert page.get_attribute("#table-toggle", "aria-expanded") == "false"
     href = page.get_attribute("#download", "href")
     assert href == "/data.csv?start=2022-01-01&end=2022-12-31"
     with urllib.request.urlopen(offline_url.rstrip("/") + href, timeout=10) as response:

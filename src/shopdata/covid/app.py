@@ -65,7 +65,18 @@ INDEX = """<!DOCTYPE html>
   .summary { font-size: 13px; color: #3e4c59; margin: 6px 2px 0; }
   .chart-title { font-size: 16px; margin: 8px 2px 0; }
   .chart { background: #fff; border: 1px solid #e4e7eb; border-radius: 6px; margin-top: 4px; }
-  .download { font-size: 13px; display: inline-block; margin: 6px 2px 0; color: #1f4e8c; }
+  .data-links { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 16px;
+                margin: 6px 2px 0; }
+  .download { font-size: 13px; color: #1f4e8c; }
+  .table-toggle { font: inherit; font-size: 13px; padding: 4px 10px; border: 1px solid #7b8794;
+                  border-radius: 4px; background: #fff; color: #1f2933; cursor: pointer; }
+  .table-toggle:focus-visible { outline: 3px solid #1f4e8c; outline-offset: 2px; }
+  .data-table .scroller { max-height: 60vh; overflow: auto; margin-top: 6px; }
+  .data-table .scroller:focus-visible { outline: 3px solid #1f4e8c; }
+  .data-table table { border-collapse: collapse; font-size: 13px; background: #fff; }
+  .data-table p { font-weight: 600; margin: 4px 0; }
+  .data-table th, .data-table td { border: 1px solid #e4e7eb; padding: 2px 8px; }
+  .data-table td { font-variant-numeric: tabular-nums; }
   .notes { font-size: 13px; color: #3e4c59; line-height: 1.45; margin-top: 10px; }
   .notes h2 { font-size: 15px; margin: 0 0 4px; }
   .notes p { margin: 0 0 4px; }
@@ -166,6 +177,30 @@ def csv_rows(analysis: Analysis, start: dt.date, end: dt.date) -> str:
             ]
         )
     return out.getvalue()
+
+
+KIND_LABELS = {
+    "reported": "reported",
+    "correction": "downward correction (shown as 0)",
+    "pause": "spread over a reporting pause",
+    "catch_up": "catch-up day, spread over the pause",
+    "unreported": "not reported yet",
+    "suspect": "suspect: a count the source took back (spread)",
+}
+
+
+def table_rows(analysis: Analysis, start: dt.date, end: dt.date) -> list[tuple[str, ...]]:
+    """The shown days as the table shows them: date, bar, 7-day average, cumulative, kind."""
+    return [
+        (
+            f"{day.date:%a %d %b %Y}",
+            "" if day.new_cases is None else f"{day.new_cases:,.0f}",
+            "" if day.avg7 is None else f"{day.avg7:,.0f}",
+            f"{day.cumulative:,}",
+            KIND_LABELS[day.kind],
+        )
+        for day in select_range(analysis, *ordered(start, end))
+    ]
 
 
 def csv_href(start: dt.date, end: dt.date) -> str:
@@ -315,13 +350,26 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
                         },
                     ),
                 ),
-                html.A(
-                    "Download the shown days as CSV (the chart's values as a table)",
-                    id="download",
-                    className="download",
-                    href=csv_href(first, last),
-                    download="covid-singapore.csv",
+                html.Div(
+                    className="data-links",
+                    children=[
+                        html.Button(
+                            "Show the values as a table",
+                            id="table-toggle",
+                            className="table-toggle",
+                            n_clicks=0,
+                            **aria(expanded="false", controls="data-table"),
+                        ),
+                        html.A(
+                            "Download the shown days as CSV",
+                            id="download",
+                            className="download",
+                            href=csv_href(first, last),
+                            download="covid-singapore.csv",
+                        ),
+                    ],
                 ),
+                html.Div(id="data-table", className="data-table"),
                 html.Div(
                     className="notes",
                     children=[
@@ -448,6 +496,43 @@ def create_app(live: LiveData, poll_s: float = 30.0) -> Dash:
             *("active" if key == chosen else "" for key in keys),
             *("true" if key == chosen else "false" for key in keys),
         )
+
+    @app.callback(
+        Output("data-table", "children"),
+        Output("table-toggle", "aria-expanded"),
+        Output("table-toggle", "children"),
+        Input("table-toggle", "n_clicks"),
+        Input("range", "start_date"),
+        Input("range", "end_date"),
+        Input("data-version", "data"),
+        prevent_initial_call=True,
+    )
+    def data_table(clicks: int, start: str | None, end: str | None, _v: int) -> tuple[Any, ...]:
+        # The hover's values for keyboard and screen-reader users; built only while shown.
+        if not clicks or clicks % 2 == 0:
+            return [], "false", "Show the values as a table"
+        analysis = live.current().analysis
+        low, high = ordered(
+            parse_date(start, analysis.first_date), parse_date(end, analysis.last_date)
+        )
+        # Markdown, not html.Table: a table of 1,143 rows as Dash components takes the
+        # renderer tens of seconds; as one Markdown string it is a single component.
+        head = ["Date", "New cases (bar)", "7-day average", "Cumulative (reported)", "Kind"]
+        lines = [
+            f"Daily values, {low:%d %b %Y} to {high:%d %b %Y}",
+            "",
+            "| " + " | ".join(head) + " |",
+            "| --- | ---: | ---: | ---: | --- |",
+            *("| " + " | ".join(row) + " |" for row in table_rows(analysis, low, high)),
+        ]
+        scroller = html.Div(
+            dcc.Markdown("\n".join(lines)),
+            className="scroller",
+            role="region",
+            tabIndex="0",
+            **aria(label="Daily values of the shown days"),
+        )
+        return scroller, "true", "Hide the table"
 
     # Only x-axis zooms reach the server; resize and legend events stay in the browser.
     app.clientside_callback(  # type: ignore[no-untyped-call]
