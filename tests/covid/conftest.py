@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +28,8 @@ class Reply:
     body: bytes = b"[]"
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_bps: int = 0
+    """When set, the body is sent at this many bytes a second (headers at once)."""
 
 
 def json_reply(payload: Any, status: int = 200) -> Reply:
@@ -61,6 +62,8 @@ class FakeCovidApi:
         self.replies: list[Reply] = [Reply(200, read_text(API_SHAPED_FILE).encode())]
         self.requests: list[str] = []
         self.base_url = ""
+        self.stopped = threading.Event()
+        """Set when the test ends, so that hanging and trickling replies stop."""
 
     def script(self, *replies: Reply) -> None:
         self.replies = list(replies)
@@ -79,8 +82,8 @@ def fake_api() -> Iterator[FakeCovidApi]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             reply = api.next_reply(self.path)
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
+            if reply.delay_s and api.stopped.wait(reply.delay_s):
+                return
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
@@ -88,7 +91,14 @@ def fake_api() -> Iterator[FakeCovidApi]:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.trickle_bps:
+                    for at in range(0, len(reply.body), reply.trickle_bps):
+                        self.wfile.write(reply.body[at : at + reply.trickle_bps])
+                        self.wfile.flush()
+                        if api.stopped.wait(1.0):
+                            return
+                else:
+                    self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout test)
 
@@ -103,6 +113,7 @@ def fake_api() -> Iterator[FakeCovidApi]:
     try:
         yield api
     finally:
+        api.stopped.set()
         server.shutdown()
         server.server_close()
 

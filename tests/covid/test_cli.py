@@ -97,7 +97,7 @@ def test_summary_lists_pauses() -> None:
     assert lines[1:4] == [
         "Days: 1,143, 2020-01-22 to 2023-03-09; last cumulative 2,235,294",
         "Reporting pauses: 20 (catch-ups spread over 60 days); days not reported yet: 1; "
-        "downward corrections: 0; missing days filled: 0",
+        "downward corrections: 0; suspect counts taken back: 0; missing days filled: 0",
         "  pause 2020-03-09..2020-03-10: 10 cases spread over 2 days (5.0 a day)",
     ]
     assert "  pause 2023-02-13..2023-02-27: 4,391 cases spread over 15 days (292.7 a day)" in lines
@@ -127,3 +127,65 @@ def test_screenshots_needs_exactly_one_folder(capsys: pytest.CaptureFixture[str]
 
     assert main([]) == 2
     assert capsys.readouterr().err == "usage: python -m shopdata.covid.screenshots OUT_DIR\n"
+
+
+SPIKED = api_records(
+    ("2021-06-01", 61_000),
+    ("2021-06-02", 61_100),
+    ("2021-06-03", 61_268),
+    ("2021-06-04", 612_680),
+    ("2021-06-05", 61_300),
+    ("2021-06-06", 61_350),
+)
+
+
+def test_fetch_flags_a_reverted_spike_and_exits_3(fake_api: FakeCovidApi, covid_env: Path) -> None:
+    fake_api.script(json_reply(SPIKED))
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", fake_api.base_url])
+    assert result.exit_code == 3, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "Suspect: 2021-06-04: cumulative 61,268 -> 612,680 -> 61,300 (spike, reverted the next day)"
+    )
+    assert result.stderr == (
+        "Error: 1 suspect count(s) that the source took back (listed above); cached as served, "
+        "flagged on the page and in `covid summary`\n"
+    )
+    # Cached as served: the page and `summary` flag it from there.
+    cached = read_cache(covid_env / CACHE_FILE)
+    assert cached is not None and len(cached.days) == 6
+    summary = runner.invoke(app, ["covid", "summary"])
+    assert summary.exit_code == 0, summary.output
+    lines = summary.stdout.splitlines()
+    assert lines[1] == "Days: 6, 2021-06-01 to 2021-06-06; last cumulative 61,350"
+    assert "suspect counts taken back: 1;" in lines[2]
+    assert lines[-1] == (
+        "  suspect 2021-06-04: cumulative 61,268 -> 612,680 -> 61,300 "
+        "(spike, reverted the next day)"
+    )
+
+
+def test_fetch_obeys_the_overall_deadline_against_a_trickling_api(
+    fake_api: FakeCovidApi, covid_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__DEADLINE_S", "1.5")
+    fake_api.script(Reply(200, b"[" + b" " * 2000 + b"]", trickle_bps=20))
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", fake_api.base_url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: GET {fake_api.base_url}{ROUTE}: no answer within the 1.5 s deadline ("
+    )
+    assert result.stderr.endswith(" bytes of the body received); the cache was not changed\n")
+    assert not (covid_env / CACHE_FILE).exists()
+
+
+def test_summary_says_it_reads_only_the_cache_when_an_api_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", "http://127.0.0.1:9")
+    result = runner.invoke(app, ["covid", "summary"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "Source: Johns Hopkins University CSSE COVID-19 Data Repository (bundled snapshot); "
+        "why: `covid summary` reads only the local cache, never the live API (run `covid "
+        "fetch` to refresh it)"
+    )

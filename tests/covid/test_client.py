@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
+import time
 
 import pytest
 
 from shopdata.covid.client import ApiError, CovidApiClient, confirmed_url
 from shopdata.covid.schema import DayCount
+from shopdata.covid.snapshot import API_SHAPED_FILE, read_text
 
 from .conftest import ROUTE, FakeCovidApi, Reply, api_records, json_reply
 
@@ -157,3 +160,59 @@ def test_refused_connection_is_retried_then_reported() -> None:
     )
     assert message.endswith("(gave up after 2 attempts)")
     assert delays == [0.5]
+
+
+def test_hanging_api_gives_up_at_the_overall_deadline(fake_api: FakeCovidApi) -> None:
+    # Per-request timeout 10 s and 3 retries used to mean 4 x 10 s plus back-off.
+    fake_api.script(Reply(200, b"[]", delay_s=60))
+    api = CovidApiClient(fake_api.base_url, timeout_s=10, max_retries=3, deadline_s=1.0)
+    started = time.monotonic()
+    with pytest.raises(ApiError) as excinfo:
+        api.fetch_confirmed()
+    elapsed = time.monotonic() - started
+    assert str(excinfo.value) == (
+        f"GET {fake_api.base_url}{ROUTE}: no answer within the 1 s deadline (attempt 1 timed out)"
+    )
+    assert fake_api.requests == [ROUTE]
+    assert elapsed < 3.0  # the deadline (1 s) plus slack, not 40 s
+
+
+def test_trickling_api_gives_up_at_the_overall_deadline(fake_api: FakeCovidApi) -> None:
+    # 20 bytes a second never trips a 10 s read timeout: only the overall deadline stops it.
+    body = read_text(API_SHAPED_FILE).encode()
+    fake_api.script(Reply(200, body, trickle_bps=20))
+    api = CovidApiClient(fake_api.base_url, timeout_s=10, max_retries=3, deadline_s=1.5)
+    started = time.monotonic()
+    with pytest.raises(ApiError) as excinfo:
+        api.fetch_confirmed()
+    elapsed = time.monotonic() - started
+    match = re.fullmatch(
+        rf"GET {re.escape(fake_api.base_url + ROUTE)}: no answer within the 1\.5 s deadline "
+        r"\((\d+) bytes of the body received\)",
+        str(excinfo.value),
+    )
+    assert match is not None, str(excinfo.value)
+    assert 20 <= int(match[1]) <= 60  # 1-3 chunks of 20 bytes, nowhere near the whole body
+    assert fake_api.requests == [ROUTE]
+    assert elapsed < 3.5
+
+
+def test_back_off_past_the_deadline_gives_up_at_once(fake_api: FakeCovidApi) -> None:
+    fake_api.script(Reply(503))
+    delays: list[float] = []
+    api = CovidApiClient(
+        fake_api.base_url, max_retries=3, backoff_s=5, deadline_s=2, sleep=delays.append
+    )
+    with pytest.raises(ApiError) as excinfo:
+        api.fetch_confirmed()
+    assert str(excinfo.value) == (
+        f"GET {fake_api.base_url}{ROUTE}: no answer within the 2 s deadline (attempt 1: HTTP 503 "
+        "Service Unavailable; no time left to retry in 5 s)"
+    )
+    assert (fake_api.requests, delays) == ([ROUTE], [])
+
+
+def test_deadline_leaves_a_quick_answer_alone(fake_api: FakeCovidApi) -> None:
+    fake_api.script(Reply(502), json_reply(api_records(("2020-01-23", 1))))
+    result = CovidApiClient(fake_api.base_url, backoff_s=0.01, deadline_s=5).fetch_confirmed()
+    assert (result.attempts, result.days) == (2, (DayCount(dt.date(2020, 1, 23), 1),))

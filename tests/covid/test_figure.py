@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shopdata.covid.app import parse_date, preset_range, range_from_relayout, render
-from shopdata.covid.figure import build_figure
+from shopdata.covid.figure import LABEL_ROW_HEIGHT, build_figure, summarise
 from shopdata.covid.schema import DayCount
 from shopdata.covid.snapshot import load_snapshot
-from shopdata.covid.transform import Analysis, analyse
+from shopdata.covid.transform import Analysis, analyse, select_range
 
 FIRST, LAST = dt.date(2020, 1, 22), dt.date(2023, 3, 9)
 
@@ -34,9 +36,11 @@ def test_figure_for_a_pause_range(singapore: Analysis) -> None:
     assert cumulative["y"][-1] == 2_235_294
     assert cumulative["yaxis"] == "y2"
     layout = figure["layout"]
-    assert layout["title"]["text"] == (
+    # The title is the page's heading above the chart (it wraps on a phone).
+    assert layout["meta"]["title"] == (
         "Confirmed COVID-19 cases in Singapore, 10 Feb 2023 \u2013 9 Mar 2023"
     )
+    assert "title" not in layout
     assert layout["xaxis"]["range"] == ["2023-02-09T12:00:00", "2023-03-09T12:00:00"]
     assert [a["text"] for a in layout["annotations"]] == [
         "reporting pause: 4,391 cases over 15 days",
@@ -44,6 +48,8 @@ def test_figure_for_a_pause_range(singapore: Analysis) -> None:
         "not reported",
     ]
     assert len(layout["shapes"]) == 4  # three pauses and the unreported day
+    # The two pause labels and "not reported" are close together: each gets its own row.
+    assert [a["y"] for a in layout["annotations"]] == [1.0, 1.0 - LABEL_ROW_HEIGHT, 1.0]
     assert (layout["yaxis"]["tickformat"], layout["yaxis"]["type"]) == (",", "linear")
 
 
@@ -123,5 +129,76 @@ def test_bundled_plotly_js_matches_the_installed_plotly() -> None:
     assert [p.name for p in assets.glob("plotly*.js")] == [
         f"plotly-basic-{get_plotlyjs_version()}.min.js"
     ]
-    # Dash loads assets by name: the resize guard must come after plotly.js.
-    assert sorted(p.name for p in assets.glob("*.js"))[-1] == "resize-guard.js"
+    # Dash loads assets by name: the resize guard, then the responsive layout (which wraps the
+    # guarded resize) must come after plotly.js.
+    assert sorted(p.name for p in assets.glob("*.js"))[-2:] == ["resize-guard.js", "responsive.js"]
+
+
+def test_pause_labels_of_2023_do_not_share_a_row_when_they_would_overlap(
+    singapore: Analysis,
+) -> None:
+    layout = build_figure(singapore, dt.date(2023, 1, 1), LAST)["layout"]
+    notes = [(a["text"], a["xanchor"], a["y"]) for a in layout["annotations"]]
+    assert notes == [
+        ("reporting pause: 4,391 cases over 15 days", "left", 1.0),
+        ("reporting pause: 4,426 cases over 7 days", "right", 1.0 - LABEL_ROW_HEIGHT),
+        ("not reported", "right", 1.0 - 2 * LABEL_ROW_HEIGHT),
+    ]
+
+
+def spiked() -> Analysis:
+    d0 = dt.date(2021, 6, 1)
+    counts = [61_000, 61_050, 61_100, 61_150, 61_200, 61_268, 612_680, 61_300, 61_350]
+    return analyse([DayCount(d0 + dt.timedelta(days=i), c) for i, c in enumerate(counts)])
+
+
+def test_suspect_days_are_drawn_purple_and_marked_on_the_cumulative_panel() -> None:
+    figure = build_figure(spiked(), dt.date(2021, 6, 1), dt.date(2021, 6, 9))
+    names = [t["name"] for t in figure["data"]]
+    assert names == [
+        "New cases",
+        "New cases, spread over a reporting pause",
+        "New cases, suspect data (spread)",
+        "7-day average",
+        "Cumulative confirmed",
+        "Suspect count (taken back by the source)",
+    ]
+    suspect = figure["data"][2]
+    assert (suspect["x"], suspect["y"]) == (["2021-06-07", "2021-06-08"], [16.0, 16.0])
+    assert suspect["customdata"][0] == (
+        "suspect: 2021-06-07: cumulative 61,268 -> 612,680 -> 61,300 (spike, reverted the next day)"
+    )
+    assert max(figure["data"][0]["y"][1:]) == 68.0  # no 551k bar (day 1 counts from zero)
+    assert figure["data"][5]["y"] == [612_680, 61_300]
+
+
+def test_summary_new_cases_is_the_cumulative_difference() -> None:
+    analysis = spiked()
+    _, sentence = render(analysis, dt.date(2021, 6, 1), dt.date(2021, 6, 9), "linear")
+    assert sentence == (
+        "9 days · 61,350 new cases · 0 reporting pause(s), catch-ups spread over 0 day(s) · "
+        "0 downward correction(s) · 2 suspect day(s): a count the source took back"
+    )
+    _, sentence = render(analysis, dt.date(2021, 6, 2), dt.date(2021, 6, 8), "linear")
+    assert sentence.split(" · ")[1] == "300 new cases"  # 61,300 - 61,000
+
+
+@given(
+    st.lists(st.integers(min_value=-60, max_value=400), min_size=1, max_size=50),
+    st.integers(min_value=0, max_value=49),
+    st.integers(min_value=0, max_value=49),
+)
+def test_range_new_cases_always_equal_the_cumulative_difference(
+    steps: list[int], a: int, b: int
+) -> None:
+    counts: list[int] = []
+    total = 0
+    for step in steps:
+        total = max(0, total + step * (10 if step % 7 == 0 else 1))
+        counts.append(total)
+    d0 = dt.date(2021, 1, 1)
+    analysis = analyse([DayCount(d0 + dt.timedelta(days=i), c) for i, c in enumerate(counts)])
+    low, high = sorted((min(a, len(counts) - 1), min(b, len(counts) - 1)))
+    days = select_range(analysis, d0 + dt.timedelta(days=low), d0 + dt.timedelta(days=high))
+    before = counts[low - 1] if low > 0 else 0
+    assert summarise(analysis, days).new_cases == counts[high] - before

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from shopdata.covid.schema import DayCount
 from shopdata.covid.snapshot import load_snapshot
 from shopdata.covid.transform import (
+    Anomaly,
     Correction,
     Pause,
     analyse,
     daily_changes,
     fill_missing_days,
+    find_anomalies,
     select_range,
     trailing_mean,
 )
@@ -156,3 +158,43 @@ def test_bars_are_never_negative_and_add_up(steps: list[int]) -> None:
     assert all(v >= 0 for v in shown)
     corrections = sum(c.change for c in analysis.corrections)
     assert abs(sum(shown) - (counts[-1] - corrections)) < 1e-6
+    # Every suspect run is bounded by counts the series returns to.
+    for anomaly in analysis.anomalies:
+        assert anomaly.before <= anomaly.after
+
+
+def test_a_reverted_10x_spike_is_suspect_and_spread_not_a_551k_bar() -> None:
+    # The typo: 61,268 -> 612,680 -> back to 61,300 the next day.
+    counts = [61_000, 61_050, 61_100, 61_150, 61_200, 61_268, 612_680, 61_300, 61_350]
+    analysis = analyse(series(*counts))
+    spike, revert = D0 + dt.timedelta(days=6), D0 + dt.timedelta(days=7)
+    assert analysis.anomalies == (Anomaly(spike, spike, "spike", 61_268, (612_680,), 61_300),)
+    assert analysis.anomalies[0].describe() == (
+        "2021-01-07: cumulative 61,268 -> 612,680 -> 61,300 (spike, reverted the next day)"
+    )
+    assert analysis.corrections == ()
+    assert [d.kind for d in analysis.days][5:] == ["reported", "suspect", "suspect", "reported"]
+    assert [d.new_cases for d in analysis.days][6:8] == [16.0, 16.0]  # (61,300 - 61,268) / 2
+    assert {d.date: d.cumulative for d in analysis.days}[revert] == 61_300  # as reported
+    shown = sum(d.new_cases for d in analysis.days if d.new_cases is not None)
+    assert shown == 61_350
+
+
+def test_a_reverted_dip_is_suspect_too() -> None:
+    counts = [600_000, 601_000, 602_000, 60_200, 60_300, 604_000, 605_000]
+    analysis = analyse(series(*counts))
+    assert [(a.shape, a.first_day.day, a.last_day.day) for a in analysis.anomalies] == [
+        ("dip", 4, 5)
+    ]
+    assert analysis.corrections == ()
+    assert [d.new_cases for d in analysis.days][3:6] == [2000 / 3] * 3
+    assert [d.kind for d in analysis.days][3:] == ["suspect", "suspect", "suspect", "reported"]
+
+
+def test_small_corrections_stay_corrections() -> None:
+    # Not taken back by most of the rise (spike) nor halving the count (dip).
+    assert find_anomalies([0, 5, 10, 8, 12]) == []
+    assert find_anomalies([10, 20, 30, 40, 50, 60, 70, 70, 65]) == []
+    # A spike reverted only after more than a week is not recognised either.
+    assert find_anomalies([100, *[1000] * 8, 101]) == []
+    assert find_anomalies([100, *[1000] * 7, 101]) == [(1, 7, "spike")]

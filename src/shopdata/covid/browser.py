@@ -41,10 +41,52 @@ CHART_STATE_JS = """() => {
   return {
     bars: document.querySelectorAll('#cases-graph g.trace.bars g.point').length,
     traces: gd.data.map(t => [t.name, t.x.length]),
-    title: gd._fullLayout.title.text,
+    title: document.querySelector('#chart-title').textContent,
     yType: gd._fullLayout.yaxis.type,
   };
 }"""
+
+
+# Every text the chart draws, with its box in page pixels: legend entries, axis titles, tick
+# labels and (visible) pause labels. Used to assert that no two overlap at any screen size.
+TEXT_BOXES_JS = """() => {
+  const root = document.querySelector('#cases-graph .js-plotly-plot');
+  const groups = {
+    legend: '.legend .legendtext', xtitle: '.g-xtitle text', ytitle: '.g-ytitle text',
+    y2title: '.g-y2title text', xtick: '.xtick text', ytick: '.ytick text',
+    y2tick: '.y2tick text', note: '.annotation-text-g text',
+  };
+  const out = [];
+  for (const [group, selector] of Object.entries(groups)) {
+    root.querySelectorAll(selector).forEach(node => {
+      const box = node.getBoundingClientRect();
+      const hidden = node.closest('[visibility="hidden"], [style*="display: none"]');
+      if (box.width > 0 && box.height > 0 && !hidden && node.textContent.trim()) {
+        out.push({group, text: node.textContent,
+                  x: box.left, y: box.top, w: box.width, h: box.height});
+      }
+    });
+  }
+  return out;
+}"""
+PLOT_GEOMETRY_JS = """() => {
+  const gd = document.querySelector('#cases-graph .js-plotly-plot');
+  const size = gd._fullLayout._size;
+  return {chart: gd._fullLayout.width, plot: size.w, left: size.l, right: size.r,
+          page: document.documentElement.scrollWidth};
+}"""
+
+
+def overlapping(boxes: Sequence[Mapping[str, Any]], slack: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of texts (``"group:text"``) whose boxes intersect by more than ``slack`` px."""
+    pairs: list[tuple[str, str]] = []
+    for index, a in enumerate(boxes):
+        for b in boxes[index + 1 :]:
+            dx = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            dy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            if dx > slack and dy > slack:
+                pairs.append((f"{a['group']}:{a['text']}", f"{b['group']}:{b['text']}"))
+    return pairs
 
 
 def chromium_executable() -> str | None:

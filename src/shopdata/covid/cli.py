@@ -6,12 +6,19 @@ import datetime as dt
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from shopdata.covid.client import CovidApiClient
 
 app = typer.Typer(
     help="COVID-19 Singapore dashboard: fetch data and serve the chart.", no_args_is_help=True
 )
+
+
+SUSPECT_EXIT = 3
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -52,35 +59,48 @@ def dashboard(
 
     from shopdata.covid.app import create_app
     from shopdata.covid.cache import cache_path
-    from shopdata.covid.sources import load_series
-    from shopdata.covid.transform import analyse
+    from shopdata.covid.live import LiveData
+    from shopdata.covid.sources import fallback
 
     base_url = None if offline else (api_base_url or settings.api_base_url)
-    client = None
-    if base_url:
-        from shopdata.covid.client import CovidApiClient
-
-        client = CovidApiClient(
-            base_url,
-            timeout_s=settings.timeout_s,
-            max_retries=settings.max_retries,
-            backoff_s=settings.backoff_s,
+    cache_file = cache_path(cache_dir or settings.cache_dir)
+    if offline:
+        why = "started with --offline"
+    elif base_url:
+        why = (
+            f"the live API has not answered yet (fetching in the background, deadline "
+            f"{settings.deadline_s:g} s)"
         )
-    if client is not None:
-        typer.echo(
-            f"Trying the live API {client.base_url} (timeout {client.timeout_s:g} s, "
-            f"up to {client.max_retries} retries)..."
-        )
-    loaded = load_series(
-        client,
-        settings.country,
-        cache_path(cache_dir or settings.cache_dir),
-        offline_reason="started with --offline" if offline else None,
+    else:
+        why = "no live API configured (SHOPDATA_COVID__API_BASE_URL is unset)"
+    # Serve the cache or the snapshot at once; live data arrives in the background.
+    live = LiveData(
+        fallback(why, cache_file, api_configured=bool(base_url)), settings.pause_min_daily_mean
     )
-    analysis = analyse(loaded.days, settings.pause_min_daily_mean)
-    dash_app = create_app(loaded, analysis)
+    dash_app = create_app(live, settings.page_poll_s)
+    loaded, analysis = live.current().loaded, live.current().analysis
     typer.echo(f"Source: {loaded.label}; why: {loaded.reason}")
     typer.echo(f"Data: {analysis.first_date} to {analysis.last_date}, {len(analysis.days):,} days")
+    if base_url:
+        api_url = base_url
+
+        def make_client() -> CovidApiClient:
+            from shopdata.covid.client import CovidApiClient
+
+            return CovidApiClient(
+                api_url,
+                timeout_s=settings.timeout_s,
+                max_retries=settings.max_retries,
+                backoff_s=settings.backoff_s,
+                deadline_s=settings.deadline_s,
+            )
+
+        every = f"every {settings.refresh_s:g} s" if settings.refresh_s > 0 else "once"
+        typer.echo(
+            f"Fetching live data from {base_url} in the background {every} "
+            f"(deadline {settings.deadline_s:g} s each)"
+        )
+        live.start(make_client, settings.country, cache_file, settings.refresh_s)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dash_app.run(host=bind_host, port=bind_port, debug=False)
 
@@ -92,7 +112,11 @@ def fetch(
     ),
     cache_dir: Path | None = typer.Option(None, help="Cache folder (setting covid.cache_dir)."),
 ) -> None:
-    """Refresh the local cache from the live API and report what changed."""
+    """Refresh the local cache from the live API and report what changed.
+
+    Exit codes: 0 fetched; 1 the API failed within the deadline (cache unchanged); 2 usage;
+    3 fetched and cached, but some counts look wrong (served, then taken back by the source).
+    """
     from shopdata.config import get_settings
 
     settings = get_settings().covid
@@ -109,6 +133,7 @@ def fetch(
     from shopdata.covid.schema import MalformedDataError
     from shopdata.covid.snapshot import load_snapshot
     from shopdata.covid.sources import compare, describe_diff
+    from shopdata.covid.transform import analyse
 
     path = cache_path(cache_dir or settings.cache_dir)
     client = CovidApiClient(
@@ -116,6 +141,7 @@ def fetch(
         timeout_s=settings.timeout_s,
         max_retries=settings.max_retries,
         backoff_s=settings.backoff_s,
+        deadline_s=settings.deadline_s,
     )
     try:
         result = client.fetch_confirmed(settings.country)
@@ -141,6 +167,15 @@ def fetch(
     )
     typer.echo(describe_diff(compare(old_days, result.days), baseline))
     typer.echo(f"Wrote {path}")
+    anomalies = analyse(result.days, settings.pause_min_daily_mean).anomalies
+    if anomalies:
+        for anomaly in anomalies:
+            typer.echo(f"Suspect: {anomaly.describe()}")
+        raise _fail(
+            f"{len(anomalies)} suspect count(s) that the source took back (listed above); "
+            "cached as served, flagged on the page and in `covid summary`",
+            SUSPECT_EXIT,
+        )
 
 
 @app.command()
@@ -154,7 +189,15 @@ def summary(
     from shopdata.covid.transform import analyse
 
     settings = get_settings().covid
-    loaded = load_series(None, settings.country, cache_path(cache_dir or settings.cache_dir))
+    why = (
+        "`covid summary` reads only the local cache, never the live API (run `covid fetch` "
+        "to refresh it)"
+        if settings.api_base_url
+        else None
+    )
+    loaded = load_series(
+        None, settings.country, cache_path(cache_dir or settings.cache_dir), offline_reason=why
+    )
     analysis = analyse(loaded.days, settings.pause_min_daily_mean)
     last = analysis.days[-1]
     typer.echo(f"Source: {loaded.label}; why: {loaded.reason}")
@@ -168,6 +211,7 @@ def summary(
         f"Reporting pauses: {len(caught_up)} (catch-ups spread over "
         f"{sum(p.days for p in caught_up)} days); days not reported yet: {unreported}; "
         f"downward corrections: {len(analysis.corrections)}; "
+        f"suspect counts taken back: {len(analysis.anomalies)}; "
         f"missing days filled: {len(analysis.filled_dates)}"
     )
     for pause in analysis.pauses:
@@ -185,3 +229,5 @@ def summary(
             typer.echo(f"  not reported yet: {span}")
     for correction in analysis.corrections:
         typer.echo(f"  correction {correction.date}: {correction.change:,}")
+    for anomaly in analysis.anomalies:
+        typer.echo(f"  suspect {anomaly.describe()}")

@@ -2,8 +2,13 @@
 
 Top panel: daily new cases as bars plus the 7-day average line. Bars of days whose count was
 spread over a reporting pause are orange and hatched; days not reported yet are a grey band with
-no bar. Bottom panel: cumulative confirmed as reported, with downward corrections marked. Both
+no bar; suspect days (a count the source took back, see ``transform``) are purple bars on a
+purple band. Bottom panel: cumulative confirmed as reported, with downward corrections marked. Both
 panels share the date axis and one unified hover that shows every value of the hovered day.
+
+Colours meet WCAG 2.2 non-text contrast (3:1): bars against white, the 7-day line against the
+bars. The title is the page's heading above the chart (it wraps on a phone, an SVG title does
+not); ``assets/responsive.js`` adapts legend, margins and ticks to the chart's width.
 """
 
 from __future__ import annotations
@@ -17,11 +22,19 @@ from shopdata.covid.transform import Analysis, Day, Pause, select_range
 
 Scale = Literal["linear", "log"]
 
-BLUE = "#4c78a8"
-ORANGE = "#f58518"
-DARK = "#1d3557"
-RED = "#d62728"
+# Contrast (WCAG relative luminance): BLUE 3.3:1 and ORANGE 3.5:1 on white, PURPLE 4.5:1;
+# DARK (the 7-day line) 5.3:1 on BLUE and 5.1:1 on ORANGE; RED 4.4:1 on white.
+BLUE = "#5b8fd1"
+ORANGE = "#d0700f"
+PURPLE = "#a05ab8"
+DARK = "#111827"
+RED = "#c81e1e"
 GREY = "#9aa0a6"
+LABEL_ROW_HEIGHT = 0.085
+"""Height of a row of pause labels, as a share of the top panel."""
+MIN_PLOT_WIDTH_PX = 600
+"""Plot width assumed to place pause labels (labels are hidden on narrower charts)."""
+LABEL_CHAR_PX = 6.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +47,21 @@ class RangeSummary:
     spread_days: int
     unreported_days: int
     corrections: int
-    new_cases: float
+    new_cases: int
+    """The cumulative count at the end of the range minus the one before its first day."""
+    suspect_days: int = 0
 
     def sentence(self) -> str:
         """One line for the page."""
-        parts = [f"{self.days:,} days", f"{round(self.new_cases):,} new cases"]
+        parts = [f"{self.days:,} days", f"{self.new_cases:,} new cases"]
         parts.append(
             f"{self.pauses} reporting pause(s), catch-ups spread over {self.spread_days} day(s)"
         )
         if self.unreported_days:
             parts.append(f"{self.unreported_days} day(s) not reported yet")
         parts.append(f"{self.corrections} downward correction(s)")
+        if self.suspect_days:
+            parts.append(f"{self.suspect_days} suspect day(s): a count the source took back")
         return " · ".join(parts)
 
 
@@ -58,9 +75,14 @@ def pauses_in(analysis: Analysis, start: dt.date, end: dt.date) -> list[Pause]:
 
 
 def summarise(analysis: Analysis, days: Sequence[Day]) -> RangeSummary:
-    """Counts for :class:`RangeSummary`."""
+    """Counts for :class:`RangeSummary`.
+
+    New cases are the cumulative difference over the range, never the sum of the bars: a range
+    that cuts a spread pause or a suspect run would otherwise count days twice or not at all.
+    """
     if not days:
-        return RangeSummary(0, 0, 0, 0, 0, 0, 0.0)
+        return RangeSummary(0, 0, 0, 0, 0, 0, 0)
+    before_first = days[0].cumulative - days[0].change
     return RangeSummary(
         days=len(days),
         bars=sum(1 for d in days if d.new_cases is not None),
@@ -68,7 +90,8 @@ def summarise(analysis: Analysis, days: Sequence[Day]) -> RangeSummary:
         spread_days=sum(1 for d in days if d.kind in ("pause", "catch_up")),
         unreported_days=sum(1 for d in days if d.kind == "unreported"),
         corrections=sum(1 for d in days if d.kind == "correction"),
-        new_cases=sum(d.new_cases for d in days if d.new_cases is not None),
+        new_cases=days[-1].cumulative - before_first,
+        suspect_days=sum(1 for d in days if d.kind == "suspect"),
     )
 
 
@@ -89,27 +112,74 @@ def _band(first: dt.date, last: dt.date, color: str) -> dict[str, Any]:
     }
 
 
-def _label(pause: Pause, right_part: dt.date) -> dict[str, Any]:
-    """Text over a pause band; right-aligned near the right edge so it is not clipped."""
-    if pause.caught_up:
-        text = f"reporting pause: {pause.catch_up_cases:,} cases over {pause.days} days"
-        y = 1.0
-    else:
-        text = "not reported"
-        y = 0.92
-    on_right = pause.first_day >= right_part
+def _label(pause: Pause, row: int, on_right: bool = False) -> dict[str, Any]:
+    """Text over a pause band in row ``row`` from the top: it starts at the band's left edge,
+    or ends at its right edge when the band is in the right third (so it is not clipped)."""
+    text = (
+        f"reporting pause: {pause.catch_up_cases:,} cases over {pause.days} days"
+        if pause.caught_up
+        else "not reported"
+    )
+    half = dt.timedelta(hours=12)
+    edge = (
+        dt.datetime.combine(pause.last_day, dt.time()) + half
+        if on_right
+        else dt.datetime.combine(pause.first_day, dt.time()) - half
+    )
     return {
-        "x": (pause.last_day if on_right else pause.first_day).isoformat(),
+        "x": edge.isoformat(),
         "xref": "x",
-        "y": y,
+        "y": 1.0 - row * LABEL_ROW_HEIGHT,
         "yref": "y domain",
         "text": text,
         "showarrow": False,
         "xanchor": "right" if on_right else "left",
         "yanchor": "top",
-        "font": {"size": 11, "color": "#8a4b08" if pause.caught_up else "#52606d"},
-        "bgcolor": "rgba(255,255,255,0.85)",
+        "font": {"size": 11, "color": "#7a4106" if pause.caught_up else "#4b5563"},
+        "bgcolor": "rgba(255,255,255,0.9)",
     }
+
+
+def on_right_part(pause: Pause, first: dt.date, last: dt.date) -> bool:
+    """Whether the pause starts in the right third of the range."""
+    return pause.first_day >= first + (last - first) * 2 / 3
+
+
+def label_rows(
+    pauses: Sequence[Pause], first: dt.date, last: dt.date, texts: Sequence[str]
+) -> list[int]:
+    """A row per label so that no two labels overlap on a plot ``MIN_PLOT_WIDTH_PX`` wide.
+
+    The range's days are spread over the width, so a label of ``n`` characters covers
+    ``n * LABEL_CHAR_PX`` pixels' worth of days from its anchor (see :func:`_label`).
+    """
+    span_days = max(1, (last - first).days + 1)
+    days_per_px = span_days / MIN_PLOT_WIDTH_PX
+    ends: list[float] = []  # per row: the day offset where its last label ends
+    rows: list[int] = []
+    for pause, text in zip(pauses, texts, strict=True):
+        width = (len(text) * LABEL_CHAR_PX + 8) * days_per_px
+        if on_right_part(pause, first, last):
+            begin = (pause.last_day - first).days + 0.5 - width
+        else:
+            begin = max(0, (pause.first_day - first).days) - 0.5
+        row = next((r for r, end in enumerate(ends) if end < begin), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = begin + width
+        rows.append(row)
+    return rows
+
+
+def _suspect_note(analysis: Analysis) -> dict[dt.date, str]:
+    notes: dict[dt.date, str] = {}
+    for anomaly in analysis.anomalies:
+        note = f"suspect: {anomaly.describe()}"
+        day = anomaly.first_day
+        while day <= anomaly.last_day + dt.timedelta(days=1):
+            notes[day] = note
+            day += dt.timedelta(days=1)
+    return notes
 
 
 def build_figure(
@@ -132,6 +202,7 @@ def build_figure(
 
     reported = [d for d in days if d.kind in ("reported", "correction")]
     spread = [d for d in days if d.kind in ("pause", "catch_up")]
+    suspect = [d for d in days if d.kind == "suspect"]
     corrections = [d for d in days if d.kind == "correction"]
     dates = [d.date.isoformat() for d in days]
     traces: list[dict[str, Any]] = [
@@ -155,7 +226,7 @@ def build_figure(
                 "pattern": {
                     "shape": "/",
                     "fillmode": "overlay",
-                    "fgcolor": "rgba(255,255,255,0.7)",
+                    "fgcolor": "rgba(255,255,255,0.6)",
                     "size": 5,
                     "solidity": 0.3,
                 },
@@ -168,7 +239,7 @@ def build_figure(
             "name": "7-day average",
             "x": dates,
             "y": [d.avg7 for d in days],
-            "line": {"color": DARK, "width": 2},
+            "line": {"color": DARK, "width": 2.5},
             "connectgaps": False,
             "hovertemplate": "%{y:,.0f}",
         },
@@ -183,6 +254,33 @@ def build_figure(
             "hovertemplate": "%{y:,}",
         },
     ]
+    if suspect:
+        notes = _suspect_note(analysis)
+        traces.insert(
+            2,
+            {
+                "type": "bar",
+                "name": "New cases, suspect data (spread)",
+                "x": [d.date.isoformat() for d in suspect],
+                "y": [d.new_cases for d in suspect],
+                "customdata": [notes[d.date] for d in suspect],
+                "marker": {"color": PURPLE, "line": {"width": 0}},
+                "hovertemplate": "%{y:,.0f} a day (%{customdata})",
+            },
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Suspect count (taken back by the source)",
+                "x": [d.date.isoformat() for d in suspect],
+                "y": [d.cumulative for d in suspect],
+                "yaxis": "y2",
+                "customdata": [notes[d.date] for d in suspect],
+                "marker": {"color": PURPLE, "symbol": "x", "size": 9},
+                "hovertemplate": "%{y:,} as served (%{customdata})",
+            }
+        )
     if corrections:
         traces.append(
             {
@@ -202,12 +300,22 @@ def build_figure(
     if days:
         first_shown, last_shown = days[0].date, days[-1].date
         annotate = (last_shown - first_shown).days <= 370
-        right_part = first_shown + (last_shown - first_shown) * 2 / 3
+        labelled: list[Pause] = []
         for p in pauses_in(analysis, first_shown, last_shown):
             shapes.append(_band(p.first_day, p.last_day, ORANGE if p.caught_up else GREY))
             if annotate and (not p.caught_up or p.days >= 5):
-                annotations.append(_label(p, right_part))
-    span = f"{_fmt_date(days[0].date)} \u2013 {_fmt_date(days[-1].date)}" if days else "no data"
+                labelled.append(p)
+        for anomaly in analysis.anomalies:
+            if anomaly.last_day >= first_shown and anomaly.first_day <= last_shown:
+                shapes.append(
+                    _band(anomaly.first_day, anomaly.last_day + dt.timedelta(days=1), PURPLE)
+                )
+        texts = [_label(p, 0)["text"] for p in labelled]
+        rows = label_rows(labelled, first_shown, last_shown, texts)
+        annotations.extend(
+            _label(p, row, on_right_part(p, first_shown, last_shown))
+            for p, row in zip(labelled, rows, strict=True)
+        )
     axis_type = "log" if scale == "log" else "linear"
     half_day = dt.timedelta(hours=12)
     x_range = (
@@ -221,26 +329,30 @@ def build_figure(
     return {
         "data": traces,
         "layout": {
-            "title": {
-                "text": f"Confirmed COVID-19 cases in Singapore, {span}",
-                "x": 0.01,
-                "xanchor": "left",
-                "font": {"size": 16},
-            },
+            "meta": {"title": chart_title(days)},
             "template": "plotly_white",
-            "margin": {"l": 70, "r": 20, "t": 70, "b": 45},
+            "font": {"color": "#1f2933"},
+            "margin": {"l": 10, "r": 12, "t": 10, "b": 10},
             "bargap": 0.1,
             "barmode": "overlay",
             "hovermode": "x unified",
             "hoversubplots": "axis",
             "hoverlabel": {"namelength": -1},
-            "legend": {"orientation": "h", "x": 0.01, "y": 1.07, "xanchor": "left"},
+            "legend": {
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.02,
+                "yanchor": "bottom",
+                "font": {"size": 12},
+            },
             "separators": ".,",
             "xaxis": {
                 "anchor": "y2",
                 "type": "date",
                 "range": x_range,
-                "title": {"text": "Reporting date"},
+                "automargin": True,
+                "title": {"text": "Reporting date", "standoff": 8},
                 "hoverformat": "%a %d %b %Y",
                 "showspikes": True,
                 "spikemode": "across",
@@ -249,20 +361,28 @@ def build_figure(
             },
             "yaxis": {
                 "domain": [0.4, 1.0],
-                "title": {"text": "New cases per day"},
+                "automargin": True,
+                "title": {"text": "New cases per day", "standoff": 10},
                 "fixedrange": True,
                 "tickformat": ",~r" if axis_type == "log" else ",",
                 "type": axis_type,
                 "rangemode": "tozero",
             },
             "yaxis2": {
-                "domain": [0.0, 0.32],
-                "title": {"text": "Cumulative"},
+                "domain": [0.0, 0.3],
+                "automargin": True,
+                "title": {"text": "Cumulative", "standoff": 10},
                 "fixedrange": True,
-                "tickformat": ",~r" if axis_type == "log" else ",",
+                "tickformat": ",~r" if axis_type == "log" else "~s",
                 "type": axis_type,
             },
             "shapes": shapes,
             "annotations": annotations,
         },
     }
+
+
+def chart_title(days: Sequence[Day]) -> str:
+    """The heading above the chart for the days shown."""
+    span = f"{_fmt_date(days[0].date)} \u2013 {_fmt_date(days[-1].date)}" if days else "no data"
+    return f"Confirmed COVID-19 cases in Singapore, {span}"

@@ -2,7 +2,8 @@
 
 Usage: ``python -m shopdata.covid.screenshots docs/screenshots``. Starts the real server on a
 free port (offline: the bundled snapshot), loads it at 1366x768 (a common laptop screen) and
-captures the full period, 2023 with its reporting pauses, and the log scale.
+captures the full period, 2023 with its reporting pauses, and the log scale; then the full
+period and 2023 on a phone (390x844, the whole page scrolled into one image).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from shopdata.covid.browser import launch_chromium, running_dashboard, wait_for_bars
 
 VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 1366, 768
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 FULL_BARS = 1142  # 1,143 days; the last day (not reported) has no bar
 BARS_2023 = 67  # 2023-01-01..2023-03-09 minus the unreported last day
 
@@ -61,6 +63,21 @@ def take(out_dir: Path, port: int | None = None) -> list[Path]:
         page.wait_for_timeout(200)
         written.append(out_dir / "covid-log-scale.png")
         page.screenshot(path=str(written[-1]))
+        page.close()
+
+        phone = browser.new_page(
+            viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, device_scale_factor=1
+        )
+        phone.goto(url)
+        wait_for_bars(phone, FULL_BARS)
+        phone.wait_for_timeout(300)
+        written.append(out_dir / "covid-phone.png")
+        phone.screenshot(path=str(written[-1]), full_page=True)
+        phone.click("#preset-2023")
+        wait_for_bars(phone, BARS_2023)
+        phone.wait_for_timeout(300)
+        written.append(out_dir / "covid-phone-2023.png")
+        phone.screenshot(path=str(written[-1]), full_page=True)
         browser.close()
     return written
 

@@ -26,6 +26,27 @@ class CovidSettings(BaseModel):
     backoff_s: float = Field(
         0.5, ge=0, description="First retry delay; doubles on each retry (capped at 8 s)."
     )
+    deadline_s: float = Field(
+        15.0,
+        gt=0,
+        description=(
+            "One overall deadline for getting live data (all attempts, back-off and reading "
+            "the body), seconds; `covid fetch` and the dashboard's background fetch obey it."
+        ),
+    )
+    refresh_s: float = Field(
+        3600.0,
+        ge=0,
+        description=(
+            "How often the running dashboard fetches live data again, seconds "
+            "(0 = only once, right after start-up)."
+        ),
+    )
+    page_poll_s: float = Field(
+        30.0,
+        gt=0,
+        description="How often an open page checks for newer data and updates the data's age.",
+    )
     cache_dir: Path = Field(Path("var/covid"), description="Where `covid fetch` keeps the data.")
     pause_min_daily_mean: float = Field(
         5.0,

@@ -31,10 +31,33 @@ class LoadedSeries:
     label: str
     reason: str
     days: tuple[DayCount, ...]
+    fetched_at: dt.datetime | None = None
+    """When the live API delivered these days (live or cache); ``None`` for the snapshot."""
 
 
-def _stamp(moment: dt.datetime) -> str:
+def stamp(moment: dt.datetime) -> str:
+    """``2026-11-24 09:30 UTC``."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fallback(why: str, cache_file: Path, *, api_configured: bool) -> LoadedSeries:
+    """The cache, else the bundled snapshot, with ``why`` the live API is not shown."""
+    try:
+        cached = read_cache(cache_file)
+    except MalformedDataError as exc:
+        why = f"{why}; the cache is unusable: {exc}"
+        cached = None
+    if cached is not None:
+        return LoadedSeries(
+            "cache",
+            f"local cache of {cached.source_url}",
+            f"{why}; showing the copy fetched at {stamp(cached.fetched_at)}",
+            cached.days,
+            cached.fetched_at,
+        )
+    if api_configured and not cache_file.exists():
+        why = f"{why}; no cache yet"
+    return LoadedSeries("snapshot", SNAPSHOT_LABEL, why, load_snapshot())
 
 
 def load_series(
@@ -51,34 +74,18 @@ def load_series(
     """
     if client is None:
         why = offline_reason or "no live API configured (SHOPDATA_COVID__API_BASE_URL is unset)"
-    else:
-        from shopdata.covid.client import ApiError
+        return fallback(why, cache_file, api_configured=False)
+    from shopdata.covid.client import ApiError
 
-        try:
-            result = client.fetch_confirmed(country)
-        except ApiError as exc:
-            why = f"the live API failed: {exc}"
-        else:
-            fetched = now or dt.datetime.now(dt.UTC)
-            write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
-            return LoadedSeries(
-                "live", f"live API {result.url}", f"answered at {_stamp(fetched)}", result.days
-            )
     try:
-        cached = read_cache(cache_file)
-    except MalformedDataError as exc:
-        why = f"{why}; the cache is unusable: {exc}"
-        cached = None
-    if cached is not None:
-        return LoadedSeries(
-            "cache",
-            f"local cache of {cached.source_url}",
-            f"{why}; showing the copy fetched at {_stamp(cached.fetched_at)}",
-            cached.days,
-        )
-    if client is not None and not cache_file.exists():
-        why = f"{why}; no cache yet"
-    return LoadedSeries("snapshot", SNAPSHOT_LABEL, why, load_snapshot())
+        result = client.fetch_confirmed(country)
+    except ApiError as exc:
+        return fallback(f"the live API failed: {exc}", cache_file, api_configured=True)
+    fetched = now or dt.datetime.now(dt.UTC)
+    write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
+    return LoadedSeries(
+        "live", f"live API {result.url}", f"answered at {stamp(fetched)}", result.days, fetched
+    )
 
 
 @dataclass(frozen=True, slots=True)

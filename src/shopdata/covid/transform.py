@@ -14,9 +14,17 @@ A cumulative series that is differenced naively lies in two ways, and both happe
   correction is listed separately. The cumulative line keeps the reported values, so the drop
   stays visible there.
 
+A third lie is a typo: a day served with a wrong count that the source itself takes back, e.g.
+``61,268 -> 612,680 -> 61,300`` (a 10x spike, reverted the next day) or ``612,680 -> 61,268 ->
+613,000`` (a dip that more than halves the count, reverted). Differenced naively that is a 551k
+bar plus a "correction", and the bars no longer add up to the count. Such a run of up to
+``MAX_ANOMALY_DAYS`` days is an :class:`Anomaly`: its days are ``suspect``, the honest change
+(from the day before the run to the day that reverted it) is spread evenly over them like a
+pause, and the page, ``covid summary`` and ``covid fetch`` name them.
+
 Missing calendar days are filled by carrying the last count forward (they are days without a
 report, and the pause rule above then applies). The totals stay exact: the bars add up to the
-last cumulative count plus the size of the corrections (see :func:`analyse`).
+last cumulative count plus the size of the (unexplained) corrections (see :func:`analyse`).
 """
 
 from __future__ import annotations
@@ -29,9 +37,15 @@ from typing import Literal
 
 from shopdata.covid.schema import DayCount
 
-DayKind = Literal["reported", "pause", "catch_up", "correction", "unreported"]
+DayKind = Literal["reported", "pause", "catch_up", "correction", "unreported", "suspect"]
+AnomalyShape = Literal["spike", "dip"]
 
 WINDOW_DAYS = 7
+MAX_ANOMALY_DAYS = 7
+SPIKE_TAKEN_BACK = 0.8
+"""A drop is the revert of a spike when it takes back at least this share of the rise."""
+DIP_DEPTH = 0.5
+"""A drop is a dip (not a correction) when it removes at least this share of the count."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +90,33 @@ class Correction:
 
 
 @dataclass(frozen=True, slots=True)
+class Anomaly:
+    """Days whose reported count the source itself took back: impossible as served."""
+
+    first_day: dt.date
+    last_day: dt.date
+    """The last wrong day; the next day is the one that reverted it."""
+    shape: AnomalyShape
+    before: int
+    """The count on the day before the run."""
+    reported: tuple[int, ...]
+    """The wrong counts as served."""
+    after: int
+    """The count on the day that reverted the run."""
+
+    def describe(self) -> str:
+        """One line, e.g. ``2021-06-02: cumulative 61,268 -> 612,680 -> 61,300 (spike, reverted
+        the next day)``."""
+        span = (
+            self.first_day.isoformat()
+            if self.first_day == self.last_day
+            else f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+        )
+        values = " -> ".join(f"{v:,}" for v in (self.before, *self.reported, self.after))
+        return f"{span}: cumulative {values} ({self.shape}, reverted the next day)"
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """The whole series, ready to slice and draw."""
 
@@ -84,6 +125,7 @@ class Analysis:
     corrections: tuple[Correction, ...]
     filled_dates: tuple[dt.date, ...]
     """Calendar days missing from the source, filled by carrying the count forward."""
+    anomalies: tuple[Anomaly, ...] = ()
 
     @property
     def first_date(self) -> dt.date:
@@ -137,22 +179,82 @@ def trailing_mean(values: Sequence[float | None], window: int = WINDOW_DAYS) -> 
     return out
 
 
+def find_anomalies(counts: Sequence[int]) -> list[tuple[int, int, AnomalyShape]]:
+    """Runs ``(first, last, shape)`` of indexes whose counts were served wrong and reverted.
+
+    A *spike*: days ``i..j-1`` above the count of day ``j``, which falls back to at least the
+    level of day ``i-1`` and takes back at least ``SPIKE_TAKEN_BACK`` of the rise. A *dip*: day
+    ``j`` removes at least ``DIP_DEPTH`` of the count and days ``j..m-1`` stay below the level
+    of day ``j-1``, which day ``m`` reaches again. Either run is at most ``MAX_ANOMALY_DAYS``.
+    """
+    runs: list[tuple[int, int, AnomalyShape]] = []
+    n = len(counts)
+    j = 1
+    while j < n:
+        if counts[j] >= counts[j - 1]:
+            j += 1
+            continue
+        found: tuple[int, int, AnomalyShape] | None = None
+        for i in range(j - 1, max(0, j - MAX_ANOMALY_DAYS - 1), -1):
+            if i < 1 or counts[i] <= counts[j]:
+                break
+            if counts[i - 1] <= counts[j]:
+                rise = counts[j - 1] - counts[i - 1]
+                if counts[j - 1] - counts[j] >= SPIKE_TAKEN_BACK * rise:
+                    found = (i, j - 1, "spike")
+                break
+        if found is None and counts[j - 1] - counts[j] >= DIP_DEPTH * counts[j - 1]:
+            for m in range(j + 1, min(n, j + MAX_ANOMALY_DAYS + 1)):
+                if counts[m] >= counts[j - 1]:
+                    found = (j, m - 1, "dip")
+                    break
+        if found is None:
+            j += 1
+            continue
+        runs.append(found)
+        j = found[1] + 2
+    return runs
+
+
 def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> Analysis:
     """Turn cumulative counts into daily new cases with pauses and corrections handled.
 
-    Invariant: ``sum(new_cases) == last cumulative - sum(correction changes)``.
+    Invariant: ``sum(new_cases) == last cumulative - sum(correction changes)``; the reverts of
+    anomalies are not corrections (their days are spread, see the module docstring).
     """
     if not points:
         raise ValueError("analyse() needs at least one day")
     series, filled = fill_missing_days(points)
     changes = daily_changes(series)
+    counts = [p.cumulative for p in series]
     n = len(series)
     new: list[float | None] = [None] * n
     kinds: list[DayKind] = ["reported"] * n
     pauses: list[Pause] = []
     corrections: list[Correction] = []
+    anomalies: list[Anomaly] = []
+    runs = {first: (last, shape) for first, last, shape in find_anomalies(counts)}
     i = 0
     while i < n:
+        if i in runs:
+            last, shape = runs[i]
+            resolved = last + 1
+            level, after = counts[i - 1], counts[resolved]
+            share = (after - level) / (resolved - i + 1)
+            for k in range(i, resolved + 1):
+                new[k], kinds[k] = share, "suspect"
+            anomalies.append(
+                Anomaly(
+                    series[i].date,
+                    series[last].date,
+                    shape,
+                    level,
+                    tuple(counts[i:resolved]),
+                    after,
+                )
+            )
+            i = resolved + 1
+            continue
         change = changes[i]
         if change < 0:
             new[i], kinds[i] = 0.0, "correction"
@@ -192,7 +294,7 @@ def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> An
         Day(p.date, p.cumulative, c, v, k, a)
         for p, c, v, k, a in zip(series, changes, new, kinds, averages, strict=True)
     )
-    return Analysis(days, tuple(pauses), tuple(corrections), filled)
+    return Analysis(days, tuple(pauses), tuple(corrections), filled, tuple(anomalies))
 
 
 def select_range(analysis: Analysis, start: dt.date, end: dt.date) -> tuple[Day, ...]:
