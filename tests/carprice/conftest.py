@@ -23,6 +23,12 @@ def cars() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def car_rows() -> tuple[tuple[str, ...], ...]:
+    """The bundled UCI car table as rows of strings (what `predict` works on)."""
+    return load_car_data().rows
+
+
+@pytest.fixture(scope="session")
 def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model folder written by `shopdata carprice train` with a small CV."""
     target = tmp_path_factory.mktemp("carprice")

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from shopdata.carprice.strict_options import StrictCommand
+
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
 
 
@@ -86,7 +88,7 @@ def _model_dir(option: Path | None) -> Path:
     return option if option is not None else get_settings().carprice.model_dir
 
 
-@app.command()
+@app.command(cls=StrictCommand)
 def train(
     model_dir: Path | None = typer.Option(
         None, "--model-dir", help="Where to write the model and metrics (settings: model_dir)."
@@ -161,6 +163,7 @@ def train(
     typer.echo(evaluation_text(result.metrics))
     typer.echo(
         f"\nwrote {target / 'model.skops'} (sha256 {result.manifest.sha256[:12]}…), "
+        f"{target / 'probabilities.json'}, "
         f"{target / METRICS_FILE}, {pictures / 'comparison.png'}, {pictures / 'reliability.png'}"
     )
 
@@ -178,7 +181,7 @@ def _read_metrics(directory: Path) -> dict[str, Any]:
     return loaded
 
 
-@app.command()
+@app.command(cls=StrictCommand)
 def evaluate(
     model_dir: Path | None = typer.Option(
         None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
@@ -203,7 +206,7 @@ def evaluate(
     typer.echo(text)
 
 
-@app.command()
+@app.command(cls=StrictCommand)
 def predict(
     maint: Maint | None = typer.Option(None, "--maint", help="Maintenance price."),
     doors: Doors | None = typer.Option(None, "--doors", help="Number of doors."),
@@ -215,19 +218,33 @@ def predict(
         None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-    every_family: bool = typer.Option(
-        False,
-        "--every-family",
-        help="Also refit the other model families on the same rows and show their answers "
-        "(a sensitivity check for extrapolations; takes seconds).",
+    margin: float | None = typer.Option(
+        None,
+        "--margin",
+        min=0.0,
+        max=1.0,
+        help="Say 'no clear answer' when the top two probabilities are closer than this "
+        "(settings: tie_margin, 0.05).",
+    ),
+    csv_file: Path | None = typer.Option(
+        None,
+        "--csv",
+        help="Score every row of this CSV (header: attribute names, any subset, any order; "
+        "an empty cell is not given) instead of one car.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="With --csv: write the scores here instead of stdout."
     ),
 ) -> None:
-    """Predict the buying price; attributes left out are averaged over (and reported)."""
+    """Predict the buying price with every family's answer and the data's; left-out attributes
+    are averaged over (and reported). Reads the probability table `train` wrote, so it needs no
+    model fitting and answers in a fraction of a second.
+    """
     from shopdata.carprice.data import CarDataError
-    from shopdata.carprice.persist import ModelError, load_model, training_data
-    from shopdata.carprice.predict import Prediction, support
-    from shopdata.carprice.predict import predict as run_prediction
-    from shopdata.carprice.report import families_text, prediction_json, prediction_text
+    from shopdata.carprice.persist import ModelError, training_data
+    from shopdata.carprice.report import prediction_json, prediction_text
+    from shopdata.carprice.table import load_table
+    from shopdata.carprice.verdict import answer_query
 
     options = {
         "maint": maint,
@@ -238,29 +255,57 @@ def predict(
         "class": car_class,
     }
     given = {name: option.value for name, option in options.items() if option is not None}
+    if output is not None and csv_file is None:
+        _fail("--output needs --csv: a single prediction goes to stdout", 2)
+    if csv_file is not None and (given or as_json):
+        used = [f"--{name.replace('_', '-')}" for name in given] + (["--json"] if as_json else [])
+        _fail(f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}", 2)
+    if margin is None:
+        from shopdata.config import get_settings
+
+        margin = get_settings().carprice.tie_margin
     try:
-        model, manifest = load_model(_model_dir(model_dir))
-        frame = training_data(manifest)
+        table, manifest = load_table(_model_dir(model_dir))
+        rows = training_data(manifest)
     except (ModelError, CarDataError) as error:
         _fail(str(error))
-    prediction = run_prediction(model, frame, given)
-    found = support(frame, given)
-    others: dict[str, Prediction] = {}
-    if every_family:
-        from shopdata.carprice.models import MODEL_NAMES
-        from shopdata.carprice.train import fit_family
-
-        for name in MODEL_NAMES:
-            if name == manifest.model:
-                others[name] = prediction
-            elif name != "majority":
-                others[name] = run_prediction(fit_family(frame, name, manifest.seed), frame, given)
+    if csv_file is not None:
+        _score_file(csv_file, output, table.scorer(table.chosen), rows, margin)
+        return
+    scorers = {name: table.scorer(name) for name in table.families}
+    result = answer_query(scorers, manifest.model, rows, given, margin)
     if as_json:
-        payload = prediction_json(prediction, found, manifest)
-        if every_family:
-            payload["every_family"] = {n: p.probabilities for n, p in others.items()}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(prediction_json(result, manifest), indent=2))
     else:
-        typer.echo(prediction_text(prediction, found, manifest.checked_max_probability))
-        if every_family:
-            typer.echo(families_text(others, manifest.model, manifest.seed))
+        typer.echo(prediction_text(result, manifest.checked_max_probability))
+
+
+def _score_file(source: Path, output: Path | None, scorer: Any, rows: Any, margin: float) -> None:
+    """Score every row of ``source``; report every bad row and write nothing if there is one."""
+    from shopdata.carprice.batch import (
+        BatchError,
+        read_queries,
+        render,
+        score,
+        summary,
+        write_atomically,
+    )
+
+    if output is not None and output.resolve() == source.resolve():
+        _fail(f"--output {output} is the input file; write the scores elsewhere", 2)
+    try:
+        queries = read_queries(source)
+    except BatchError as error:
+        for line in summary(error.problems, output)[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        typer.echo(summary(error.problems, output)[-1], err=True)
+        raise typer.Exit(2) from None
+    text = render(score(queries, scorer, rows, margin))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror or error}")
+    typer.echo(f"wrote {len(queries.rows)} row(s) to {output}", err=True)
