@@ -71,7 +71,7 @@ def _header(fields: list[str]) -> list[str]:
 
 def parse_queries(text: str) -> Queries:
     """Parse the CSV text; raise :class:`BatchError` listing every bad line."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     try:
         first = next(reader, None)
     except csv.Error as error:
