@@ -116,6 +116,28 @@ def _matches(row: Row, given: Sequence[tuple[int, str]]) -> bool:
     return all(row[index] == value for index, value in given)
 
 
+_COUNTS: dict[int, tuple[Sequence[Row], dict[tuple[int, ...], Counter[tuple[str, ...]]]]] = {}
+"""Per table (by identity, holding a reference so the id stays unique): rows per combination
+of values of each set of columns, built on first use. Batch scoring asks thousands of queries
+of one table; each weight is then a dictionary look-up instead of a pass over the rows."""
+
+
+def _count(rows: Sequence[Row], values: Mapping[int, str]) -> int:
+    """Rows of ``rows`` whose columns (by index) hold ``values``."""
+    cached = _COUNTS.get(id(rows))
+    if cached is None or cached[0] is not rows:
+        if len(_COUNTS) >= 4:
+            _COUNTS.clear()
+        cached = (rows, {})
+        _COUNTS[id(rows)] = cached
+    columns = tuple(sorted(values))
+    counts = cached[1].get(columns)
+    if counts is None:
+        counts = Counter(tuple(row[c] for c in columns) for row in rows)
+        cached[1][columns] = counts
+    return counts.get(tuple(values[c] for c in columns), 0)
+
+
 def weigh(
     rows: Sequence[Row], given: Mapping[str, str], over: Sequence[str]
 ) -> tuple[str, list[tuple[dict[str, str], float, int]]]:
@@ -124,45 +146,31 @@ def weigh(
     ``over`` are the attributes not given (or the price, for the data-only estimate); the rules
     are the module's: ``exact``, else ``independence``, else ``overall``.
     """
-    wanted = [(_COLUMN[name], value) for name, value in given.items()]
+    wanted = {_COLUMN[name]: value for name, value in given.items()}
     if not over:
-        return "none", [({}, 1.0, sum(1 for row in rows if _matches(row, wanted)))]
+        return "none", [({}, 1.0, _count(rows, wanted))]
     positions = [_COLUMN[name] for name in over]
     combos = list(itertools.product(*(LEVELS[name] for name in over)))
     completions = [dict(zip(over, combo, strict=True)) for combo in combos]
-    overall: Counter[tuple[str, ...]] = Counter()
-    exact: Counter[tuple[str, ...]] = Counter()
-    joint: dict[str, Counter[tuple[str, ...]]] = {name: Counter() for name in given}
-    names = list(given)
-    for row in rows:
-        key = tuple(row[position] for position in positions)
-        overall[key] += 1
-        everything = True
-        for name, (index, value) in zip(names, wanted, strict=True):
-            if row[index] == value:
-                joint[name][key] += 1
-            else:
-                everything = False
-        if everything:
-            exact[key] += 1
-    counts = [exact.get(combo, 0) for combo in combos]
+    keyed = [dict(zip(positions, combo, strict=True)) for combo in combos]
+    counts = [_count(rows, {**wanted, **key}) for key in keyed]
     total = sum(counts)
     if total:
         return "exact", [(m, n / total, n) for m, n in zip(completions, counts, strict=True)]
     size = len(rows)
-    scores = [overall.get(combo, 0) / size for combo in combos]
-    for name in names:
-        together = joint[name]
+    overall = [_count(rows, key) for key in keyed]
+    scores = [n / size for n in overall]
+    for index, value in wanted.items():
         scores = [
-            score * together.get(combo, 0) / overall[combo] if overall.get(combo) else 0.0
-            for score, combo in zip(scores, combos, strict=True)
+            score * _count(rows, {**key, index: value}) / n if n else 0.0
+            for score, key, n in zip(scores, keyed, overall, strict=True)
         ]
     if sum(scores) > 0:
         norm = sum(scores)
         return "independence", [
             (m, s / norm, n) for m, s, n in zip(completions, scores, counts, strict=True)
         ]
-    prior = [overall.get(combo, 0) / size for combo in combos]
+    prior = [n / size for n in overall]
     return "overall", [(m, w, n) for m, w, n in zip(completions, prior, counts, strict=True)]
 
 
@@ -241,13 +249,12 @@ def never_together(rows: Sequence[Row], given: Mapping[str, str]) -> list[tuple[
     the rules that generated the classes exclude the car, not merely that the table lacks it.
     """
     query = check_query(given)
-    seen = {
-        (a, b)
-        for row in rows
-        for a, b in itertools.combinations([f"{name}={row[_COLUMN[name]]}" for name in query], 2)
-    }
-    pairs = itertools.combinations([f"{name}={value}" for name, value in query.items()], 2)
-    return [pair for pair in pairs if pair not in seen]
+    named = [(name, _COLUMN[name], value) for name, value in query.items()]
+    return [
+        (f"{a}={x}", f"{b}={y}")
+        for (a, i, x), (b, j, y) in itertools.combinations(named, 2)
+        if not _count(rows, {i: x, j: y})
+    ]
 
 
 def support(rows: Sequence[Row], given: Mapping[str, str], limit: int = 12) -> Support:
