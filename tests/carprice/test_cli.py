@@ -164,13 +164,20 @@ def test_predict_answers_the_question(trained_dir: Path) -> None:
     assert result.stdout == EXPECTED_ANSWER
 
 
-def test_documented_answer_matches_the_model_card(trained_dir: Path) -> None:
-    card = (Path(__file__).parents[2] / "docs" / "carprice.md").read_text()
+@pytest.mark.parametrize("document", ["docs/carprice.md", "README.md"])
+def test_documents_show_the_answer_with_its_spread(trained_dir: Path, document: str) -> None:
+    text = (Path(__file__).parents[2] / document).read_text()
     result = runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(trained_dir)])
     answer = json.loads(result.stdout)
-    line = "| " + " | ".join(f"{answer['probabilities'][c]:.3f}" for c in answer["probabilities"])
-    assert f"**{answer['predicted']}**" in card
-    assert line in card
+    assert f"**{answer['answer']}**, {answer['support']} supported" in text
+
+    def cells(probabilities: dict[str, float]) -> str:
+        return "| " + " | ".join(f"{probabilities[c]:.3f}" for c in probabilities) + " |"
+
+    for probabilities in answer["families"].values():
+        assert cells(probabilities) in text
+    assert cells(answer["data_only"]["probabilities"]) in text
+    assert "no row of the table has `maint = high` with `class = good`" in " ".join(text.split())
 
 
 def test_predict_shows_the_spread_of_the_answer(trained_dir: Path) -> None:

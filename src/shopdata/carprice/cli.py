@@ -236,9 +236,11 @@ def predict(
         None, "--output", help="With --csv: write the scores here instead of stdout."
     ),
 ) -> None:
-    """Predict the buying price with every family's answer and the data's; left-out attributes
-    are averaged over (and reported). Reads the probability table `train` wrote, so it needs no
-    model fitting and answers in a fraction of a second.
+    """Predict the buying price: the chosen model's answer, every family's and the data's.
+
+    Attributes left out are averaged over (and reported). Answers from the probability table
+    `train` wrote, without fitting or loading a model. Exit codes: 0 answered, 1 no usable
+    model, 2 bad options or bad CSV rows (then nothing is written).
     """
     from shopdata.carprice.data import CarDataError
     from shopdata.carprice.persist import ModelError, training_data
