@@ -116,10 +116,10 @@ def _matches(row: Row, given: Sequence[tuple[int, str]]) -> bool:
     return all(row[index] == value for index, value in given)
 
 
-_COUNTS: dict[int, tuple[Sequence[Row], dict[tuple[int, ...], Counter[tuple[str, ...]]]]] = {}
-"""Per table (by identity, holding a reference so the id stays unique): rows per combination
-of values of each set of columns, built on first use. Batch scoring asks thousands of queries
-of one table; each weight is then a dictionary look-up instead of a pass over the rows."""
+_COUNTS: dict[int, tuple[Sequence[Row], list[tuple[str, ...]], dict[Any, Counter[Any]]]] = {}
+"""Per table (by identity, holding a reference so the id stays unique): its columns, and rows
+per combination of values of each set of columns, built on first use. Batch scoring asks
+thousands of queries of one table; each weight is then a dictionary look-up."""
 
 
 def _count(rows: Sequence[Row], values: Mapping[int, str]) -> int:
@@ -128,13 +128,13 @@ def _count(rows: Sequence[Row], values: Mapping[int, str]) -> int:
     if cached is None or cached[0] is not rows:
         if len(_COUNTS) >= 4:
             _COUNTS.clear()
-        cached = (rows, {})
+        cached = (rows, list(zip(*rows, strict=True)), {})
         _COUNTS[id(rows)] = cached
     columns = tuple(sorted(values))
-    counts = cached[1].get(columns)
+    counts = cached[2].get(columns)
     if counts is None:
-        counts = Counter(tuple(row[c] for c in columns) for row in rows)
-        cached[1][columns] = counts
+        counts = Counter(zip(*(cached[1][c] for c in columns), strict=True))
+        cached[2][columns] = counts
     return counts.get(tuple(values[c] for c in columns), 0)
 
 
