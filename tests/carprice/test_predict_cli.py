@@ -142,3 +142,33 @@ def test_repeatable_options_stay_repeatable(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.startswith("error: unknown model 'forest'")
+
+
+def test_plot_draws_the_spread(trained_dir: Path, tmp_path: Path) -> None:
+    from .test_cli import EXPECTED_ANSWER, QUESTION, png_size
+
+    picture = tmp_path / "pictures" / "spread.png"
+    result = runner.invoke(
+        app, [*QUESTION, "--plot", str(picture), "--model-dir", str(trained_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == EXPECTED_ANSWER
+    assert result.stderr == f"drew {picture}\n"
+    assert png_size(picture) == (1210, 478)
+
+
+def test_plot_is_for_one_car(trained_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "cars.csv"
+    source.write_text("maint\nhigh\n")
+    result = runner.invoke(
+        app,
+        [
+            "predict", "--csv", str(source), "--plot", str(tmp_path / "p.png"),
+            "--model-dir", str(trained_dir),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --csv scores the file's rows; it cannot be combined with --plot\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]

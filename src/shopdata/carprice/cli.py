@@ -235,6 +235,9 @@ def predict(
     output: Path | None = typer.Option(
         None, "--output", help="With --csv: write the scores here instead of stdout."
     ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Also draw the spread of the answer as a PNG here."
+    ),
 ) -> None:
     """Predict the buying price: the chosen model's answer, every family's and the data's.
 
@@ -259,8 +262,9 @@ def predict(
     given = {name: option.value for name, option in options.items() if option is not None}
     if output is not None and csv_file is None:
         _fail("--output needs --csv: a single prediction goes to stdout", 2)
-    if csv_file is not None and (given or as_json):
+    if csv_file is not None and (given or as_json or plot):
         used = [f"--{name.replace('_', '-')}" for name in given] + (["--json"] if as_json else [])
+        used += ["--plot"] if plot else []
         _fail(f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}", 2)
     if margin is None:
         from shopdata.config import get_settings
@@ -280,6 +284,15 @@ def predict(
         typer.echo(json.dumps(prediction_json(result, manifest), indent=2))
     else:
         typer.echo(prediction_text(result, manifest.checked_max_probability))
+    if plot is not None:
+        from shopdata.carprice.plots import spread_plot
+        from shopdata.carprice.report import spread_rows, spread_title
+
+        try:
+            spread_plot(spread_rows(result), spread_title(result), result.verdict.margin, plot)
+        except OSError as error:
+            _fail(f"cannot write {plot}: {error.strerror or error}")
+        typer.echo(f"drew {plot}", err=True)
 
 
 def _score_file(source: Path, output: Path | None, scorer: Any, rows: Any, margin: float) -> None:

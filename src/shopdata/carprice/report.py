@@ -117,6 +117,25 @@ def _labels(names: list[str]) -> dict[str, str]:
     return {name: MODEL_LABELS.get(name, name) for name in names}
 
 
+def spread_rows(result: QueryAnswer) -> list[tuple[str, dict[str, float]]]:
+    """(label, probabilities) per family, the chosen one marked, then the data alone."""
+    labels = _labels(list(result.answers))
+    rows = [
+        (labels[name] + (" *" if name == result.chosen else ""), answer.probabilities)
+        for name, answer in result.answers.items()
+    ]
+    return [*rows, (f"data alone ({result.data_rule} rule)", result.data)]
+
+
+def spread_title(result: QueryAnswer) -> str:
+    """The picture's title: the query and the answer's first line."""
+    answer = result.verdict.answer or "no clear answer"
+    return (
+        f"{_format_values(result.prediction.given)}\nanswer: {answer}, "
+        f"{result.verdict.strength} supported (* = the chosen model)"
+    )
+
+
 def spread_text(result: QueryAnswer) -> list[str]:
     """One line per family and one for the data alone: the spread of the answer."""
     labels = _labels(list(result.answers))
