@@ -10,11 +10,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from shopdata.carprice.strict_options import StrictCommand
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from shopdata.carprice.data import Row
+    from shopdata.carprice.predict import Scorer
 
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
 
@@ -295,7 +301,9 @@ def predict(
         typer.echo(f"drew {plot}", err=True)
 
 
-def _score_file(source: Path, output: Path | None, scorer: Any, rows: Any, margin: float) -> None:
+def _score_file(
+    source: Path, output: Path | None, scorer: Scorer, rows: Sequence[Row], margin: float
+) -> None:
     """Score every row of ``source``; report every bad row and write nothing if there is one."""
     from shopdata.carprice.batch import (
         BatchError,
