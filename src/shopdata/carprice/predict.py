@@ -34,7 +34,7 @@ from typing import Any
 
 from shopdata.carprice.data import CLASSES, COLUMNS, FEATURES, LEVELS, TARGET, Row
 
-Scorer = Callable[[Sequence[Mapping[str, str]]], list[tuple[float, ...]]]
+Scorer = Callable[[Sequence[Mapping[str, str]]], list[Sequence[float]]]
 """Price probabilities (in ``CLASSES`` order) for complete rows (every feature given)."""
 
 _COLUMN = {name: index for index, name in enumerate(COLUMNS)}
@@ -190,7 +190,7 @@ def data_estimate(rows: Sequence[Row], given: Mapping[str, str]) -> tuple[str, d
 def model_scorer(model: Any) -> Scorer:
     """A scorer calling a fitted pipeline's ``predict_proba`` (imports pandas and numpy)."""
 
-    def score(rows: Sequence[Mapping[str, str]]) -> list[tuple[float, ...]]:
+    def score(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
         import numpy as np
         import pandas as pd
 

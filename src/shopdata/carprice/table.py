@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from shopdata.carprice.predict import Scorer
 TABLE_FILE = "probabilities.json"
 
 _RADIX = [len(LEVELS[name]) for name in FEATURES]
+_SIZE = math.prod(_RADIX)
+
 _CODE = {name: {level: code for code, level in enumerate(LEVELS[name])} for name in FEATURES}
 
 
@@ -54,14 +57,14 @@ class ProbabilityTable:
 
     chosen: str
     model_sha256: str
-    families: dict[str, list[tuple[float, ...]]]
+    families: dict[str, list[Sequence[float]]]
     """Family -> one probability tuple (``CLASSES`` order) per combination."""
 
     def scorer(self, family: str) -> Scorer:
         """A scorer looking complete rows up in ``family``'s column of the table."""
         column = self.families[family]
 
-        def score(rows: Sequence[Mapping[str, str]]) -> list[tuple[float, ...]]:
+        def score(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
             return [column[position(row)] for row in rows]
 
         return score
@@ -106,11 +109,10 @@ def _refuse(path: Path, problem: str) -> ModelError:
 
 
 def _parse(raw: Any, path: Path) -> ProbabilityTable:
-    size = len(combinations())
+    size = _SIZE
     try:
-        families = {
-            str(name): [tuple(float(p) for p in row) for row in rows]
-            for name, rows in raw["families"].items()
+        families: dict[str, list[Sequence[float]]] = {
+            str(name): list(rows) for name, rows in raw["families"].items()
         }
         table = ProbabilityTable(
             chosen=str(raw["chosen"]), model_sha256=str(raw["model_sha256"]), families=families
@@ -118,7 +120,10 @@ def _parse(raw: Any, path: Path) -> ProbabilityTable:
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise _refuse(path, f"it lacks {error} or has another layout") from None
     for name, rows in families.items():
-        if len(rows) != size or any(len(row) != len(CLASSES) for row in rows):
+        # the hash check already rules out tampering; this catches a table of another layout
+        if len(rows) != size or not all(
+            isinstance(row, list) and len(row) == len(CLASSES) for row in rows
+        ):
             raise _refuse(path, f"family {name} does not hold {size} rows of {len(CLASSES)}")
     if table.chosen not in families:
         raise _refuse(path, f"it has no probabilities of the chosen family {table.chosen}")

@@ -89,7 +89,7 @@ def table_families(names: Sequence[str], chosen: str) -> list[str]:
     return [name for name in names if name != "majority" or name == chosen]
 
 
-def probability_table(model: Pipeline) -> list[tuple[float, ...]]:
+def probability_table(model: Pipeline) -> list[Sequence[float]]:
     """``model``'s probabilities for every combination, in the probability table's order."""
     return model_scorer(model)(combinations())
 
