@@ -8,10 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from shopdata.carprice.batch import BatchError, parse_queries
 from shopdata.carprice.cli import app
+from shopdata.carprice.data import FEATURES
+from shopdata.carprice.predict import check_query
 
 runner = CliRunner()
 
@@ -281,3 +285,43 @@ def test_unwritable_output_fails_cleanly(trained_dir: Path, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.stderr == f"error: cannot write {target}: No such file or directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "maint",
+                "doors",
+                "class",
+                "high",
+                "4",
+                "good",
+                "7",
+                "buying",
+                ",",
+                '"',
+                "\n",
+                "\r",
+                " ",
+                "",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_any_text_parses_or_fails_with_line_numbers(parts: list[str]) -> None:
+    text = "".join(parts)
+    try:
+        queries = parse_queries(text)
+    except BatchError as error:
+        assert error.problems
+        for problem in error.problems:
+            assert problem.startswith(("line ", "the file is empty")), problem
+        return
+    assert queries.columns and set(queries.columns) <= set(FEATURES)
+    numbers = [number for number, _ in queries.rows]
+    assert numbers == sorted(numbers) and all(n >= 2 for n in numbers)
+    for _, given_values in queries.rows:
+        assert check_query(given_values) == given_values
