@@ -172,3 +172,52 @@ def test_plot_is_for_one_car(trained_dir: Path, tmp_path: Path) -> None:
         "error: --csv scores the file's rows; it cannot be combined with --plot\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "args", "message"),
+    [
+        (
+            "TIE_MARGIN",
+            "nan",
+            ["predict", "--class", "good"],
+            "error: invalid setting carprice.tie_margin (SHOPDATA_CARPRICE__TIE_MARGIN='nan'): "
+            "Input should be less than or equal to 1\n",
+        ),
+        (
+            "SEED",
+            "abc",
+            ["train"],
+            "error: invalid setting carprice.seed (SHOPDATA_CARPRICE__SEED='abc'): "
+            "Input should be a valid integer, unable to parse string as an integer\n",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2(
+    trained_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv(f"SHOPDATA_CARPRICE__{variable}", value)
+    get_settings.cache_clear()
+    target = trained_dir if args[0] == "predict" else tmp_path / "model"
+    try:
+        result = runner.invoke(app, [*args, "--model-dir", str(target)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == message
+    assert not (tmp_path / "model").exists()
+
+
+def test_the_margin_option_refuses_nan(trained_dir: Path) -> None:
+    result = runner.invoke(app, ["predict", "--margin", "nan", "--model-dir", str(trained_dir)])
+    assert result.exit_code == 2
+    assert error_box(result.output) == (
+        "Invalid value for '--margin': Input should be less than or equal to 1"
+    )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shopdata.carprice.data import Row
     from shopdata.carprice.predict import Scorer
+    from shopdata.carprice.settings import CarPriceSettings
 
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
 
@@ -88,10 +89,23 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _model_dir(option: Path | None) -> Path:
+def _settings() -> CarPriceSettings:
+    """The car-price settings; a bad environment value stops with one line and exit code 2."""
+    from pydantic import ValidationError
+
     from shopdata.config import get_settings
 
-    return option if option is not None else get_settings().carprice.model_dir
+    try:
+        return get_settings().carprice
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
+        _fail(f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}", 2)
+
+
+def _model_dir(option: Path | None) -> Path:
+    return option if option is not None else _settings().model_dir
 
 
 @app.command(cls=StrictCommand)
@@ -127,7 +141,6 @@ def train(
     from shopdata.carprice.report import evaluation_text
     from shopdata.carprice.train import METRICS_FILE
     from shopdata.carprice.train import train as run_training
-    from shopdata.config import get_settings
 
     names = list(MODEL_NAMES) if not models else list(dict.fromkeys(models))
     unknown = [name for name in names if name not in MODEL_NAMES]
@@ -142,7 +155,7 @@ def train(
     except CarDataError as error:
         _fail(str(error))
     target = _model_dir(model_dir)
-    settings = get_settings().carprice
+    settings = _settings()
     try:
         result = run_training(
             car,
@@ -273,9 +286,7 @@ def predict(
         used += ["--plot"] if plot else []
         _fail(f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}", 2)
     if margin is None:
-        from shopdata.config import get_settings
-
-        margin = get_settings().carprice.tie_margin
+        margin = _settings().tie_margin
     try:
         table, manifest = load_table(_model_dir(model_dir))
         rows = training_data(manifest)
