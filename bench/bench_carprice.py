@@ -7,7 +7,8 @@ Run: ``.venv/bin/python bench/bench_carprice.py [--model-dir DIR] [--runs N] [--
   slows all three alike): the bare interpreter (``python -c pass``), and the old way of answering,
   which loaded ``model.skops`` with scikit-learn and skops and asked the model (the same script as
   before the probability table, minus the CLI). Wall and CPU time (user + system, from the child's
-  rusage), median of ``--runs``.
+  rusage), median of ``--runs``. A third variant passes ``--model-dir`` and ``--margin``, so the
+  settings object (pydantic-settings) is never imported: the difference is its cost.
 * **batch**: ``predict --csv`` on 10,000 random cars (mixed subsets of attributes).
 * **training** (unless ``--skip-training``): per family, one fit on all 1,728 rows (median of 3),
   one 5-fold grouped CV repeat, so the cost of ``train`` (10 repeats x 2 schemes) can be
@@ -86,6 +87,10 @@ def bench_predict(model_dir: Path, runs: int) -> None:
         "predict (probability table)": [
             sys.executable, "-m", "shopdata.cli", "carprice", "predict", *OPTIONS,
             "--model-dir", str(model_dir),
+        ],
+        "predict, --model-dir and --margin given": [
+            sys.executable, "-m", "shopdata.cli", "carprice", "predict", *OPTIONS,
+            "--model-dir", str(model_dir), "--margin", "0.05",
         ],
         "old way (load model.skops, ask the model)": [
             sys.executable, "-c", OLD_WAY, str(model_dir)
