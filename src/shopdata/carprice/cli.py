@@ -137,9 +137,9 @@ def train(
     from shopdata.carprice.data import CarDataError, load_car_data
     from shopdata.carprice.evaluate import SCHEMES, encode
     from shopdata.carprice.models import MODEL_NAMES
+    from shopdata.carprice.persist import METRICS_FILE
     from shopdata.carprice.plots import comparison_plot, reliability_plot
     from shopdata.carprice.report import evaluation_text
-    from shopdata.carprice.train import METRICS_FILE
     from shopdata.carprice.train import train as run_training
 
     names = list(MODEL_NAMES) if not models else list(dict.fromkeys(models))
@@ -188,7 +188,7 @@ def train(
 
 
 def _read_metrics(directory: Path) -> dict[str, Any]:
-    from shopdata.carprice.train import METRICS_FILE
+    from shopdata.carprice.persist import METRICS_FILE
 
     path = directory / METRICS_FILE
     try:

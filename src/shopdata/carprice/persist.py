@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "model.json"
+METRICS_FILE = "metrics.json"
+"""Written by ``train`` (see :mod:`shopdata.carprice.train`), read by ``evaluate``."""
 
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {

@@ -43,11 +43,9 @@ from shopdata.carprice.models import (
     finalise,
     single_threaded,
 )
-from shopdata.carprice.persist import Manifest, save_model
+from shopdata.carprice.persist import METRICS_FILE, Manifest, save_model
 from shopdata.carprice.predict import model_scorer
 from shopdata.carprice.table import combinations
-
-METRICS_FILE = "metrics.json"
 
 _VERSIONED = ("scikit-learn", "skops", "numpy", "scipy", "pandas", "joblib")
 
