@@ -169,7 +169,7 @@ def test_documents_show_the_answer_with_its_spread(trained_dir: Path, document: 
     text = (Path(__file__).parents[2] / document).read_text()
     result = runner.invoke(app, [*QUESTION, "--json", "--model-dir", str(trained_dir)])
     answer = json.loads(result.stdout)
-    assert f"**{answer['answer']}**, {answer['support']} supported" in text
+    assert f"**{answer['answer']}**, {answer['supported']} supported" in text
 
     def cells(probabilities: dict[str, float]) -> str:
         return "| " + " | ".join(f"{probabilities[c]:.3f}" for c in probabilities) + " |"
@@ -221,7 +221,7 @@ def test_spread_matches_families_refitted_now(trained_dir: Path, cars: Any) -> N
         "probabilities": pytest.approx({"low": 2 / 3, "med": 1 / 3, "high": 0.0, "vhigh": 0.0}),
     }
     assert answer["answer"] == "low"
-    assert answer["support"] == "moderately"
+    assert answer["supported"] == "moderately"
 
 
 def test_predict_json_lists_weights_and_support(trained_dir: Path) -> None:

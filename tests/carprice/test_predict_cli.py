@@ -50,7 +50,7 @@ def test_a_near_tie_gives_no_clear_answer(trained_dir: Path) -> None:
     )
     assert answer["answer"] is None
     assert answer["predicted"] == "low"  # the most probable level is still reported
-    assert answer["support"] == "weakly"
+    assert answer["supported"] == "weakly"
 
 
 def test_a_smaller_margin_answers_the_near_tie(trained_dir: Path) -> None:

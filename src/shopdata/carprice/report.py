@@ -249,7 +249,7 @@ def prediction_json(result: QueryAnswer, manifest: Manifest) -> dict[str, Any]:
         "probabilities": prediction.probabilities,
         "answer": verdict.answer,
         "margin": verdict.margin,
-        "support": verdict.strength,
+        "supported": verdict.strength,
         "why_uncertain": verdict.reason,
         "families": {name: a.probabilities for name, a in result.answers.items()},
         "data_only": {"rule": result.data_rule, "probabilities": result.data},
