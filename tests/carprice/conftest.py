@@ -6,6 +6,7 @@ the full 10x5 run is for ``shopdata carprice train`` and the model card, not for
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,12 +15,28 @@ from typer.testing import CliRunner
 
 from shopdata.carprice.cli import app
 from shopdata.carprice.data import load_car_data
+from shopdata.config import get_settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Settings read once per test: a test that sets SHOPDATA_* variables (monkeypatch undoes
+    them after the test) must not leave its values cached for the next one."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
 def cars() -> pd.DataFrame:
     """The bundled UCI car table."""
     return load_car_data().frame
+
+
+@pytest.fixture(scope="session")
+def car_rows() -> tuple[tuple[str, ...], ...]:
+    """The bundled UCI car table as rows of strings (what `predict` works on)."""
+    return load_car_data().rows
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,18 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+
+from shopdata.carprice.strict_options import StrictCommand
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from shopdata.carprice.data import Row
+    from shopdata.carprice.predict import Scorer
+    from shopdata.carprice.settings import CarPriceSettings
 
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
 
@@ -80,13 +89,26 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _model_dir(option: Path | None) -> Path:
+def _settings() -> CarPriceSettings:
+    """The car-price settings; a bad environment value stops with one line and exit code 2."""
+    from pydantic import ValidationError
+
     from shopdata.config import get_settings
 
-    return option if option is not None else get_settings().carprice.model_dir
+    try:
+        return get_settings().carprice
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
+        _fail(f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}", 2)
 
 
-@app.command()
+def _model_dir(option: Path | None) -> Path:
+    return option if option is not None else _settings().model_dir
+
+
+@app.command(cls=StrictCommand)
 def train(
     model_dir: Path | None = typer.Option(
         None, "--model-dir", help="Where to write the model and metrics (settings: model_dir)."
@@ -115,11 +137,10 @@ def train(
     from shopdata.carprice.data import CarDataError, load_car_data
     from shopdata.carprice.evaluate import SCHEMES, encode
     from shopdata.carprice.models import MODEL_NAMES
+    from shopdata.carprice.persist import METRICS_FILE
     from shopdata.carprice.plots import comparison_plot, reliability_plot
     from shopdata.carprice.report import evaluation_text
-    from shopdata.carprice.train import METRICS_FILE
     from shopdata.carprice.train import train as run_training
-    from shopdata.config import get_settings
 
     names = list(MODEL_NAMES) if not models else list(dict.fromkeys(models))
     unknown = [name for name in names if name not in MODEL_NAMES]
@@ -134,7 +155,7 @@ def train(
     except CarDataError as error:
         _fail(str(error))
     target = _model_dir(model_dir)
-    settings = get_settings().carprice
+    settings = _settings()
     try:
         result = run_training(
             car,
@@ -161,12 +182,13 @@ def train(
     typer.echo(evaluation_text(result.metrics))
     typer.echo(
         f"\nwrote {target / 'model.skops'} (sha256 {result.manifest.sha256[:12]}…), "
+        f"{target / 'probabilities.json'}, "
         f"{target / METRICS_FILE}, {pictures / 'comparison.png'}, {pictures / 'reliability.png'}"
     )
 
 
 def _read_metrics(directory: Path) -> dict[str, Any]:
-    from shopdata.carprice.train import METRICS_FILE
+    from shopdata.carprice.persist import METRICS_FILE
 
     path = directory / METRICS_FILE
     try:
@@ -178,7 +200,7 @@ def _read_metrics(directory: Path) -> dict[str, Any]:
     return loaded
 
 
-@app.command()
+@app.command(cls=StrictCommand)
 def evaluate(
     model_dir: Path | None = typer.Option(
         None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
@@ -203,7 +225,7 @@ def evaluate(
     typer.echo(text)
 
 
-@app.command()
+@app.command(cls=StrictCommand)
 def predict(
     maint: Maint | None = typer.Option(None, "--maint", help="Maintenance price."),
     doors: Doors | None = typer.Option(None, "--doors", help="Number of doors."),
@@ -215,19 +237,38 @@ def predict(
         None, "--model-dir", help="Folder of the trained model (settings: model_dir)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-    every_family: bool = typer.Option(
-        False,
-        "--every-family",
-        help="Also refit the other model families on the same rows and show their answers "
-        "(a sensitivity check for extrapolations; takes seconds).",
+    margin: float | None = typer.Option(
+        None,
+        "--margin",
+        min=0.0,
+        max=1.0,
+        help="Say 'no clear answer' when the top two probabilities are closer than this "
+        "(settings: tie_margin, 0.05).",
+    ),
+    csv_file: Path | None = typer.Option(
+        None,
+        "--csv",
+        help="Score every row of this CSV (header: attribute names, any subset, any order; "
+        "an empty cell is not given) instead of one car.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="With --csv: write the scores here instead of stdout."
+    ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Also draw the spread of the answer as a PNG here."
     ),
 ) -> None:
-    """Predict the buying price; attributes left out are averaged over (and reported)."""
+    """Predict the buying price: the chosen model's answer, every family's and the data's.
+
+    Attributes left out are averaged over (and reported). Answers from the probability table
+    `train` wrote, without fitting or loading a model. Exit codes: 0 answered, 1 no usable
+    model, 2 bad options or bad CSV rows (then nothing is written).
+    """
     from shopdata.carprice.data import CarDataError
-    from shopdata.carprice.persist import ModelError, load_model, training_data
-    from shopdata.carprice.predict import Prediction, support
-    from shopdata.carprice.predict import predict as run_prediction
-    from shopdata.carprice.report import families_text, prediction_json, prediction_text
+    from shopdata.carprice.persist import ModelError, training_data
+    from shopdata.carprice.report import prediction_json, prediction_text
+    from shopdata.carprice.table import load_table
+    from shopdata.carprice.verdict import answer_query
 
     options = {
         "maint": maint,
@@ -238,29 +279,67 @@ def predict(
         "class": car_class,
     }
     given = {name: option.value for name, option in options.items() if option is not None}
+    if output is not None and csv_file is None:
+        _fail("--output needs --csv: a single prediction goes to stdout", 2)
+    if csv_file is not None and (given or as_json or plot):
+        used = [f"--{name.replace('_', '-')}" for name in given] + (["--json"] if as_json else [])
+        used += ["--plot"] if plot else []
+        _fail(f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}", 2)
+    if margin is None:
+        margin = _settings().tie_margin
     try:
-        model, manifest = load_model(_model_dir(model_dir))
-        frame = training_data(manifest)
+        table, manifest = load_table(_model_dir(model_dir))
+        rows = training_data(manifest)
     except (ModelError, CarDataError) as error:
         _fail(str(error))
-    prediction = run_prediction(model, frame, given)
-    found = support(frame, given)
-    others: dict[str, Prediction] = {}
-    if every_family:
-        from shopdata.carprice.models import MODEL_NAMES
-        from shopdata.carprice.train import fit_family
-
-        for name in MODEL_NAMES:
-            if name == manifest.model:
-                others[name] = prediction
-            elif name != "majority":
-                others[name] = run_prediction(fit_family(frame, name, manifest.seed), frame, given)
+    if csv_file is not None:
+        _score_file(csv_file, output, table.scorer(table.chosen), rows, margin)
+        return
+    scorers = {name: table.scorer(name) for name in table.families}
+    result = answer_query(scorers, manifest.model, rows, given, margin)
     if as_json:
-        payload = prediction_json(prediction, found, manifest)
-        if every_family:
-            payload["every_family"] = {n: p.probabilities for n, p in others.items()}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(prediction_json(result, manifest), indent=2))
     else:
-        typer.echo(prediction_text(prediction, found, manifest.checked_max_probability))
-        if every_family:
-            typer.echo(families_text(others, manifest.model, manifest.seed))
+        typer.echo(prediction_text(result, manifest.checked_max_probability))
+    if plot is not None:
+        from shopdata.carprice.plots import spread_plot
+        from shopdata.carprice.report import spread_rows, spread_title
+
+        try:
+            spread_plot(spread_rows(result), spread_title(result), result.verdict.margin, plot)
+        except OSError as error:
+            _fail(f"cannot write {plot}: {error.strerror or error}")
+        typer.echo(f"drew {plot}", err=True)
+
+
+def _score_file(
+    source: Path, output: Path | None, scorer: Scorer, rows: Sequence[Row], margin: float
+) -> None:
+    """Score every row of ``source``; report every bad row and write nothing if there is one."""
+    from shopdata.carprice.batch import (
+        BatchError,
+        read_queries,
+        render,
+        score,
+        summary,
+        write_atomically,
+    )
+
+    if output is not None and output.resolve() == source.resolve():
+        _fail(f"--output {output} is the input file; write the scores elsewhere", 2)
+    try:
+        queries = read_queries(source)
+    except BatchError as error:
+        for line in summary(error.problems, output)[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        typer.echo(summary(error.problems, output)[-1], err=True)
+        raise typer.Exit(2) from None
+    text = render(score(queries, scorer, rows, margin))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror or error}")
+    typer.echo(f"wrote {len(queries.rows)} row(s) to {output}", err=True)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs 0.3 s to import; `predict` answers without it
+    import pandas as pd
 
 TARGET = "buying"
 """The attribute the model predicts."""
@@ -43,13 +46,22 @@ class CarDataError(ValueError):
     """A malformed ``car.data`` file; the message names the line and the problem."""
 
 
+Row = tuple[str, ...]
+"""One row of the table, values in :data:`COLUMNS` order."""
+
+
 @dataclass(frozen=True)
 class CarData:
     """The loaded table plus where it came from, so metrics can record its checksum."""
 
-    frame: pd.DataFrame
+    rows: tuple[Row, ...]
     source: str
     sha256: str
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame of ordered categoricals (imports pandas)."""
+        return rows_frame(self.rows)
 
 
 def bundled_path() -> Path:
@@ -58,14 +70,29 @@ def bundled_path() -> Path:
 
 
 def parse_car_data(text: str) -> pd.DataFrame:
-    """Parse the text of ``car.data`` into a frame of ordered categoricals.
+    """Parse the text of ``car.data`` into a frame of ordered categoricals (see parse_rows)."""
+    return rows_frame(parse_rows(text))
+
+
+def rows_frame(rows: tuple[Row, ...] | list[Row]) -> pd.DataFrame:
+    """A frame of ordered categoricals, one column per attribute, from parsed rows."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
+    for column in COLUMNS:
+        frame[column] = pd.Categorical(frame[column], categories=LEVELS[column], ordered=True)
+    return frame
+
+
+def parse_rows(text: str) -> tuple[Row, ...]:
+    """Parse the text of ``car.data`` into rows of strings, checked value by value.
 
     Rejects, with the 1-based line number, a wrong number of fields, a value outside an
     attribute's levels and a repeated row: a silently mangled row would bias the ceiling
     computation, which relies on every combination occurring once.
     """
-    rows: list[list[str]] = []
-    seen: dict[tuple[str, ...], int] = {}
+    rows: list[Row] = []
+    seen: dict[Row, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -86,13 +113,10 @@ def parse_car_data(text: str) -> pd.DataFrame:
         if key in seen:
             raise CarDataError(f"line {number}: repeats line {seen[key]} ({line})")
         seen[key] = number
-        rows.append(fields)
+        rows.append(key)
     if not rows:
         raise CarDataError("no rows")
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column in COLUMNS:
-        frame[column] = pd.Categorical(frame[column], categories=LEVELS[column], ordered=True)
-    return frame
+    return tuple(rows)
 
 
 def load_car_data(path: Path | None = None) -> CarData:
@@ -109,8 +133,8 @@ def load_car_data(path: Path | None = None) -> CarData:
     except UnicodeDecodeError as error:
         raise CarDataError(f"{source}: not UTF-8 text ({error.reason})") from None
     try:
-        frame = parse_car_data(text)
+        rows = parse_rows(text)
     except CarDataError as error:
         raise CarDataError(f"{source}: {error}") from None
     label = "shopdata/carprice/data/car.data (bundled)" if path is None else str(source)
-    return CarData(frame=frame, source=label, sha256=hashlib.sha256(payload).hexdigest())
+    return CarData(rows=rows, source=label, sha256=hashlib.sha256(payload).hexdigest())

@@ -39,24 +39,9 @@ from sklearn.preprocessing import OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 from shopdata.carprice.data import FEATURES, LEVELS
+from shopdata.carprice.families import MODEL_LABELS, MODEL_NAMES
 
-MODEL_NAMES: tuple[str, ...] = (
-    "majority",
-    "naive_bayes",
-    "logistic",
-    "decision_tree",
-    "gradient_boosting",
-)
-"""Every family, in the order reports list them."""
-
-MODEL_LABELS: dict[str, str] = {
-    "majority": "majority (class prior)",
-    "naive_bayes": "categorical naive Bayes",
-    "logistic": "logistic regression (L2, thermometer)",
-    "decision_tree": "decision tree (CV-pruned)",
-    "gradient_boosting": "gradient boosting (hist)",
-}
-"""Human names for tables and plots."""
+__all__ = ["MODEL_LABELS", "MODEL_NAMES", "ThermometerEncoder", "build_model", "finalise"]
 
 
 class ThermometerEncoder(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -16,12 +16,17 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from shopdata.carprice.data import Row
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "model.json"
+METRICS_FILE = "metrics.json"
+"""Written by ``train`` (see :mod:`shopdata.carprice.train`), read by ``evaluate``."""
 
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {
@@ -50,25 +55,46 @@ class Manifest:
     seed: int
     checked_max_probability: float
     """Highest probability the model family gave to any held-out row in cross-validation."""
+    table_sha256: str = ""
+    """SHA-256 of ``probabilities.json`` (see :mod:`shopdata.carprice.table`); empty if none."""
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_model(model: Any, directory: Path, manifest_fields: dict[str, Any]) -> Manifest:
-    """Write ``model.skops`` and ``model.json`` into ``directory``; return the manifest."""
+def save_model(
+    model: Any,
+    directory: Path,
+    manifest_fields: dict[str, Any],
+    probabilities: Mapping[str, Sequence[Sequence[float]]] | None = None,
+) -> Manifest:
+    """Write ``model.skops``, the probability table if given, and ``model.json``.
+
+    ``probabilities`` maps each family to its probabilities for every combination (see
+    :mod:`shopdata.carprice.table`); the table records the model's SHA-256 and the manifest the
+    table's, so neither can be swapped unnoticed.
+    """
     import sklearn
     import skops
     import skops.io as sio
 
+    from shopdata.carprice.table import write_table
+
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MODEL_FILE
     sio.dump(model, path)
+    digest = _sha256(path)
+    table = (
+        write_table(directory, manifest_fields["model"], digest, probabilities)
+        if probabilities is not None
+        else ""
+    )
     manifest = Manifest(
-        sha256=_sha256(path),
+        sha256=digest,
         sklearn_version=sklearn.__version__,
         skops_version=skops.__version__,
+        table_sha256=table,
         **manifest_fields,
     )
     (directory / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
@@ -123,7 +149,7 @@ def load_model(directory: Path) -> tuple[Any, Manifest]:
     return sio.load(path, trusted=sorted(needed)), manifest
 
 
-def training_data(manifest: Manifest) -> pd.DataFrame:
+def training_data(manifest: Manifest) -> tuple[Row, ...]:
     """The table the model was trained on, verified by its SHA-256.
 
     Marginalisation weights and nearest rows come from this table, so it must be the same one
@@ -136,7 +162,7 @@ def training_data(manifest: Manifest) -> pd.DataFrame:
         if candidate.is_file():
             data = load_car_data(candidate)
             if data.sha256 == manifest.data_sha256:
-                return data.frame
+                return data.rows
     raise ModelError(
         f"the data the model was trained on ({manifest.data_source}, sha256 "
         f"{manifest.data_sha256}) is gone or changed; run `shopdata carprice train` again"

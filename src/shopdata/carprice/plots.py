@@ -148,3 +148,33 @@ def reliability_plot(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def spread_plot(
+    rows: list[tuple[str, dict[str, float]]], title: str, margin: float, path: Path
+) -> Path:
+    """Stacked bars, one per family and one for the data alone: the spread of one answer."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(rows) + 1.6))
+    colors = {"low": "tab:green", "med": "tab:olive", "high": "tab:orange", "vhigh": "tab:red"}
+    ypos = np.arange(len(rows))[::-1]
+    left = np.zeros(len(rows))
+    for level in CLASSES:
+        widths = np.array([probabilities[level] for _, probabilities in rows])
+        ax.barh(ypos, widths, left=left, color=colors[level], label=level, height=0.6)
+        for y, x, w in zip(ypos, left, widths, strict=True):
+            if w >= 0.06:
+                ax.text(x + w / 2, y, f"{w:.3f}", ha="center", va="center", fontsize=9)
+        left += widths
+    ax.set_yticks(ypos, [label for label, _ in rows])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(
+        f"probability of each buying price (no clear answer: top two within {margin:.2f})"
+    )
+    ax.set_title(title, fontsize=10)
+    ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

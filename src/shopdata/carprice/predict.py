@@ -14,19 +14,30 @@ the first rule that applies:
 3. ``overall`` (even that is 0 everywhere): the completion's overall frequency.
 
 The result always lists the weights and the rule used; nothing is silently filled in.
+
+The same rules, applied to the *price* instead of the missing attributes, give the
+**data-only estimate** (:func:`data_estimate`): the price distribution of the rows with all given
+values, else ``P(price) * prod_j P(x_j | price)`` from the table's counts, with no fitted model.
+
+Everything here is plain Python over the table's rows (1,728 tuples), so ``predict`` answers
+without importing pandas, numpy or scikit-learn; a *scorer* maps complete rows to the price
+probabilities (from the probability table, or from a fitted model via :func:`model_scorer`).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from shopdata.carprice.data import CLASSES, COLUMNS, FEATURES, LEVELS, TARGET, Row
 
-from shopdata.carprice.data import CLASSES, FEATURES, LEVELS, TARGET
+Scorer = Callable[[Sequence[Mapping[str, str]]], list[Sequence[float]]]
+"""Price probabilities (in ``CLASSES`` order) for complete rows (every feature given)."""
+
+_COLUMN = {name: index for index, name in enumerate(COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class Prediction:
     @property
     def predicted(self) -> str:
         """The most probable price level (the cheaper one on a tie)."""
-        return max(CLASSES, key=lambda level: (self.probabilities[level], -CLASSES.index(level)))
+        return top_level(self.probabilities)
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,11 @@ class Support:
         return any(sum(counts.values()) for counts in self.exact.values())
 
 
+def top_level(probabilities: Mapping[str, float]) -> str:
+    """The most probable price level (the cheaper one on a tie)."""
+    return max(CLASSES, key=lambda level: (probabilities[level], -CLASSES.index(level)))
+
+
 def check_query(given: Mapping[str, str]) -> dict[str, str]:
     """Validate attribute names and levels; return them in feature order."""
     for name, value in given.items():
@@ -96,90 +112,152 @@ def check_query(given: Mapping[str, str]) -> dict[str, str]:
     return {name: given[name] for name in FEATURES if name in given}
 
 
-def _matches(frame: pd.DataFrame, values: Mapping[str, str]) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for name, value in values.items():
-        mask &= frame[name].astype(str) == value
-    return mask
+def _matches(row: Row, given: Sequence[tuple[int, str]]) -> bool:
+    return all(row[index] == value for index, value in given)
 
 
-def completion_weights(
-    frame: pd.DataFrame, given: Mapping[str, str], missing: Sequence[str]
+_COUNTS: dict[int, tuple[Sequence[Row], list[tuple[str, ...]], dict[Any, Counter[Any]]]] = {}
+"""Per table (by identity, holding a reference so the id stays unique): its columns, and rows
+per combination of values of each set of columns, built on first use. Batch scoring asks
+thousands of queries of one table; each weight is then a dictionary look-up."""
+
+
+def _count(rows: Sequence[Row], values: Mapping[int, str]) -> int:
+    """Rows of ``rows`` whose columns (by index) hold ``values``."""
+    cached = _COUNTS.get(id(rows))
+    if cached is None or cached[0] is not rows:
+        if len(_COUNTS) >= 4:
+            _COUNTS.clear()
+        cached = (rows, list(zip(*rows, strict=True)), {})
+        _COUNTS[id(rows)] = cached
+    columns = tuple(sorted(values))
+    counts = cached[2].get(columns)
+    if counts is None:
+        counts = Counter(zip(*(cached[1][c] for c in columns), strict=True))
+        cached[2][columns] = counts
+    return counts.get(tuple(values[c] for c in columns), 0)
+
+
+def weigh(
+    rows: Sequence[Row], given: Mapping[str, str], over: Sequence[str]
 ) -> tuple[str, list[tuple[dict[str, str], float, int]]]:
-    """Weighting rule used and (completion, weight, matching rows) for every completion."""
-    combos = list(itertools.product(*(LEVELS[name] for name in missing)))
-    completions = [dict(zip(missing, combo, strict=True)) for combo in combos]
-    if not missing:
-        return "none", [({}, 1.0, int(_matches(frame, given).sum()))]
-    text = frame[[*missing, *given]].astype(str)
-    with_given = text[_matches(text, given)]
-    exact = _counts(with_given, missing)
-    rows = [exact.get(combo, 0) for combo in combos]
-    total = sum(rows)
+    """Rule used and (values, weight, matching rows) for every combination of ``over``.
+
+    ``over`` are the attributes not given (or the price, for the data-only estimate); the rules
+    are the module's: ``exact``, else ``independence``, else ``overall``.
+    """
+    wanted = {_COLUMN[name]: value for name, value in given.items()}
+    if not over:
+        return "none", [({}, 1.0, _count(rows, wanted))]
+    positions = [_COLUMN[name] for name in over]
+    combos = list(itertools.product(*(LEVELS[name] for name in over)))
+    completions = [dict(zip(over, combo, strict=True)) for combo in combos]
+    keyed = [dict(zip(positions, combo, strict=True)) for combo in combos]
+    counts = [_count(rows, {**wanted, **key}) for key in keyed]
+    total = sum(counts)
     if total:
-        return "exact", [(m, n / total, n) for m, n in zip(completions, rows, strict=True)]
-    size = len(frame)
-    overall = _counts(text, missing)
-    scores = [overall.get(combo, 0) / size for combo in combos]
-    for name, value in given.items():
-        joint = _counts(text[text[name] == value], missing)
+        return "exact", [(m, n / total, n) for m, n in zip(completions, counts, strict=True)]
+    size = len(rows)
+    overall = [_count(rows, key) for key in keyed]
+    scores = [n / size for n in overall]
+    for index, value in wanted.items():
         scores = [
-            score * joint.get(combo, 0) / overall[combo] if overall.get(combo) else 0.0
-            for score, combo in zip(scores, combos, strict=True)
+            score * _count(rows, {**key, index: value}) / n if n else 0.0
+            for score, key, n in zip(scores, keyed, overall, strict=True)
         ]
     if sum(scores) > 0:
         norm = sum(scores)
         return "independence", [
-            (m, s / norm, n) for m, s, n in zip(completions, scores, rows, strict=True)
+            (m, s / norm, n) for m, s, n in zip(completions, scores, counts, strict=True)
         ]
-    prior = [overall.get(combo, 0) / size for combo in combos]
-    return "overall", [(m, w, n) for m, w, n in zip(completions, prior, rows, strict=True)]
+    prior = [n / size for n in overall]
+    return "overall", [(m, w, n) for m, w, n in zip(completions, prior, counts, strict=True)]
 
 
-def _counts(text: pd.DataFrame, columns: Sequence[str]) -> dict[tuple[str, ...], int]:
-    """Rows per combination of values of ``columns`` (absent combinations are left out)."""
-    if text.empty:
-        return {}
-    sizes = text.groupby(list(columns), sort=False).size()
-    return {(key if isinstance(key, tuple) else (key,)): int(n) for key, n in sizes.items()}
+def completion_weights(
+    rows: Sequence[Row], given: Mapping[str, str], missing: Sequence[str]
+) -> tuple[str, list[tuple[dict[str, str], float, int]]]:
+    """Weighting rule used and (completion, weight, matching rows) for every completion."""
+    return weigh(rows, given, missing)
 
 
-def predict_proba(model: Any, rows: Sequence[Mapping[str, str]]) -> np.ndarray[Any, Any]:
-    """The model's price probabilities (columns in ``CLASSES`` order) for complete rows."""
-    from shopdata.carprice.models import single_threaded
-
-    x = pd.DataFrame([{name: row[name] for name in FEATURES} for row in rows])
-    with single_threaded():
-        return np.asarray(model.predict_proba(x), dtype=np.float64)
+def data_estimate(rows: Sequence[Row], given: Mapping[str, str]) -> tuple[str, dict[str, float]]:
+    """The price distribution the table alone gives for ``given`` (no model), and its rule."""
+    rule, weighted = weigh(rows, check_query(given), [TARGET])
+    return rule, {values[TARGET]: weight for values, weight, _ in weighted}
 
 
-def predict(model: Any, frame: pd.DataFrame, given: Mapping[str, str]) -> Prediction:
-    """Price distribution for ``given``, marginalised over the attributes it leaves out."""
+def model_scorer(model: Any) -> Scorer:
+    """A scorer calling a fitted pipeline's ``predict_proba`` (imports pandas and numpy)."""
+
+    def score(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
+        import numpy as np
+        import pandas as pd
+
+        from shopdata.carprice.models import single_threaded
+
+        x = pd.DataFrame([{name: row[name] for name in FEATURES} for row in rows])
+        with single_threaded():
+            proba = np.asarray(model.predict_proba(x), dtype=np.float64)
+        return [tuple(float(p) for p in line) for line in proba]
+
+    return score
+
+
+def predict_many(
+    scorers: Mapping[str, Scorer], rows: Sequence[Row], given: Mapping[str, str]
+) -> dict[str, Prediction]:
+    """Each scorer's price distribution for ``given``, all with the same completion weights."""
     query = check_query(given)
     missing = [name for name in FEATURES if name not in query]
-    weighting, weighted = completion_weights(frame, query, missing)
-    proba = predict_proba(model, [{**query, **m} for m, _, _ in weighted])
-    weights = np.array([w for _, w, _ in weighted])
-    mixed = weights @ proba
-    completions = [
-        Completion(
-            values=m,
-            weight=w,
-            probabilities={c: float(p) for c, p in zip(CLASSES, row, strict=True)},
-            rows=n,
+    weighting, weighted = weigh(rows, query, missing)
+    complete = [{**query, **m} for m, _, _ in weighted]
+    answers: dict[str, Prediction] = {}
+    for name, score in scorers.items():
+        proba = score(complete)
+        mixed = [
+            sum(w * line[k] for (_, w, _), line in zip(weighted, proba, strict=True))
+            for k in range(len(CLASSES))
+        ]
+        answers[name] = Prediction(
+            given=query,
+            missing=missing,
+            weighting=weighting,
+            completions=[
+                Completion(
+                    values=m,
+                    weight=w,
+                    probabilities=dict(zip(CLASSES, line, strict=True)),
+                    rows=n,
+                )
+                for (m, w, n), line in zip(weighted, proba, strict=True)
+            ],
+            probabilities=dict(zip(CLASSES, mixed, strict=True)),
         )
-        for (m, w, n), row in zip(weighted, proba, strict=True)
+    return answers
+
+
+def predict(score: Scorer, rows: Sequence[Row], given: Mapping[str, str]) -> Prediction:
+    """Price distribution for ``given``, marginalised over the attributes it leaves out."""
+    return predict_many({"": score}, rows, given)[""]
+
+
+def never_together(rows: Sequence[Row], given: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Pairs of given ``name=value`` that no row of the table has together.
+
+    In the full factorial table only pairs involving ``class`` can be missing: such a pair means
+    the rules that generated the classes exclude the car, not merely that the table lacks it.
+    """
+    query = check_query(given)
+    named = [(name, _COLUMN[name], value) for name, value in query.items()]
+    return [
+        (f"{a}={x}", f"{b}={y}")
+        for (a, i, x), (b, j, y) in itertools.combinations(named, 2)
+        if not _count(rows, {i: x, j: y})
     ]
-    return Prediction(
-        given=query,
-        missing=missing,
-        weighting=weighting,
-        completions=completions,
-        probabilities={c: float(p) for c, p in zip(CLASSES, mixed, strict=True)},
-    )
 
 
-def support(frame: pd.DataFrame, given: Mapping[str, str], limit: int = 12) -> Support:
+def support(rows: Sequence[Row], given: Mapping[str, str], limit: int = 12) -> Support:
     """Exact matches per completion of the first missing attribute, else the nearest rows.
 
     Distance is the number of *given* attributes in which a row differs (missing attributes
@@ -187,33 +265,32 @@ def support(frame: pd.DataFrame, given: Mapping[str, str], limit: int = 12) -> S
     """
     query = check_query(given)
     missing = [name for name in FEATURES if name not in query]
+    price = _COLUMN[TARGET]
     exact: dict[str, dict[str, int]] = {}
     split = missing[0] if missing else None
     for value in LEVELS[split] if split else ("",):
         values = {**query, split: value} if split else dict(query)
         label = f"{split}={value}" if split else "all given"
-        prices = frame.loc[_matches(frame, values), TARGET].astype(str)
-        exact[label] = {level: int((prices == level).sum()) for level in CLASSES}
+        wanted = [(_COLUMN[name], v) for name, v in values.items()]
+        prices = Counter(row[price] for row in rows if _matches(row, wanted))
+        exact[label] = {level: prices.get(level, 0) for level in CLASSES}
     if not query:
         return Support(exact=exact, distance=0, neighbours=[], nearest_prices={})
-    differs = pd.DataFrame(
-        {name: frame[name].astype(str) != value for name, value in query.items()}
-    )
-    distance = differs.sum(axis=1)
-    nearest = int(distance.min())
-    at_nearest = frame.index[distance == nearest]
-    prices = frame.loc[at_nearest, TARGET].astype(str)
-    chosen = at_nearest[:limit]
+    named = [(name, _COLUMN[name], value) for name, value in query.items()]
+    differs = [[name for name, index, value in named if row[index] != value] for row in rows]
+    nearest = min(len(names) for names in differs)
+    at_nearest = [i for i, names in enumerate(differs) if len(names) == nearest]
+    prices = Counter(rows[i][price] for i in at_nearest)
     neighbours = [
         Neighbour(
-            row={name: str(frame.at[i, name]) for name in (TARGET, *FEATURES)},
-            differs=[name for name in query if bool(differs.at[i, name])],
+            row={name: rows[i][_COLUMN[name]] for name in (TARGET, *FEATURES)},
+            differs=differs[i],
         )
-        for i in chosen
+        for i in at_nearest[:limit]
     ]
     return Support(
         exact=exact,
         distance=nearest,
         neighbours=neighbours,
-        nearest_prices={level: int((prices == level).sum()) for level in CLASSES},
+        nearest_prices={level: prices.get(level, 0) for level in CLASSES},
     )

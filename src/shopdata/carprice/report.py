@@ -10,7 +10,7 @@ from typing import Any
 
 from shopdata.carprice.data import CLASSES
 from shopdata.carprice.persist import Manifest
-from shopdata.carprice.predict import Prediction, Support
+from shopdata.carprice.verdict import QueryAnswer, headline
 
 _HEADERS = ("model", "accuracy", "macro-F1", "log-loss")
 
@@ -111,13 +111,71 @@ def _format_values(values: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items()) or "(nothing)"
 
 
-def prediction_text(prediction: Prediction, found: Support, checked_max: float = 1.0) -> str:
+def _labels(names: list[str]) -> dict[str, str]:
+    from shopdata.carprice.families import MODEL_LABELS
+
+    return {name: MODEL_LABELS.get(name, name) for name in names}
+
+
+def spread_rows(result: QueryAnswer) -> list[tuple[str, dict[str, float]]]:
+    """(label, probabilities) per family, the chosen one marked, then the data alone."""
+    labels = _labels(list(result.answers))
+    rows = [
+        (labels[name] + (" *" if name == result.chosen else ""), answer.probabilities)
+        for name, answer in result.answers.items()
+    ]
+    return [*rows, (f"data alone ({result.data_rule} rule)", result.data)]
+
+
+def spread_title(result: QueryAnswer) -> str:
+    """The picture's title: the query and the answer's first line."""
+    answer = result.verdict.answer or "no clear answer"
+    return (
+        f"{_format_values(result.prediction.given)}\nanswer: {answer}, "
+        f"{result.verdict.strength} supported (* = the chosen model)"
+    )
+
+
+def spread_text(result: QueryAnswer) -> list[str]:
+    """One line per family and one for the data alone: the spread of the answer."""
+    labels = _labels(list(result.answers))
+    rows = [
+        (labels[name] + (" *" if name == result.chosen else ""), answer.probabilities, name)
+        for name, answer in result.answers.items()
+    ]
+    rows.append((f"data alone ({result.data_rule} rule)", result.data, "data"))
+    width = max(len(label) for label, _, _ in rows) + 2
+    lines = ["  " + "".ljust(width) + "".join(f"{c:>7}" for c in CLASSES) + "  first"]
+    for label, probabilities, name in rows:
+        probs = "".join(f"{probabilities[c]:>7.3f}" for c in CLASSES)
+        lines.append(f"  {label.ljust(width)}{probs}  {result.verdict.tops[name] or '-'}")
+    lines.append(
+        f"  (* = the chosen model; first = the most probable price, '-' when the top two are "
+        f"within {result.verdict.margin:.2f})"
+    )
+    return lines
+
+
+def prediction_text(result: QueryAnswer, checked_max: float = 1.0) -> str:
     """What ``shopdata carprice predict`` prints.
 
     ``checked_max`` is the highest probability the family gave any held-out row in
     cross-validation; a larger probability here has never been checked for calibration.
     """
-    lines = [f"query: {_format_values(prediction.given)}"]
+    prediction = result.prediction
+    found = result.found
+    lines = [
+        f"query: {_format_values(prediction.given)}",
+        headline(result.verdict, _labels(list(result.answers)), result.chosen),
+        f"why uncertain: {result.verdict.reason}",
+        *spread_text(result),
+    ]
+    top = max(prediction.probabilities.values())
+    if top > checked_max:
+        lines.append(
+            f"  caution: {top:.3f} is above every probability this model gave a held-out row "
+            f"in cross-validation (at most {checked_max:.3f}), so its calibration is unchecked"
+        )
     if prediction.missing:
         rule = {
             "exact": "share of the rows with all given values that have it",
@@ -128,7 +186,7 @@ def prediction_text(prediction: Prediction, found: Support, checked_max: float =
             "overall": "no usable co-occurrence; overall frequency in the table",
         }[prediction.weighting]
         lines.append(
-            f"not given: {', '.join(prediction.missing)}; the prediction averages over "
+            f"not given: {', '.join(prediction.missing)}; each family averages over "
             f"{len(prediction.completions)} completion(s), weights = {rule}"
         )
         shown = sorted(prediction.completions, key=lambda c: -c.weight)[:12]
@@ -140,21 +198,14 @@ def prediction_text(prediction: Prediction, found: Support, checked_max: float =
             )
         if len(prediction.completions) > len(shown):
             lines.append(f"  … {len(prediction.completions) - len(shown)} more completions")
-    lines.append(f"predicted buying price: {prediction.predicted}")
-    for level in CLASSES:
-        lines.append(f"  {level:<6} {prediction.probabilities[level]:.3f}")
-    top = max(prediction.probabilities.values())
-    if top > checked_max:
-        lines.append(
-            f"  caution: {top:.3f} is above every probability this model gave a held-out row "
-            f"in cross-validation (at most {checked_max:.3f}), so its calibration is unchecked"
-        )
     lines.append("in the data:")
     for label, counts in found.exact.items():
         total = sum(counts.values())
         prices = ", ".join(f"{c} {n}" for c, n in counts.items() if n) or "-"
         lines.append(f"  {label:<14} {total} row(s) with all given values (buying: {prices})")
-    if found.occurs:
+    if not prediction.given:
+        lines.append("  nothing given: the prediction averages over every car in the table")
+    elif found.occurs:
         lines.append("  the combination occurs in the table: the prediction interpolates")
     else:
         prices = ", ".join(f"{c} {n}" for c, n in found.nearest_prices.items() if n)
@@ -173,24 +224,11 @@ def prediction_text(prediction: Prediction, found: Support, checked_max: float =
     return "\n".join(lines)
 
 
-def families_text(answers: dict[str, Prediction], saved: str, seed: int) -> str:
-    """One line per family: how much the answer depends on the choice of model."""
-    from shopdata.carprice.models import MODEL_LABELS
-
-    width = max(len(MODEL_LABELS[name]) + 2 for name in answers)
-    lines = [
-        f"every family (others refitted now on the same rows, seed {seed}; * = the saved model):",
-        "  " + "family".ljust(width) + "".join(f"{c:>7}" for c in CLASSES) + "  predicted",
-    ]
-    for name, answer in answers.items():
-        label = MODEL_LABELS[name] + (" *" if name == saved else "")
-        probs = "".join(f"{answer.probabilities[c]:>7.3f}" for c in CLASSES)
-        lines.append(f"  {label.ljust(width)}{probs}  {answer.predicted}")
-    return "\n".join(lines)
-
-
-def prediction_json(prediction: Prediction, found: Support, manifest: Manifest) -> dict[str, Any]:
-    """Machine-readable form of the prediction, its weights and its support in the table."""
+def prediction_json(result: QueryAnswer, manifest: Manifest) -> dict[str, Any]:
+    """Machine-readable form of the answer, its spread, weights and support in the table."""
+    prediction = result.prediction
+    found = result.found
+    verdict = result.verdict
     return {
         "model": manifest.model,
         "model_sha256": manifest.sha256,
@@ -209,6 +247,12 @@ def prediction_json(prediction: Prediction, found: Support, manifest: Manifest) 
         ],
         "predicted": prediction.predicted,
         "probabilities": prediction.probabilities,
+        "answer": verdict.answer,
+        "margin": verdict.margin,
+        "supported": verdict.strength,
+        "why_uncertain": verdict.reason,
+        "families": {name: a.probabilities for name, a in result.answers.items()},
+        "data_only": {"rule": result.data_rule, "probabilities": result.data},
         "in_data": {
             "occurs": found.occurs,
             "exact": found.exact,

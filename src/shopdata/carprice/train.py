@@ -43,9 +43,9 @@ from shopdata.carprice.models import (
     finalise,
     single_threaded,
 )
-from shopdata.carprice.persist import Manifest, save_model
-
-METRICS_FILE = "metrics.json"
+from shopdata.carprice.persist import METRICS_FILE, Manifest, save_model
+from shopdata.carprice.predict import model_scorer
+from shopdata.carprice.table import combinations
 
 _VERSIONED = ("scikit-learn", "skops", "numpy", "scipy", "pandas", "joblib")
 
@@ -82,6 +82,16 @@ def fit_family(frame: pd.DataFrame, name: str, seed: int) -> Pipeline:
         return finalise(build_model(name, seed).fit(x, y))
 
 
+def table_families(names: Sequence[str], chosen: str) -> list[str]:
+    """Families whose probabilities ``train`` tabulates: all but the class prior, unless chosen."""
+    return [name for name in names if name != "majority" or name == chosen]
+
+
+def probability_table(model: Pipeline) -> list[Sequence[float]]:
+    """``model``'s probabilities for every combination, in the probability table's order."""
+    return model_scorer(model)(combinations())
+
+
 def train(
     data: CarData,
     model_dir: Path,
@@ -100,6 +110,10 @@ def train(
     }
     selection = select(results[SCHEMES[0]], SCHEMES[0])
     model = fit_family(frame, selection.chosen, seed)
+    fitted = {
+        name: model if name == selection.chosen else fit_family(frame, name, seed)
+        for name in table_families(names, selection.chosen)
+    }
     oof = results[selection.scheme][selection.chosen].oof
     checked = round(float(np.nanmax(oof)), 6) if oof is not None else 1.0
     _, y = encode(frame)
@@ -113,6 +127,7 @@ def train(
             "seed": seed,
             "checked_max_probability": checked,
         },
+        probabilities={name: probability_table(fitted[name]) for name in fitted},
     )
     metrics: dict[str, Any] = {
         "data": {"source": data.source, "sha256": data.sha256, "rows": len(frame)},
