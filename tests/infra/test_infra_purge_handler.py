@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from image_processing.runtime.contract import (
+    ContractError,
     derived_key,
     metadata_key,
     new_image_id,
@@ -272,6 +273,33 @@ def test_processor_update_cannot_resurrect_a_purged_or_expired_item(aws: dict[st
     with pytest.raises(client.exceptions.ConditionalCheckFailedException):
         table.update_item(**processed_update(expired, now, {"status": "processed"}))
     assert "status" not in table.get_item(Key={"image_id": expired})["Item"]
+
+
+def test_processor_update_cannot_hide_an_item_from_the_deleter(aws: dict[str, Any]) -> None:
+    """An update that rewrote the deadline would move the item out of the expiry index and TTL."""
+    table = aws["table"]
+    now = datetime.now(UTC)
+    image_id = new_image_id(now - timedelta(days=7, minutes=10), _token(1))
+    _put_item(table, image_id, now + timedelta(seconds=30))
+    for moved in ({"expires_at": 4102444800}, {"expiry_day": "2100-01-01"}):
+        with pytest.raises(ContractError, match="processed_update may not change expir"):
+            processed_update(image_id, now, {"status": "processed", **moved})
+    table.update_item(**processed_update(image_id, now, {"status": "processed"}))
+
+    later = _Context(remaining_ms=600_000)
+    counts = purge.run(
+        boto3.client("s3"),
+        table,
+        boto3.client("cloudwatch"),
+        rules=purge.rules_from(json.dumps(RULES)),
+        index="by-expiry-day",
+        now=now + timedelta(minutes=5),
+        overdue_after=timedelta(minutes=60),
+        page_size=10,
+        time_left=lambda: later.get_remaining_time_in_millis() > purge.SAFETY_MARGIN_MS,
+    )
+    assert counts.expired_items_deleted == 1
+    assert _items(table) == set()
 
 
 def test_upload_handler_registers_the_deadline_its_key_carries(aws: dict[str, Any]) -> None:

@@ -39,6 +39,8 @@ LOOKBACK_DAYS = 30
 SAFETY_MARGIN_MS = 60_000
 #: S3 DeleteObjects takes at most 1,000 keys per call.
 DELETE_BATCH = 1000
+#: How far the clock that fixed T (Lambda, Kafka broker) may run ahead of S3's LastModified.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,26 @@ class Tally:
 
 
 def object_deadline(rule: SweepRule, obj: StoredObject) -> datetime | None:
-    """When ``obj`` must be gone, or None when its key breaks the contract (no upload time)."""
+    """When ``obj`` must be gone, or None when its key breaks the contract.
+
+    A key breaks it when it carries no upload time, when it is not filed under its own upload
+    day, or when its upload time is later than the object itself (every copy is written at or
+    after T): a key dated in the future, or under another day, would otherwise be kept past
+    its real deadline or sit where the deleter never lists.
+    """
     if rule.clock == "written":
         return obj.last_modified + timedelta(minutes=rule.keep_minutes)
     try:
-        return upload_time_of(obj.key) + timedelta(minutes=rule.keep_minutes)
+        upload_time = upload_time_of(obj.key)
     except ContractError:
         return None
+    if "{date}" in rule.prefix and not obj.key.startswith(
+        rule.prefix.format(date=upload_time.date().isoformat())
+    ):
+        return None
+    if upload_time > obj.last_modified + CLOCK_SKEW:
+        return None
+    return upload_time + timedelta(minutes=rule.keep_minutes)
 
 
 def sweep_prefixes(rule: SweepRule, now: datetime, lookback_days: int) -> list[str]:
