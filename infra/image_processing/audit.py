@@ -52,6 +52,8 @@ class PurgeAudit(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         sweeps: list[Sweep],
+        dead_letter_queues: list[sqs.IQueue],
+        retention_minutes: int,
         table_arn: str,
         table_name: str,
         key: kms.IKey,
@@ -116,6 +118,14 @@ class PurgeAudit(Construct):
                         for s in sweeps
                     ]
                 ),
+                # Dead letters name an image key; a redriven message that fails again starts a
+                # new retention, so the deleter removes those past their image's deadline.
+                "DEAD_LETTER_QUEUES": Stack.of(self).to_json_string(
+                    [
+                        {"url": q.queue_url, "keep_minutes": retention_minutes}
+                        for q in dead_letter_queues
+                    ]
+                ),
                 "TABLE_NAME": table_name,
                 "EXPIRY_INDEX": EXPIRY_INDEX,
                 "OVERDUE_AFTER_MINUTES": str(overdue_after_minutes),
@@ -149,6 +159,12 @@ class PurgeAudit(Construct):
             role, ["dynamodb:Query"], [f"{table_arn}/index/{EXPIRY_INDEX}"], "FindOverdueItems"
         )
         access.grant(role, ["dynamodb:BatchWriteItem"], [table_arn], "DeleteOverdueItems")
+        access.grant(
+            role,
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+            [q.queue_arn for q in dead_letter_queues],
+            "DeleteExpiredDeadLetters",
+        )
         access.grant(role, ["kms:Decrypt"], [key.key_arn], "ReadEncryptedItems")
         role.add_to_principal_policy(
             iam.PolicyStatement(

@@ -424,3 +424,34 @@ def test_analyst_exports_stay_inside_the_window(synth: Synth) -> None:
         "PrintReports": "DENY",
     }
     assert not synth.resources("AWS::QuickSight::DataSet")
+
+
+def test_deleter_removes_dead_letters_past_their_image_deadline(synth: Synth) -> None:
+    """A redriven message that fails again re-enters the DLQ with a fresh retention: the deleter
+    bounds it by the deadline its key carries instead."""
+    variables = _function(synth, "PurgeAudit/Function/Resource")["Environment"]["Variables"]
+    parts = variables["DEAD_LETTER_QUEUES"]["Fn::Join"][1]
+    text = "".join(
+        p if isinstance(p, str) else f"<{synth.path_of(ref_id(p) or '')}>" for p in parts
+    )
+    assert json.loads(text) == [
+        {"url": "<ImageEvents/DeadLetters/Resource>", "keep_minutes": WEEK_MINUTES}
+    ]
+    statements = [
+        s
+        for logical_id, s in policy_statements(synth.template)
+        if synth.path_of(logical_id).startswith("PurgeAudit/Role")
+        and s.get("Sid") == "DeleteExpiredDeadLetters"
+    ]
+    assert [
+        (
+            sorted(as_list(s["Action"])),
+            [synth.path_of(ref_id(r) or "") for r in as_list(s["Resource"])],
+        )
+        for s in statements
+    ] == [
+        (
+            ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            ["ImageEvents/DeadLetters/Resource"],
+        )
+    ]

@@ -331,3 +331,55 @@ def test_upload_handler_registers_the_deadline_its_key_carries(aws: dict[str, An
         {"error": "request body is not valid JSON"},
     )
     assert len(_items(aws["table"])) == 1
+
+
+def test_deleter_removes_dead_letters_past_their_image_deadline(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redrive restarts retention, so only the key's deadline bounds a dead letter's life."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    monkeypatch.setenv(
+        "DEAD_LETTER_QUEUES", json.dumps([{"url": url, "keep_minutes": WEEK_MINUTES}])
+    )
+    now = datetime.now(UTC)
+    week = timedelta(days=7)
+
+    def send(upload: datetime, n: int, s3_event: bool = False) -> None:
+        key = raw_key("api", new_image_id(upload, _token(n)))
+        body = (
+            {"detail": {"bucket": {"name": RAW}, "object": {"key": key, "size": 5}}}
+            if s3_event
+            else {"bucket": RAW, "key": key, "size": 5}
+        )
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    for n in range(23):  # failed processing, redriven, failed again: image now expired
+        send(now - week - timedelta(minutes=10), n)
+    send(now - week - timedelta(minutes=10), 50, s3_event=True)  # EventBridge could not deliver
+    send(now - week - timedelta(hours=2), 60)  # two hours late: overdue
+    sqs.send_message(QueueUrl=url, MessageBody="not json")  # names no image: overdue
+    for n in range(3):  # images still inside their window: left for the operators' redrive
+        send(now - week + timedelta(hours=1), 70 + n)
+
+    counts = purge.handler({}, _Context(remaining_ms=600_000))
+
+    assert counts == {
+        "purged_objects": 24,
+        "expired_items_deleted": 0,
+        "overdue": 2,
+        "incomplete": 0,
+    }
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes == {
+        "ApproximateNumberOfMessages": "0",
+        "ApproximateNumberOfMessagesNotVisible": "3",
+    }
+    left = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+    )
+    # Kept ones are only hidden for the peek, then visible again (not yet here).
+    assert left.get("Messages", []) == []
