@@ -166,6 +166,9 @@ class PurgeAudit(Construct):
             "DeleteExpiredDeadLetters",
         )
         access.grant(role, ["kms:Decrypt"], [key.key_arn], "ReadEncryptedItems")
+        # Lambda delivers a failed run to the dead-letter queue with this role; the queue is
+        # encrypted with the data key, and sending to it needs a data key too.
+        access.grant(role, ["kms:GenerateDataKey"], [key.key_arn], "SendEncryptedDeadLetters")
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PublishPurgeMetric",
@@ -214,6 +217,24 @@ class OpsAlarms(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
+        # CloudWatch publishes alarm notifications to the encrypted topic only if the key lets
+        # it: without this statement every alarm changes state and pages no one.
+        stack = Stack.of(self)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublishToTheOnCallTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
+                        f"{stack.account}:alarm:*"
+                    },
+                },
+            )
+        )
         action = cw_actions.SnsAction(self.topic)
         alarms = [
             cloudwatch.Alarm(

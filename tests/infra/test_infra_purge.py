@@ -455,3 +455,38 @@ def test_deleter_removes_dead_letters_past_their_image_deadline(synth: Synth) ->
             ["ImageEvents/DeadLetters/Resource"],
         )
     ]
+
+
+def test_alarms_can_publish_to_the_encrypted_on_call_topic(synth: Synth) -> None:
+    """CloudWatch needs the topic's KMS key to notify; without it a breach pages no one."""
+    (topic,) = synth.resources("AWS::SNS::Topic").values()
+    key_id = ref_id(topic["Properties"]["KmsMasterKeyId"]) or ""
+    assert synth.path_of(key_id) == "Keys/Data/Resource"
+    statements = synth.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [
+        s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert (cloudwatch["Effect"], sorted(as_list(cloudwatch["Action"]))) == (
+        "Allow",
+        ["kms:Decrypt", "kms:GenerateDataKey*"],
+    )
+    assert cloudwatch["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    alarm_arns = json.dumps(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert ":cloudwatch:" in alarm_arns and ":alarm:*" in alarm_arns
+    topic_id = next(iter(synth.resources("AWS::SNS::Topic")))
+    paging = {
+        synth.path_of(k): [ref_id(a) for a in r["Properties"]["AlarmActions"]]
+        for k, r in synth.resources("AWS::CloudWatch::Alarm").items()
+        if synth.path_of(k).startswith("OpsAlarms/")
+    }
+    assert len(paging) == 5
+    assert all(actions == [topic_id] for actions in paging.values())
+    # A failed purge run reaches its (encrypted) dead-letter queue only with a data key.
+    granted = {
+        s["Sid"]: (as_list(s["Action"]), [ref_id(r) for r in as_list(s["Resource"])])
+        for logical_id, s in policy_statements(synth.template)
+        if synth.path_of(logical_id).startswith("PurgeAudit/Role") and "Sid" in s
+    }
+    assert granted["SendEncryptedDeadLetters"] == (["kms:GenerateDataKey"], [key_id])
