@@ -151,6 +151,10 @@ def test_processor_drops_messages_of_images_past_their_window() -> None:
     assert should_process(key, deadline - timedelta(seconds=1), 7) is True
     assert should_process(key, deadline, 7) is False
     assert should_process("uploads/2026-03-10/not-an-id", NOW, 7) is False
+    # A key dated ahead of the clock would file copies under a day the deleter does not list.
+    ahead = object_key(new_image_id(NOW + timedelta(minutes=6), TOKEN))
+    assert should_process(ahead, NOW, 7) is False
+    assert should_process(object_key(new_image_id(NOW + timedelta(minutes=4), TOKEN)), NOW, 7)
 
 
 def test_processor_updates_are_conditional_on_a_live_item() -> None:

@@ -31,6 +31,8 @@ DERIVED_KEY = "derived/{day}/{image_id}/{variant}"
 METADATA_KEY = "metadata/dt={day}/{image_id}.json"
 
 
+#: How far the clock that fixed T (Lambda, Kafka broker) may run ahead of another AWS clock.
+CLOCK_SKEW = timedelta(minutes=5)
 #: Item attributes only the ingest paths set (``metadata_item``): the key and the deadline. An
 #: update that rewrote them could move an item out of the deleter's expiry index or past TTL.
 DEADLINE_ATTRIBUTES = ("image_id", "source", "received_at", "expires_at", "expiry_day")
@@ -144,12 +146,17 @@ def should_process(raw_object_key: str, now: datetime, retention_days: int) -> b
 
     A message for an expired image (late, retried or redriven from the DLQ) is deleted unread:
     processing it would write copies the deleter must remove again. The processor asks again
-    before each write, so no copy is written after the deadline.
+    before each write, so no copy is written after the deadline. A key dated in the future
+    (beyond ``CLOCK_SKEW``) breaks the contract: its copies would be filed under a day the
+    deleter does not list yet, so it is not processed either.
     """
     try:
-        return not is_expired(raw_object_key, now, retention_days)
+        upload_time = upload_time_of(raw_object_key)
     except ContractError:
         return False
+    if upload_time > now + CLOCK_SKEW:
+        return False
+    return now < deadline(upload_time, retention_days)
 
 
 def kafka_record_token(topic: str, partition: int, offset: int) -> str:

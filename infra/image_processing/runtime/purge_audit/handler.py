@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ..contract import ContractError, upload_time_of
+from ..contract import CLOCK_SKEW, ContractError, upload_time_of
 
 METRIC_NAMESPACE = "ImageProcessing/Purge"
 #: Days before the newest expired day that are still listed and queried every run.
@@ -41,8 +41,6 @@ LOOKBACK_DAYS = 30
 SAFETY_MARGIN_MS = 60_000
 #: S3 DeleteObjects takes at most 1,000 keys per call.
 DELETE_BATCH = 1000
-#: How far the clock that fixed T (Lambda, Kafka broker) may run ahead of S3's LastModified.
-CLOCK_SKEW = timedelta(minutes=5)
 #: A dead letter the deleter read and kept stays hidden this long, so one run sees each once.
 PEEK_SECONDS = 60
 
