@@ -49,8 +49,9 @@ PURGE_COLOR = "#cf222e"
 #: The VPC endpoints the Network construct creates: gateway (S3, DynamoDB) then interface
 #: endpoints, named as in network.py (tests/infra/test_infra_docs.py keeps the two in step).
 ENDPOINTS = ("S3", "DynamoDB", "ECR", "ECR Docker", "Logs", "Monitoring", "SQS", "KMS", "STS")
-#: Every store the purge deleter deletes from (the diagram draws one red arrow to each).
-PURGE_TARGETS = ("raw", "processed", "results", "table")
+#: Every store the purge deleter deletes from (the diagram draws one red arrow to each); "queue"
+#: is the ImageEvents box, whose dead-letter queue the deleter reads.
+PURGE_TARGETS = ("raw", "processed", "results", "table", "queue")
 
 
 def endpoint_label() -> str:
@@ -132,7 +133,13 @@ def architecture(outdir: Path) -> Path:
         processor >> CONTROL >> table
         processed >> DATA >> catalog >> DATA >> athena >> DATA >> results
         analysts >> DATA >> bi >> DATA >> athena
-        stores = {"raw": raw, "processed": processed, "results": results, "table": table}
+        stores = {
+            "raw": raw,
+            "processed": processed,
+            "results": results,
+            "table": table,
+            "queue": queue,
+        }
         for name in PURGE_TARGETS:
             audit >> purge_edge() >> stores[name]
         registry >> CONTROL >> processor

@@ -52,6 +52,8 @@ class PurgeAudit(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         sweeps: list[Sweep],
+        dead_letter_queues: list[sqs.IQueue],
+        retention_minutes: int,
         table_arn: str,
         table_name: str,
         key: kms.IKey,
@@ -116,6 +118,14 @@ class PurgeAudit(Construct):
                         for s in sweeps
                     ]
                 ),
+                # Dead letters name an image key; a redriven message that fails again starts a
+                # new retention, so the deleter removes those past their image's deadline.
+                "DEAD_LETTER_QUEUES": Stack.of(self).to_json_string(
+                    [
+                        {"url": q.queue_url, "keep_minutes": retention_minutes}
+                        for q in dead_letter_queues
+                    ]
+                ),
                 "TABLE_NAME": table_name,
                 "EXPIRY_INDEX": EXPIRY_INDEX,
                 "OVERDUE_AFTER_MINUTES": str(overdue_after_minutes),
@@ -149,7 +159,16 @@ class PurgeAudit(Construct):
             role, ["dynamodb:Query"], [f"{table_arn}/index/{EXPIRY_INDEX}"], "FindOverdueItems"
         )
         access.grant(role, ["dynamodb:BatchWriteItem"], [table_arn], "DeleteOverdueItems")
+        access.grant(
+            role,
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+            [q.queue_arn for q in dead_letter_queues],
+            "DeleteExpiredDeadLetters",
+        )
         access.grant(role, ["kms:Decrypt"], [key.key_arn], "ReadEncryptedItems")
+        # Lambda delivers a failed run to the dead-letter queue with this role; the queue is
+        # encrypted with the data key, and sending to it needs a data key too.
+        access.grant(role, ["kms:GenerateDataKey"], [key.key_arn], "SendEncryptedDeadLetters")
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PublishPurgeMetric",
@@ -198,6 +217,24 @@ class OpsAlarms(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
+        # CloudWatch publishes alarm notifications to the encrypted topic only if the key lets
+        # it: without this statement every alarm changes state and pages no one.
+        stack = Stack.of(self)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublishToTheOnCallTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
+                        f"{stack.account}:alarm:*"
+                    },
+                },
+            )
+        )
         action = cw_actions.SnsAction(self.topic)
         alarms = [
             cloudwatch.Alarm(

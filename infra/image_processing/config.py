@@ -32,7 +32,9 @@ LOG_RETENTION_DAYS = 5
 #: Queues: a message is enqueued at most ~27 h after T (24 h Kafka retention + 1 h segment roll +
 #: 2 h EventBridge retries). The DLQ keeps the original enqueue time; a redrive starts a new
 #: retention in the work queue. 27 h + DLQ + work queue = 27 h + 3 d + 2 d < 7 d, and the processor
-#: deletes unread any message whose image is past its window (``contract.should_process``).
+#: deletes unread any message whose image is past its window (``contract.should_process``). A
+#: redriven message that fails again re-enters the DLQ with a new clock: the purge deleter
+#: deletes every dead letter whose image is past its window.
 WORK_QUEUE_RETENTION_DAYS = 2
 DEAD_LETTER_RETENTION_DAYS = 3
 

@@ -197,6 +197,8 @@ class ImageProcessingStack(Stack):
                 Sweep(archive.access_logs, "processed/{date}-", "written", keep),
                 Sweep(archive.access_logs, "queryresults/{date}-", "written", keep),
             ],
+            dead_letter_queues=[image_events.dead_letters],
+            retention_minutes=keep,
             table_arn=table.table_arn,
             table_name=table.table_name,
             key=keys.data,

@@ -111,7 +111,7 @@ def test_diagram_names_every_endpoint_the_network_creates() -> None:
 
 def test_diagram_draws_the_purge_to_every_store_and_the_processor_reading_raw() -> None:
     module = _diagram_module()
-    assert module.PURGE_TARGETS == ("raw", "processed", "results", "table")
+    assert module.PURGE_TARGETS == ("raw", "processed", "results", "table", "queue")
     source = SCRIPT.read_text()
     assert 'raw >> Edge(color="#1f6feb", penwidth="2.0", label="read image") >> processor' in source
     assert (

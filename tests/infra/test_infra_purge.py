@@ -424,3 +424,69 @@ def test_analyst_exports_stay_inside_the_window(synth: Synth) -> None:
         "PrintReports": "DENY",
     }
     assert not synth.resources("AWS::QuickSight::DataSet")
+
+
+def test_deleter_removes_dead_letters_past_their_image_deadline(synth: Synth) -> None:
+    """A redriven message that fails again re-enters the DLQ with a fresh retention: the deleter
+    bounds it by the deadline its key carries instead."""
+    variables = _function(synth, "PurgeAudit/Function/Resource")["Environment"]["Variables"]
+    parts = variables["DEAD_LETTER_QUEUES"]["Fn::Join"][1]
+    text = "".join(
+        p if isinstance(p, str) else f"<{synth.path_of(ref_id(p) or '')}>" for p in parts
+    )
+    assert json.loads(text) == [
+        {"url": "<ImageEvents/DeadLetters/Resource>", "keep_minutes": WEEK_MINUTES}
+    ]
+    statements = [
+        s
+        for logical_id, s in policy_statements(synth.template)
+        if synth.path_of(logical_id).startswith("PurgeAudit/Role")
+        and s.get("Sid") == "DeleteExpiredDeadLetters"
+    ]
+    assert [
+        (
+            sorted(as_list(s["Action"])),
+            [synth.path_of(ref_id(r) or "") for r in as_list(s["Resource"])],
+        )
+        for s in statements
+    ] == [
+        (
+            ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            ["ImageEvents/DeadLetters/Resource"],
+        )
+    ]
+
+
+def test_alarms_can_publish_to_the_encrypted_on_call_topic(synth: Synth) -> None:
+    """CloudWatch needs the topic's KMS key to notify; without it a breach pages no one."""
+    (topic,) = synth.resources("AWS::SNS::Topic").values()
+    key_id = ref_id(topic["Properties"]["KmsMasterKeyId"]) or ""
+    assert synth.path_of(key_id) == "Keys/Data/Resource"
+    statements = synth.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [
+        s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert (cloudwatch["Effect"], sorted(as_list(cloudwatch["Action"]))) == (
+        "Allow",
+        ["kms:Decrypt", "kms:GenerateDataKey*"],
+    )
+    assert cloudwatch["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    alarm_arns = json.dumps(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert ":cloudwatch:" in alarm_arns and ":alarm:*" in alarm_arns
+    topic_id = next(iter(synth.resources("AWS::SNS::Topic")))
+    paging = {
+        synth.path_of(k): [ref_id(a) for a in r["Properties"]["AlarmActions"]]
+        for k, r in synth.resources("AWS::CloudWatch::Alarm").items()
+        if synth.path_of(k).startswith("OpsAlarms/")
+    }
+    assert len(paging) == 5
+    assert all(actions == [topic_id] for actions in paging.values())
+    # A failed purge run reaches its (encrypted) dead-letter queue only with a data key.
+    granted = {
+        s["Sid"]: (as_list(s["Action"]), [ref_id(r) for r in as_list(s["Resource"])])
+        for logical_id, s in policy_statements(synth.template)
+        if synth.path_of(logical_id).startswith("PurgeAudit/Role") and "Sid" in s
+    }
+    assert granted["SendEncryptedDeadLetters"] == (["kms:GenerateDataKey"], [key_id])

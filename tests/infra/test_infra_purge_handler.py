@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from image_processing.runtime.contract import (
+    ContractError,
     derived_key,
     metadata_key,
     new_image_id,
@@ -274,6 +275,33 @@ def test_processor_update_cannot_resurrect_a_purged_or_expired_item(aws: dict[st
     assert "status" not in table.get_item(Key={"image_id": expired})["Item"]
 
 
+def test_processor_update_cannot_hide_an_item_from_the_deleter(aws: dict[str, Any]) -> None:
+    """An update that rewrote the deadline would move the item out of the expiry index and TTL."""
+    table = aws["table"]
+    now = datetime.now(UTC)
+    image_id = new_image_id(now - timedelta(days=7, minutes=10), _token(1))
+    _put_item(table, image_id, now + timedelta(seconds=30))
+    for moved in ({"expires_at": 4102444800}, {"expiry_day": "2100-01-01"}):
+        with pytest.raises(ContractError, match="processed_update may not change expir"):
+            processed_update(image_id, now, {"status": "processed", **moved})
+    table.update_item(**processed_update(image_id, now, {"status": "processed"}))
+
+    later = _Context(remaining_ms=600_000)
+    counts = purge.run(
+        boto3.client("s3"),
+        table,
+        boto3.client("cloudwatch"),
+        rules=purge.rules_from(json.dumps(RULES)),
+        index="by-expiry-day",
+        now=now + timedelta(minutes=5),
+        overdue_after=timedelta(minutes=60),
+        page_size=10,
+        time_left=lambda: later.get_remaining_time_in_millis() > purge.SAFETY_MARGIN_MS,
+    )
+    assert counts.expired_items_deleted == 1
+    assert _items(table) == set()
+
+
 def test_upload_handler_registers_the_deadline_its_key_carries(aws: dict[str, Any]) -> None:
     before = datetime.now(UTC).replace(microsecond=0)
     event = {
@@ -303,3 +331,55 @@ def test_upload_handler_registers_the_deadline_its_key_carries(aws: dict[str, An
         {"error": "request body is not valid JSON"},
     )
     assert len(_items(aws["table"])) == 1
+
+
+def test_deleter_removes_dead_letters_past_their_image_deadline(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redrive restarts retention, so only the key's deadline bounds a dead letter's life."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    monkeypatch.setenv(
+        "DEAD_LETTER_QUEUES", json.dumps([{"url": url, "keep_minutes": WEEK_MINUTES}])
+    )
+    now = datetime.now(UTC)
+    week = timedelta(days=7)
+
+    def send(upload: datetime, n: int, s3_event: bool = False) -> None:
+        key = raw_key("api", new_image_id(upload, _token(n)))
+        body = (
+            {"detail": {"bucket": {"name": RAW}, "object": {"key": key, "size": 5}}}
+            if s3_event
+            else {"bucket": RAW, "key": key, "size": 5}
+        )
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    for n in range(23):  # failed processing, redriven, failed again: image now expired
+        send(now - week - timedelta(minutes=10), n)
+    send(now - week - timedelta(minutes=10), 50, s3_event=True)  # EventBridge could not deliver
+    send(now - week - timedelta(hours=2), 60)  # two hours late: overdue
+    sqs.send_message(QueueUrl=url, MessageBody="not json")  # names no image: overdue
+    for n in range(3):  # images still inside their window: left for the operators' redrive
+        send(now - week + timedelta(hours=1), 70 + n)
+
+    counts = purge.handler({}, _Context(remaining_ms=600_000))
+
+    assert counts == {
+        "purged_objects": 24,
+        "expired_items_deleted": 0,
+        "overdue": 2,
+        "incomplete": 0,
+    }
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes == {
+        "ApproximateNumberOfMessages": "0",
+        "ApproximateNumberOfMessagesNotVisible": "3",
+    }
+    left = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+    )
+    # Kept ones are only hidden for the peek, then visible again (not yet here).
+    assert left.get("Messages", []) == []

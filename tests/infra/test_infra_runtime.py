@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +11,7 @@ from image_processing.runtime.contract import (
     ContractError,
     derived_key,
     kafka_landing,
+    kafka_record_token,
     metadata_key,
     new_image_id,
     processed_update,
@@ -149,6 +151,10 @@ def test_processor_drops_messages_of_images_past_their_window() -> None:
     assert should_process(key, deadline - timedelta(seconds=1), 7) is True
     assert should_process(key, deadline, 7) is False
     assert should_process("uploads/2026-03-10/not-an-id", NOW, 7) is False
+    # A key dated ahead of the clock would file copies under a day the deleter does not list.
+    ahead = object_key(new_image_id(NOW + timedelta(minutes=6), TOKEN))
+    assert should_process(ahead, NOW, 7) is False
+    assert should_process(object_key(new_image_id(NOW + timedelta(minutes=4), TOKEN)), NOW, 7)
 
 
 def test_processor_updates_are_conditional_on_a_live_item() -> None:
@@ -165,9 +171,33 @@ def test_processor_updates_are_conditional_on_a_live_item() -> None:
 
 def test_kafka_images_get_the_broker_append_time_as_upload_time() -> None:
     append_ms = int(NOW.timestamp() * 1000) + 999
-    landed = kafka_landing(append_ms, NOW + timedelta(hours=20), 7, TOKEN)
-    assert landed == (IMAGE_ID, f"kafka/2026-03-10/{IMAGE_ID}")
-    assert kafka_landing(append_ms, NOW + timedelta(days=7), 7, TOKEN) is None
+    record = {"topic": "images.raw", "partition": 3, "offset": 41}
+    token = kafka_record_token("images.raw", 3, 41)
+    image_id = new_image_id(NOW, token)
+    landed = kafka_landing(append_ms, NOW + timedelta(hours=20), 7, **record)
+    assert landed == (image_id, f"kafka/2026-03-10/{image_id}")
+    assert kafka_landing(append_ms, NOW + timedelta(days=7), 7, **record) is None
+
+
+def test_a_redelivered_kafka_record_lands_on_the_same_key() -> None:
+    """At-least-once delivery: the same record twice is one image, not two."""
+    append_ms = int(NOW.timestamp() * 1000)
+    record = {"topic": "images.raw", "partition": 0, "offset": 7}
+    first = kafka_landing(append_ms, NOW + timedelta(minutes=1), 7, **record)
+    again = kafka_landing(append_ms, NOW + timedelta(hours=3), 7, **record)
+    assert first is not None and first == again
+    assert upload_time_of(first[0]) == NOW
+    assert re.fullmatch(r"[0-9a-f]{32}", first[0].split("-", 1)[1])
+    other = kafka_landing(append_ms, NOW + timedelta(minutes=1), 7, **{**record, "offset": 8})
+    assert other is not None and other[0] != first[0]
+    with pytest.raises(ContractError, match="partition and offset must be >= 0, got 0, -1"):
+        kafka_record_token("images.raw", 0, -1)
+
+
+@pytest.mark.parametrize("name", ["expires_at", "expiry_day", "image_id", "received_at", "source"])
+def test_processor_updates_cannot_move_the_deadline(name: str) -> None:
+    with pytest.raises(ContractError, match=f"processed_update may not change {name}: "):
+        processed_update(IMAGE_ID, NOW, {"status": "processed", name: "2100-01-01"})
 
 
 def test_upload_clock_deadline_ignores_when_a_copy_was_written() -> None:
@@ -177,6 +207,25 @@ def test_upload_clock_deadline_ignores_when_a_copy_was_written() -> None:
     assert object_deadline(rule, StoredObject("derived/2026-03-10/x/web", NOW)) is None
     written = SweepRule("results", "", "written", 30)
     assert object_deadline(written, StoredObject("q.csv", NOW)) == NOW + timedelta(minutes=30)
+
+
+def test_a_key_that_lies_about_its_upload_time_breaks_the_contract() -> None:
+    """A future-dated id, or an id filed under another day, is deleted and reported, not kept."""
+    rule = SweepRule("processed", "derived/{date}/", "upload", WEEK)
+    future = new_image_id(datetime(2099, 12, 31, tzinfo=UTC), TOKEN)
+    # Under an old day that the deleter lists: kept until 2100 by the id alone.
+    dated_ahead = StoredObject(f"derived/2026-03-10/{future}/web", NOW)
+    assert object_deadline(rule, dated_ahead) is None
+    assert classify(object_deadline(rule, dated_ahead), NOW, timedelta(hours=1)) == "overdue"
+    # Under its own day, written before its claimed upload time.
+    own_day = StoredObject(f"derived/2099-12-31/{future}/web", NOW)
+    assert object_deadline(rule, own_day) is None
+    # Filed under the write day instead of the upload day.
+    wrong_day = StoredObject(f"derived/2026-03-16/{IMAGE_ID}/web", NOW + timedelta(days=6))
+    assert object_deadline(rule, wrong_day) is None
+    # The clock that fixed T may run a little ahead of S3's.
+    skewed = StoredObject(derived_key(IMAGE_ID, "web"), NOW - timedelta(minutes=4))
+    assert object_deadline(rule, skewed) == NOW + timedelta(days=7)
 
 
 def test_classify_purges_at_the_deadline_and_flags_an_hour_late_as_overdue() -> None:

@@ -16,6 +16,7 @@ Pure functions only: the two Lambda handlers, the Kafka bridge and the processor
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,8 +31,15 @@ DERIVED_KEY = "derived/{day}/{image_id}/{variant}"
 METADATA_KEY = "metadata/dt={day}/{image_id}.json"
 
 
+#: How far the clock that fixed T (Lambda, Kafka broker) may run ahead of another AWS clock.
+CLOCK_SKEW = timedelta(minutes=5)
+#: Item attributes only the ingest paths set (``metadata_item``): the key and the deadline. An
+#: update that rewrote them could move an item out of the deleter's expiry index or past TTL.
+DEADLINE_ATTRIBUTES = ("image_id", "source", "received_at", "expires_at", "expiry_day")
+
+
 class ContractError(ValueError):
-    """An id or key that does not carry an upload time."""
+    """An id or key that does not carry an upload time, or a write that breaks the contract."""
 
 
 def new_image_id(upload_time: datetime, token: str | None = None) -> str:
@@ -109,9 +117,17 @@ def processed_update(image_id: str, now: datetime, attributes: dict[str, Any]) -
 
     UpdateItem creates a missing item; the condition makes it fail instead when the item is gone
     (purged) or its deadline has passed, so a late or redriven message cannot resurrect metadata.
+    The key and deadline attributes (``DEADLINE_ATTRIBUTES``) are refused: rewriting
+    ``expires_at`` or ``expiry_day`` would hide the item from the deleter and from TTL.
     """
     if not attributes:
         raise ContractError("processed_update needs at least one attribute")
+    fixed = sorted(set(attributes) & set(DEADLINE_ATTRIBUTES))
+    if fixed:
+        raise ContractError(
+            f"processed_update may not change {', '.join(fixed)}: the deadline is set once, "
+            "at ingest"
+        )
     names = {f"#a{i}": name for i, name in enumerate(attributes)}
     values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(attributes.values())}
     values[":now"] = int(now.timestamp())
@@ -130,24 +146,48 @@ def should_process(raw_object_key: str, now: datetime, retention_days: int) -> b
 
     A message for an expired image (late, retried or redriven from the DLQ) is deleted unread:
     processing it would write copies the deleter must remove again. The processor asks again
-    before each write, so no copy is written after the deadline.
+    before each write, so no copy is written after the deadline. A key dated in the future
+    (beyond ``CLOCK_SKEW``) breaks the contract: its copies would be filed under a day the
+    deleter does not list yet, so it is not processed either.
     """
     try:
-        return not is_expired(raw_object_key, now, retention_days)
+        upload_time = upload_time_of(raw_object_key)
     except ContractError:
         return False
+    if upload_time > now + CLOCK_SKEW:
+        return False
+    return now < deadline(upload_time, retention_days)
+
+
+def kafka_record_token(topic: str, partition: int, offset: int) -> str:
+    """The random part of a Kafka image's id, fixed by the record's position in the topic.
+
+    The bridge commits offsets after S3 and DynamoDB acknowledged, so a record can be delivered
+    again (crash, rebalance); deriving the id from (topic, partition, offset) makes the second
+    landing overwrite the same object and item instead of creating a second image.
+    """
+    if partition < 0 or offset < 0:
+        raise ContractError(f"partition and offset must be >= 0, got {partition}, {offset}")
+    return hashlib.sha256(f"{topic}/{partition}/{offset}".encode()).hexdigest()[:32]
 
 
 def kafka_landing(
-    append_time_ms: int, now: datetime, retention_days: int, token: str | None = None
+    append_time_ms: int,
+    now: datetime,
+    retention_days: int,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
 ) -> tuple[str, str] | None:
     """(image id, raw key) for a Kafka record, or None when its window already ended.
 
     T is the record's broker append time (``log.message.timestamp.type=LogAppendTime``), which the
     producer cannot set; a record the bridge reads after T + retention is committed and dropped.
+    The id is a function of the record (``kafka_record_token``), so redelivery is idempotent.
     """
     upload_time = datetime.fromtimestamp(append_time_ms // 1000, tz=UTC)
     if now >= deadline(upload_time, retention_days):
         return None
-    image_id = new_image_id(upload_time, token)
+    image_id = new_image_id(upload_time, kafka_record_token(topic, partition, offset))
     return image_id, raw_key("kafka", image_id)

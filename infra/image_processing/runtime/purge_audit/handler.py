@@ -8,6 +8,8 @@ time T, gone by T + 7 d + 2 h), so this function, scheduled every 15 minutes, de
   image data from the upload time in its key (``runtime/contract.py``), so a derived copy written
   on day 6 still goes at T + 7 d; for operational objects (query results, access logs) from the
   write time plus the rule's ``keep_minutes``;
+* every dead letter whose image is past its deadline (the key in the message carries T), so a
+  redriven message that failed again cannot outlive its image;
 * every metadata item whose ``expires_at`` has passed, found through the ``by-expiry-day`` index,
   following ``LastEvaluatedKey`` until each day is exhausted, for every expiry day from today
   back ``LOOKBACK_DAYS``, so a day stays under watch until it is clean.
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ..contract import ContractError, upload_time_of
+from ..contract import CLOCK_SKEW, ContractError, upload_time_of
 
 METRIC_NAMESPACE = "ImageProcessing/Purge"
 #: Days before the newest expired day that are still listed and queried every run.
@@ -39,6 +41,8 @@ LOOKBACK_DAYS = 30
 SAFETY_MARGIN_MS = 60_000
 #: S3 DeleteObjects takes at most 1,000 keys per call.
 DELETE_BATCH = 1000
+#: A dead letter the deleter read and kept stays hidden this long, so one run sees each once.
+PEEK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -94,13 +98,26 @@ class Tally:
 
 
 def object_deadline(rule: SweepRule, obj: StoredObject) -> datetime | None:
-    """When ``obj`` must be gone, or None when its key breaks the contract (no upload time)."""
+    """When ``obj`` must be gone, or None when its key breaks the contract.
+
+    A key breaks it when it carries no upload time, when it is not filed under its own upload
+    day, or when its upload time is later than the object itself (every copy is written at or
+    after T): a key dated in the future, or under another day, would otherwise be kept past
+    its real deadline or sit where the deleter never lists.
+    """
     if rule.clock == "written":
         return obj.last_modified + timedelta(minutes=rule.keep_minutes)
     try:
-        return upload_time_of(obj.key) + timedelta(minutes=rule.keep_minutes)
+        upload_time = upload_time_of(obj.key)
     except ContractError:
         return None
+    if "{date}" in rule.prefix and not obj.key.startswith(
+        rule.prefix.format(date=upload_time.date().isoformat())
+    ):
+        return None
+    if upload_time > obj.last_modified + CLOCK_SKEW:
+        return None
+    return upload_time + timedelta(minutes=rule.keep_minutes)
 
 
 def sweep_prefixes(rule: SweepRule, now: datetime, lookback_days: int) -> list[str]:
@@ -232,6 +249,101 @@ def sweep_table(
                     break
 
 
+@dataclass(frozen=True)
+class QueueRule:
+    """A dead-letter queue whose messages name an image key: kept until that image's deadline."""
+
+    url: str
+    keep_minutes: int
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> QueueRule:
+        return cls(str(raw["url"]), int(raw["keep_minutes"]))
+
+
+def message_key(body: str) -> str | None:
+    """The raw-bucket key a queued message points at, or None when it names none.
+
+    Two shapes reach a dead-letter queue: the rule's own ``{"bucket", "key", "size"}`` (a message
+    that failed processing) and the whole S3 event (one EventBridge could not deliver).
+    """
+    try:
+        payload = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    key = payload.get("key")
+    if key is None:
+        detail = payload.get("detail")
+        obj = detail.get("object") if isinstance(detail, dict) else None
+        key = obj.get("key") if isinstance(obj, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def message_deadline(rule: QueueRule, body: str) -> datetime | None:
+    """When a dead letter must be gone: its image's deadline (None if it names no image)."""
+    key = message_key(body)
+    if key is None:
+        return None
+    try:
+        return upload_time_of(key) + timedelta(minutes=rule.keep_minutes)
+    except ContractError:
+        return None
+
+
+def sweep_queue(
+    sqs: Any,
+    rule: QueueRule,
+    now: datetime,
+    overdue_after: timedelta,
+    tally: Tally,
+    time_left: Callable[[], bool],
+) -> None:
+    """Delete every dead letter whose image is past its deadline; leave the rest for redrive.
+
+    A redrive starts a new retention and a message that fails again re-enters the queue, so
+    retention alone does not bound how long a dead letter lives: the deadline in its key does.
+    Messages kept are hidden for ``PEEK_SECONDS`` only, so a run reads each one once.
+    """
+    seen: set[str] = set()
+    while True:
+        if not time_left():
+            tally.incomplete = 1
+            return
+        response = sqs.receive_message(
+            QueueUrl=rule.url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=PEEK_SECONDS,
+            WaitTimeSeconds=1,
+        )
+        messages = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
+        if not messages:
+            return
+        tally.pages["queue"] = tally.pages.get("queue", 0) + 1
+        due: list[dict[str, str]] = []
+        for message in messages:
+            seen.add(message["MessageId"])
+            verdict = classify(message_deadline(rule, message["Body"]), now, overdue_after)
+            if verdict == "keep":
+                continue
+            due.append({"Id": str(len(due)), "ReceiptHandle": message["ReceiptHandle"]})
+            if verdict == "overdue":
+                tally.overdue += 1
+            else:
+                tally.purged += 1
+        if due:
+            sqs.delete_message_batch(QueueUrl=rule.url, Entries=due)
+
+
+def queues_from(text: str) -> list[QueueRule]:
+    """The ``DEAD_LETTER_QUEUES`` variable: a JSON list of ``{"url", "keep_minutes"}``."""
+    raw = json.loads(text)
+    if not isinstance(raw, list):
+        raise ValueError("DEAD_LETTER_QUEUES must be a JSON list of queues")
+    return [QueueRule.parse(r) for r in raw]
+
+
 def rules_from(text: str) -> list[SweepRule]:
     """The ``SWEEP_RULES`` variable: a JSON list of rules."""
     raw = json.loads(text)
@@ -251,12 +363,16 @@ def run(
     overdue_after: timedelta,
     page_size: int,
     time_left: Callable[[], bool],
+    sqs: Any = None,
+    queues: Iterable[QueueRule] = (),
 ) -> Tally:
     """One purge run against the given clients; publishes and returns its tally."""
     tally = Tally()
     for rule in rules:
         sweep_bucket(s3, rule, now, overdue_after, page_size, tally, time_left)
     sweep_table(table, index, now, overdue_after, page_size, tally, time_left)
+    for queue in queues:
+        sweep_queue(sqs, queue, now, overdue_after, tally, time_left)
     cloudwatch.put_metric_data(
         Namespace=METRIC_NAMESPACE,
         MetricData=[
@@ -287,5 +403,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         overdue_after=timedelta(minutes=int(os.environ["OVERDUE_AFTER_MINUTES"])),
         page_size=int(os.environ.get("PAGE_SIZE", "1000")),
         time_left=time_left,
+        sqs=boto3.client("sqs"),
+        queues=queues_from(os.environ.get("DEAD_LETTER_QUEUES", "[]")),
     )
     return tally.as_dict()
