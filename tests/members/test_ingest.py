@@ -100,14 +100,14 @@ def test_bom_crlf_quoting_any_column_order_and_extra_columns() -> None:
         b'12345678,c@d.net,"Multi\r\nLine",1990-01-01,x\r\n'
     )
     parsed = parse_applications(data)
-    assert parsed.extra_columns == ("referrer",)
+    assert parsed.extra_columns == ("extra_referrer",)
     assert parsed.frame.columns == [
         "line_number",
         "mobile_no",
         "email",
         "name",
         "date_of_birth",
-        "referrer",
+        "extra_referrer",
     ]
     assert parsed.frame.rows() == [
         (2, "3631 6303", "a@b.com", "Smith, Jr., Ann", "1990-01-01", 'said "hi"'),
