@@ -15,7 +15,7 @@ create table sales.members (
     constraint members_membership_id_format check (
         membership_id ~ '^[^[:space:]].*_[0-9a-f]{5}(_[1-9][0-9]*)?$'
     ),
-    constraint members_first_name_not_blank check (btrim(first_name) <> ''),
+    constraint members_first_name_trimmed check (first_name = btrim(first_name)),
     constraint members_last_name_not_blank check (btrim(last_name) <> ''),
     constraint members_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
     constraint members_mobile_no_8_digits check (mobile_no ~ '^[0-9]{8}$'),
@@ -24,7 +24,7 @@ create table sales.members (
 
 comment on table sales.members is
 'Grain: one row per member (membership_id from the pipeline, natural key). '
-'Invariants: every column not null; mobile_no is 8 digits; membership_id is '
+'Invariants: every column not null (first_name is empty for a one-word name); mobile_no is 8 digits; membership_id is '
 '<last name>_<5 hex digits>[_<n>] (the pipeline adds _<n> for the n-th person sharing an '
 'ID); a member with transactions can never be deleted (closing a membership is '
 'status = closed).';

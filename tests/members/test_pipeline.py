@@ -151,5 +151,5 @@ def test_spreadsheet_formulas_are_defused(ws: Workspace) -> None:
         ("Lee_d6165", '\'=HYPERLINK("http://evil","x")', "Lee", "eve@x.com"),
         ("Kay_d6165", "'@SUM(A1)", "Kay", "kay@x.com"),
         ("Ray_d6165", "'-Bob", "Ray", "'+bob@x.com"),
-        ("'=Lee_d6165", "Ann", "'=Lee", "ann@x.com"),
+        ("Lee_d6165_2", "Ann", "'=Lee", "ann@x.com"),  # the ID's stem never starts a formula
     ]

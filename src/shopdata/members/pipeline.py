@@ -505,11 +505,26 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
     )
-    # Invalid applications only need to know whether their email already belongs to a member.
+    # Invalid applications are duplicates only of an earlier application: one of an earlier run,
+    # or one issued an ID in this run at an earlier position (files in name order, then lines).
+    issued_at = pl.DataFrame(
+        {
+            "email_key": assigned["email_key"],
+            "owner": assigned["membership_id"],
+            "_owner_at": positions.cast(pl.Int64),
+        }
+    ).filter(pl.col("owner").is_not_null())
     owners = pl.concat(
-        [registry.select("email_key", "membership_id"), issued.select("email_key", "membership_id")]
-    ).rename({"membership_id": "owner"})
-    evaluated = evaluated.join(owners, on="email_key", how="left", maintain_order="left")
+        [
+            registry.select(
+                "email_key", owner=pl.col("membership_id"), _owner_at=pl.lit(-1, dtype=pl.Int64)
+            ),
+            issued_at,
+        ]
+    )
+    evaluated = evaluated.with_row_index("_at").join(
+        owners, on="email_key", how="left", maintain_order="left"
+    )
 
     def scattered(values: pl.Series) -> pl.Series:  # Series.scatter works in place: a new one
         return (
@@ -522,7 +537,8 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         membership_id=scattered(assigned["membership_id"]),
         duplicate_of=pl.when(is_candidate)
         .then(scattered(assigned["duplicate_of"]))
-        .otherwise(pl.col("owner")),
+        .when(pl.col("_owner_at") < pl.col("_at").cast(pl.Int64))
+        .then(pl.col("owner")),
     )
     ok = pl.col("membership_id").is_not_null()
     is_duplicate = pl.col("duplicate_of").is_not_null()
@@ -575,8 +591,11 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
             reason_counts[reason] = reason_counts.get(reason, 0) + count
+    delivered = defuse_formulas(successful_df)
+    if not delivered["membership_id"].equals(successful_df["membership_id"]):
+        raise AssertionError("a membership ID would change when written; none was issued")
     return _Evaluated(
-        successful=defuse_formulas(successful_df),
+        successful=delivered,
         unsuccessful=defuse_formulas(unsuccessful_df),
         issued=issued,
         reason_counts=dict(sorted(reason_counts.items())),

@@ -23,8 +23,13 @@ TMP_SUFFIX = ".tmp"
 
 
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice)."""
-    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in FORMULA_TRIGGERS) + "]"
+    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice).
+
+    A cell that already starts with a quote gets one more, so that the escape is reversible
+    (readers drop exactly one leading quote) and two different values never look the same.
+    """
+    escaped = (*FORMULA_TRIGGERS, "'")
+    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in escaped) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
     hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
     columns = [name for name in hits.columns if hits[name].item()]

@@ -89,7 +89,7 @@ def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
             membership_id, first, last, email, mobile, dob, above_18 = row
             yield [
                 membership_id or None,
-                _unquote_name(first) or None,
+                _unquote_name(first),  # '' for a one-word name
                 _unquote_name(last) or None,
                 email or None,
                 mobile or None,
