@@ -7,6 +7,7 @@ personal data: 0640 and 0750 by default), whatever the process umask.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -68,8 +69,14 @@ def make_dirs(path: Path, dir_mode: int = DEFAULT_DIR_MODE) -> None:
 
 
 def tmp_path(path: Path) -> Path:
-    """The temporary name ``path`` is written under before its rename (hidden, same folder)."""
-    return path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    """The temporary name ``path`` is written under before its rename (hidden, same folder).
+
+    A name too long to take the prefix and suffix is replaced by its hash.
+    """
+    name = path.name
+    if len(os.fsencode(name)) > 200:
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()
+    return path.with_name(f".{name}.{os.getpid()}{TMP_SUFFIX}")
 
 
 def _publish(tmp: Path, path: Path, file_mode: int) -> None:
