@@ -185,3 +185,27 @@ def test_recovery_removes_orphaned_temporary_files(
 
 def test_options_default_settle_is_zero_for_library_callers() -> None:
     assert RunOptions().settle_seconds == 0.0
+
+
+def test_lines_a_writer_adds_after_archiving_are_read_from_the_archive(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    path = ws.land("slow.csv", applications(ANN))
+    with path.open("a") as writer:  # a writer that keeps the file open across the run
+        first = run_in_process(ws)
+        assert ws.landed() == []
+        writer.write(row(BEN))
+    (archived,) = ws.files("archive")
+    settle(ws.output / "archive" / archived)
+    second = run_in_process(ws)
+    (entry,) = second.document["files_detail"]
+    assert (entry["name"], entry["status"], entry["rows"], entry["moved_to"]) == (
+        "slow.csv",
+        "processed",
+        1,
+        f"archive/{archived}",
+    )
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com", "ben@x.com"]
+    assert ws.rows("unsuccessful") == []
+    assert first.run_id in archived
+    assert run_in_process(ws).run_id is None  # nothing new: the archive is not read again

@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -89,10 +90,13 @@ class RunOptions:
 
     ``settle_seconds``: a landed file modified less than this long ago waits for a later run
     (0 here, so that library callers see every file; the settings default is 5 seconds).
+    ``archive_watch_seconds``: a writer that kept a file open after it was archived appends to
+    the archived file; files archived this recently are checked, and lines added to them read.
     ``file_mode``/``dir_mode``: permissions of every output file and folder the run creates.
     """
 
     settle_seconds: float = 0.0
+    archive_watch_seconds: float = 86_400.0
     file_mode: int = DEFAULT_FILE_MODE
     dir_mode: int = DEFAULT_DIR_MODE
 
@@ -240,7 +244,8 @@ def run_pipeline(
         recovered = recover(store, options)
         removed = store.sweep_orphans()
         entries = scan(landing, settle_seconds=options.settle_seconds)
-        if not entries:
+        grown = _grown_archives(store, started, options)
+        if not entries and not grown:
             return RunReport(
                 None,
                 {"recovered_runs": recovered, "removed_orphans": removed, "totals": {"files": 0}},
@@ -249,7 +254,7 @@ def run_pipeline(
         run_id = new_run_id(effective)
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
         records, frames, per_file, skipped = _read_files(
-            landing, entries, store, run_id, partition, progress
+            landing, entries, store, run_id, partition, progress, grown
         )
         if not records:
             return RunReport(
@@ -366,6 +371,31 @@ def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile |
     return None
 
 
+def _grown_archives(
+    store: StateStore, started: dt.datetime, options: RunOptions
+) -> list[tuple[str, str]]:
+    """``(name, archived path)`` of recently archived files that grew since they were read.
+
+    A writer that still held a file open when it was archived (say, it paused longer than the
+    settle window) appends to the archived file: those lines are read by a later run from there.
+    """
+    since = (started - dt.timedelta(seconds=options.archive_watch_seconds)).isoformat()
+    grown = []
+    for name, moved_to, device, inode, size in store.recently_archived(since):
+        try:
+            info = os.lstat(store.output_dir / moved_to)
+        except FileNotFoundError:
+            continue
+        if (
+            stat.S_ISREG(info.st_mode)
+            and (info.st_dev, info.st_ino) == (device, inode)
+            and info.st_size > size
+            and time.time() - info.st_mtime >= options.settle_seconds
+        ):
+            grown.append((name, moved_to))
+    return grown
+
+
 def _unique(name: str, used: set[str]) -> str:
     candidate, index = name, 1
     while candidate in used:
@@ -382,6 +412,7 @@ def _read_files(
     run_id: str,
     partition: str,
     progress: Progress | None,
+    grown: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]]]:
     records: list[FileRecord] = []
     frames: list[pl.DataFrame] = []
@@ -389,6 +420,34 @@ def _read_files(
     seen: dict[str, str] = {}
     skipped: list[dict[str, str]] = []
     used_names: set[str] = set()
+    # Lines appended to already archived files come first: their earlier lines came first too.
+    for original, moved_to in grown:
+        loaded = _load(store.output_dir / moved_to)
+        if not isinstance(loaded, _Loaded):
+            continue  # still changing, or gone: a later run looks again
+        parsed = _continuation(loaded, store, original)
+        if not isinstance(parsed, ParsedFile):
+            skipped.append(
+                {"name": moved_to, "reason": "archived file changed other than by appending"}
+            )
+            continue
+        name = _unique(original, used_names)
+        ident = loaded.identity
+        records.append(
+            FileRecord(
+                loaded.sha256,
+                name,
+                "processed",
+                moved_to,
+                device=ident.device,
+                inode=ident.inode,
+                size=ident.size,
+                mtime_ns=ident.mtime_ns,
+                landing_name_hex=os.fsencode(original).hex(),
+            )
+        )
+        frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
+        rows[name] = parsed.frame.height
     used_quarantine: set[str] = set()
     used_archive: set[str] = set()
     reserve = len(run_id) + 2 + len(ERROR_SUFFIX) + 4  # "<run_id>__" ... "~NN" ".error.txt"

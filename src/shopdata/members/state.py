@@ -181,6 +181,21 @@ class StateStore:
             ).fetchall()
         return [(str(row[0]), int(row[1])) for row in rows]
 
+    def recently_archived(self, since: str) -> list[tuple[str, str, int, int, int]]:
+        """``(name, moved_to, device, inode, size)`` of files archived by runs committed since
+        ``since`` (ISO), each inode once with the largest size processed so far."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                # SQLite takes a bare column (moved_to) from the row holding max(size).
+                "select f.name, f.moved_to, i.device, i.inode, max(i.size)"
+                " from files as f join runs as r on r.run_id = f.run_id"
+                " join file_identity as i on i.sha256 = f.sha256"
+                " where f.status = 'processed' and r.committed_at >= ?"
+                " group by f.name, i.device, i.inode order by f.moved_to",
+                (since,),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
     def last_started_at(self) -> str | None:
         """The latest start time (ISO, UTC) of a committed run."""
         with closing(self._connect()) as conn:
