@@ -34,7 +34,12 @@ ReferenceOption = typer.Option(
 
 
 def _run_once(
-    landing: Path, output: Path, reference_date: dt.date | None, quiet: bool, as_json: bool
+    landing: Path,
+    output: Path,
+    reference_date: dt.date | None,
+    quiet: bool,
+    as_json: bool,
+    settle_seconds: float | None = None,
 ) -> int:
     from rich.console import Console
 
@@ -60,7 +65,8 @@ def _run_once(
         typer.echo(f"Error: {problem}", err=True)
         return EXIT_USAGE
     options = RunOptions(
-        settle_seconds=settings.settle_seconds,
+        settle_seconds=settings.settle_seconds if settle_seconds is None else settle_seconds,
+        archive_watch_seconds=settings.archive_watch_seconds,
         file_mode=settings.file_mode,
         dir_mode=settings.dir_mode,
     )
@@ -124,12 +130,16 @@ def run(
     reference_date: dt.datetime | None = ReferenceOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
     as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+    settle_seconds: float | None = typer.Option(
+        None,
+        "--settle-seconds",
+        min=0,
+        help="Leave files modified less than this long ago for a later run. [default: settings, 5]",
+    ),
 ) -> None:
     """Process every file in the landing folder now.
 
-    Exit codes: 0 all files processed; 1 done, but some files went to quarantine; 2 usage error
-    (missing, overlapping or unwritable folders); 3 another run holds the lock; 4 internal error
-    (the run stopped; the next run recovers).
+    Exit codes: 0 all processed; 1 some quarantined; 2 usage error; 3 lock busy; 4 internal error.
     """
     from shopdata.config import get_settings
 
@@ -140,6 +150,7 @@ def run(
         reference_date.date() if reference_date else None,
         quiet,
         as_json,
+        settle_seconds,
     )
     raise typer.Exit(code)
 

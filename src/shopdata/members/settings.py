@@ -27,6 +27,11 @@ class MembersSettings(BaseModel):
         ge=0,
         description="A landed file modified less than this many seconds ago waits for a later run.",
     )
+    archive_watch_seconds: float = Field(
+        86_400.0,
+        ge=0,
+        description="Files archived this recently are checked for lines a writer appended since.",
+    )
     file_mode: int = Field(
         0o640, ge=0, le=0o777, description="Permissions of every output file (personal data)."
     )
