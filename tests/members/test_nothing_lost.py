@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,45 @@ def test_lines_a_writer_adds_after_archiving_are_read_from_the_archive(
     assert ws.rows("unsuccessful") == []
     assert first.run_id in archived
     assert run_in_process(ws).run_id is None  # nothing new: the archive is not read again
+
+
+# A small tmpfs as the output folder, in a private mount namespace (as root directly; as a normal
+# user inside a user namespace where it is root): the disk really fills up.
+MOUNT_NS = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "-U", "-r", "--mount"]
+FULL_DISK = """
+set -u
+mount -t tmpfs -o size=512k tmpfs "$OUT"
+"$PY" -m shopdata.cli members run --landing "$LANDING" --output "$OUT" -q
+echo "rc=$?"
+echo "left=$(find "$OUT/_state/staging" "$OUT/_state/pending" -type f | wc -l)"
+mv "$LANDING/big.csv" "$ASIDE/big.csv"
+"$PY" -m shopdata.cli members run --landing "$LANDING" --output "$OUT" -q
+echo "rc=$?"
+echo "successful=$(cat "$OUT"/successful/*/*/*.csv | wc -l)"
+"""
+
+
+def test_a_full_disk_is_reported_as_such_and_does_not_stay_full(
+    ws: Workspace, applications: Callable[..., str], tmp_path: Path
+) -> None:
+    rows = [(f"P{i} Lee", f"p{i}@x.com", "1990-01-01", f"{10_000_000 + i}") for i in range(20_000)]
+    ws.land("big.csv", applications(*rows))
+    ws.land("small.csv", applications(ANN))
+    ws.output.mkdir()
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    env = {
+        **os.environ,
+        "OUT": str(ws.output),
+        "LANDING": str(ws.landing),
+        "ASIDE": str(aside),
+        "PY": sys.executable,
+    }
+    done = subprocess.run(
+        [*MOUNT_NS, "sh", "-c", FULL_DISK], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout == "rc=4\nleft=0\nrc=0\nsuccessful=2\n", done.stderr
+    assert done.stderr == (
+        "Error: internal error: no space left on device; free space, then run again\n"
+    )
+    assert (aside / "big.csv").read_text() == applications(*rows)  # nothing lost

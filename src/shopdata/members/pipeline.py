@@ -187,6 +187,25 @@ def _finish(
     return left
 
 
+def _committed_despite(store: StateStore, run_id: str) -> bool:
+    try:
+        return store.is_committed(run_id)
+    except Exception:  # cannot tell: leave the manifest for the next run's recovery
+        return True
+
+
+def _roll_back(store: StateStore, manifest: dict[str, Any]) -> None:
+    """Forget a run that did not commit: its staged outputs, registry segment and manifest."""
+    run_id = manifest["run_id"]
+    shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
+    if manifest.get("registry_segment"):
+        segment = store.output_dir / manifest["registry_segment"]
+        segment.unlink(missing_ok=True)
+        for tmp in segment.parent.glob(f".{segment.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+    store.drop_manifest(run_id)
+
+
 def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[str, Any]]:
     """Roll crashed runs back or forward according to whether their bookkeeping committed."""
     options = options or RunOptions()
@@ -198,10 +217,7 @@ def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[s
             _finish(store, Path(manifest["landing"]), manifest, records, options)
             action = "rolled forward"
         else:
-            shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
-            if manifest.get("registry_segment"):
-                (store.output_dir / manifest["registry_segment"]).unlink(missing_ok=True)
-            store.drop_manifest(run_id)
+            _roll_back(store, manifest)
             action = "rolled back"
         recovered.append({"run_id": run_id, "action": action})
     return recovered
@@ -289,43 +305,52 @@ def run_pipeline(
             "files": [vars(r) for r in records],
         }
         store.write_manifest(run_id, manifest)
-        _crash_point("after_manifest")
+        try:
+            _crash_point("after_manifest")
 
-        staging = store.staging_path(run_id)
-        modes = (options.file_mode, options.dir_mode)
-        write_csv_atomic(result.successful, staging / successful_rel, *modes)
-        write_csv_atomic(result.unsuccessful, staging / unsuccessful_rel, *modes)
-        for relative, detail in errors.items():
-            write_text_atomic(detail + "\n", staging / relative, *modes)
-        if segment_rel:
-            write_parquet_atomic(result.issued, segment, *modes)
-        document = _report(
-            run_id=run_id,
-            started=started,
-            effective=effective,
-            clock_note=clock_note,
-            duration=time.perf_counter() - clock,
-            landing=landing,
-            output=output,
-            records=records,
-            per_file=per_file,
-            result=result,
-            outputs=published,
-            recovered=recovered,
-            removed=removed,
-            skipped=skipped,
-        )
-        write_json_atomic(document, staging / report_rel, *modes)
-        _crash_point("after_outputs")
+            staging = store.staging_path(run_id)
+            modes = (options.file_mode, options.dir_mode)
+            write_csv_atomic(result.successful, staging / successful_rel, *modes)
+            write_csv_atomic(result.unsuccessful, staging / unsuccessful_rel, *modes)
+            for relative, detail in errors.items():
+                write_text_atomic(detail + "\n", staging / relative, *modes)
+            if segment_rel:
+                write_parquet_atomic(result.issued, segment, *modes)
+            document = _report(
+                run_id=run_id,
+                started=started,
+                effective=effective,
+                clock_note=clock_note,
+                duration=time.perf_counter() - clock,
+                landing=landing,
+                output=output,
+                records=records,
+                per_file=per_file,
+                result=result,
+                outputs=published,
+                recovered=recovered,
+                removed=removed,
+                skipped=skipped,
+            )
+            write_json_atomic(document, staging / report_rel, *modes)
+            _crash_point("after_outputs")
+        except Exception:
+            _roll_back(store, manifest)  # a failed run frees what it wrote (a full disk, say)
+            raise
 
-        store.commit_run(
-            run_id=run_id,
-            started_at=effective.isoformat(),
-            committed_at=dt.datetime.now(dt.UTC).isoformat(),
-            report_path=report_rel,
-            registry_segment=segment_rel,
-            files=records,
-        )
+        try:
+            store.commit_run(
+                run_id=run_id,
+                started_at=effective.isoformat(),
+                committed_at=dt.datetime.now(dt.UTC).isoformat(),
+                report_path=report_rel,
+                registry_segment=segment_rel,
+                files=records,
+            )
+        except Exception:
+            if not _committed_despite(store, run_id):
+                _roll_back(store, manifest)
+            raise
         _crash_point("after_commit")
         left = _finish(store, landing, manifest, records, options)
         document["left_in_landing"] = left

@@ -37,8 +37,11 @@ def usage_problem(landing: Path, output: Path) -> str | None:
 
 def describe_failure(exc: BaseException) -> str:
     """A one-line reason for a crashed run; a full disk is named as such."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        where = f" ({exc.filename})" if exc.filename else ""
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+        "No space left on device" in str(exc) or "(os error 28)" in str(exc)
+    )
+    if full:
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         return f"no space left on device{where}; free space, then run again"
     if isinstance(exc, sqlite3.OperationalError) and (
         "disk is full" in str(exc) or "disk I/O error" in str(exc)
