@@ -100,7 +100,7 @@ def test_a_file_that_vanishes_is_skipped_and_the_rest_processed(
     )
     ws.land("kept.csv", applications(ANN))
     store = StateStore(ws.output)
-    records, _frames, rows, skipped = _read_files(
+    records, _frames, rows, skipped, _controls = _read_files(
         ws.landing,
         [Entry("gone.csv", None), Entry("kept.csv", None)],
         store,

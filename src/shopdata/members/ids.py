@@ -41,8 +41,15 @@ def birthday_hash5(birthdays: pl.Series) -> pl.DataFrame:
 
 def id_stem(last_name: pl.Expr) -> pl.Expr:
     """The part of the ID taken from the last name: one that can never start a formula."""
+    # Few names start with one of these: strip only those (an anchored test is cheap).
     stem = last_name.str.strip_chars_start(STEM_STRIP)
-    return pl.when(stem == "").then(pl.lit(EMPTY_STEM)).otherwise(stem)
+    return (
+        pl.when(~last_name.str.contains(r"^[=+\-@'\s]"))
+        .then(last_name)
+        .when(stem == "")
+        .then(pl.lit(EMPTY_STEM))
+        .otherwise(stem)
+    )
 
 
 def empty_registry() -> pl.DataFrame:

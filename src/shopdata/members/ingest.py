@@ -57,6 +57,7 @@ class ParsedFile:
 
     frame: pl.DataFrame
     extra_columns: tuple[str, ...]
+    has_controls: bool = True  # whether any field may hold a control character (see rules)
 
 
 def content_hash(data: bytes) -> str:
@@ -108,7 +109,19 @@ def parse_applications(data: bytes) -> ParsedFile:
         _check_field_lengths(frame)
     frame = frame.with_columns(pl.exclude(LINE).str.strip_chars())
     extras = tuple(column for column in names if column not in REQUIRED_COLUMNS)
-    return ParsedFile(frame=frame, extra_columns=extras)
+    return ParsedFile(frame=frame, extra_columns=extras, has_controls=has_controls(data))
+
+
+# Every byte but the C0 controls other than tab, LF, CR, and DEL: deleting them leaves the controls.
+_NOT_CONTROL = bytes(b for b in range(256) if (b >= 0x20 or b in (9, 10, 13)) and b != 0x7F)
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
+
+
+def has_controls(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a control character a name must not have (one C-speed pass)."""
+    if data.translate(None, _NOT_CONTROL):
+        return True
+    return b"\xc2" in data and _C1_CONTROL.search(data) is not None
 
 
 def sanitise(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -120,6 +133,10 @@ def sanitise(text: str, limit: int = QUOTE_LIMIT) -> str:
 
 
 def _check_field_lengths(frame: pl.DataFrame) -> None:
+    # A field has at most as many characters as bytes: count characters only when bytes exceed.
+    widest = frame.select(pl.exclude(LINE).str.len_bytes().max()).row(0)
+    if all(width is None or width <= FIELD_LIMIT for width in widest):
+        return
     longest = frame.select(pl.exclude(LINE).str.len_chars().max())
     for column in longest.columns:
         length = longest[column].item()

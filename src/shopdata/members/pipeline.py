@@ -121,13 +121,6 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def landed_files(landing: Path, settle_seconds: float = 0.0) -> list[Path]:
-    """Regular files ready in the landing folder, in name order (the order IDs are issued in)."""
-    if not landing.is_dir():
-        return []
-    return [landing / e.name for e in scan(landing, settle_seconds=settle_seconds) if not e.kind]
-
-
 def _landing_name(record: FileRecord) -> str:
     return os.fsdecode(bytes.fromhex(record.landing_name_hex))
 
@@ -269,7 +262,7 @@ def run_pipeline(
         effective, clock_note = _partition_time(started, store)
         run_id = new_run_id(effective)
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
-        records, frames, per_file, skipped = _read_files(
+        records, frames, per_file, skipped, controls = _read_files(
             landing, entries, store, run_id, partition, progress, grown
         )
         if not records:
@@ -282,7 +275,7 @@ def run_pipeline(
                     "totals": {"files": 0},
                 },
             )
-        result = _evaluate(frames, rules, store)
+        result = _evaluate(frames, rules, store, check_name_controls=controls)
 
         successful_rel = f"successful/{partition}/successful_{run_id}.csv"
         unsuccessful_rel = f"unsuccessful/{partition}/unsuccessful_{run_id}.csv"
@@ -392,7 +385,7 @@ def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile |
             return bad
         offset = prefix.count(b"\n") - 1
         frame = parsed.frame.with_columns(pl.col(LINE) + offset)
-        return ParsedFile(frame=frame, extra_columns=parsed.extra_columns)
+        return ParsedFile(frame, parsed.extra_columns, parsed.has_controls)
     return None
 
 
@@ -438,13 +431,15 @@ def _read_files(
     partition: str,
     progress: Progress | None,
     grown: Sequence[tuple[str, str]] = (),
-) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]]]:
+) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]], bool]:
+    """Read, hash and parse each entry; also whether any processed file holds a control byte."""
     records: list[FileRecord] = []
     frames: list[pl.DataFrame] = []
     rows: dict[str, int] = {}
     seen: dict[str, str] = {}
     skipped: list[dict[str, str]] = []
     used_names: set[str] = set()
+    controls = False
     # Lines appended to already archived files come first: their earlier lines came first too.
     for original, moved_to in grown:
         loaded = _load(store.output_dir / moved_to)
@@ -473,6 +468,7 @@ def _read_files(
         )
         frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
         rows[name] = parsed.frame.height
+        controls = controls or parsed.has_controls
     used_quarantine: set[str] = set()
     used_archive: set[str] = set()
     reserve = len(run_id) + 2 + len(ERROR_SUFFIX) + 4  # "<run_id>__" ... "~NN" ".error.txt"
@@ -549,7 +545,8 @@ def _read_files(
             records.append(replace(base, status="processed", moved_to=archived))
             frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
             rows[name] = parsed.frame.height
-    return records, frames, rows, skipped
+            controls = controls or parsed.has_controls
+    return records, frames, rows, skipped, controls
 
 
 @dataclass(frozen=True)
@@ -563,7 +560,13 @@ class _Evaluated:
     per_file: pl.DataFrame
 
 
-def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) -> _Evaluated:
+def _evaluate(
+    frames: list[pl.DataFrame],
+    rules: RuleConfig,
+    store: StateStore,
+    *,
+    check_name_controls: bool = True,
+) -> _Evaluated:
     if frames:
         raw = pl.concat(frames, how="diagonal")
     else:
@@ -577,6 +580,7 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         reference_date=rules.reference_date,
         minimum_age=rules.minimum_age,
         email_suffixes=rules.email_suffixes,
+        check_name_controls=check_name_controls,
     ).collect()
     registry = store.registry()
     # Only valid applications can get an ID: IDs are issued on that subset and scattered back by
