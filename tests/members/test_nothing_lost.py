@@ -124,6 +124,7 @@ def visible(ws: Workspace) -> list[str]:
         str(p.relative_to(ws.output))
         for p in ws.output.rglob("*")
         if p.is_file()
+        and p.relative_to(ws.output).parts[0] != "_state"
         and (p.relative_to(ws.output).parts[0] in outputs or p.name.endswith(".error.txt"))
     )
 
