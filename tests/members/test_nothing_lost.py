@@ -260,3 +260,24 @@ def test_a_full_disk_is_reported_as_such_and_does_not_stay_full(
         "Error: internal error: no space left on device; free space, then run again\n"
     )
     assert (aside / "big.csv").read_text() == applications(*rows)  # nothing lost
+
+
+def test_a_run_crashed_under_the_previous_layout_is_rolled_back(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    # The previous version renamed outputs into place before its commit, and its manifest has no
+    # "published" entry: an upgrade must still delete those outputs and redo the work.
+    ws.land("a.csv", applications(ANN))
+    run_id = "20260101T000000.000000Z-0ld000"
+    stale = f"successful/date=2026-01-01/hour=00/successful_{run_id}.csv"
+    (ws.output / stale).parent.mkdir(parents=True)
+    (ws.output / stale).write_text("membership_id\nLee_d6165\n")
+    pending = ws.output / "_state" / "pending"
+    pending.mkdir(parents=True)
+    (pending / f"{run_id}.json").write_text(
+        json.dumps({"run_id": run_id, "landing": str(ws.landing), "outputs": [stale], "files": []})
+    )
+    report = run_in_process(ws)
+    assert report.document["recovered_runs"] == [{"run_id": run_id, "action": "rolled back"}]
+    assert not (ws.output / stale).exists()
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]

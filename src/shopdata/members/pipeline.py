@@ -199,12 +199,55 @@ def _roll_back(store: StateStore, manifest: dict[str, Any]) -> None:
     store.drop_manifest(run_id)
 
 
+def _recover_legacy(
+    store: StateStore, manifest: dict[str, Any], options: RunOptions
+) -> dict[str, Any]:
+    """Finish a run crashed under the previous layout (outputs renamed into place before commit)."""
+    run_id = manifest["run_id"]
+    if store.is_committed(run_id):
+        landing = Path(manifest["landing"])
+        for item in manifest["files"]:
+            source = landing / item["name"]
+            if (
+                source.is_file()
+                and not source.is_symlink()
+                and content_hash(source.read_bytes()) == item["sha256"]
+            ):
+                move_durably(source, store.output_dir / item["moved_to"], *_modes(options))
+        published = {
+            kind: relative
+            for relative in manifest["outputs"]
+            for kind in ("successful", "unsuccessful", "reports")
+            if relative.startswith(kind + "/")
+        }
+        published["report"] = published.pop("reports", "")
+        write_json_atomic(
+            {"run_id": run_id, "outputs": published, "left_in_landing": []},
+            store.output_dir / COMMITTED / f"{run_id}.json",
+            *_modes(options),
+        )
+        action = "rolled forward"
+    else:
+        for relative in manifest["outputs"]:
+            (store.output_dir / relative).unlink(missing_ok=True)
+        action = "rolled back"
+    store.drop_manifest(run_id)
+    return {"run_id": run_id, "action": action}
+
+
+def _modes(options: RunOptions) -> tuple[int, int]:
+    return options.file_mode, options.dir_mode
+
+
 def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[str, Any]]:
     """Roll crashed runs back or forward according to whether their bookkeeping committed."""
     options = options or RunOptions()
     recovered = []
     for manifest in store.pending_manifests():
         run_id = manifest["run_id"]
+        if "published" not in manifest:  # left by a version that wrote outputs in place
+            recovered.append(_recover_legacy(store, manifest, options))
+            continue
         if store.is_committed(run_id):
             records = [FileRecord(**item) for item in manifest["files"]]
             _finish(store, Path(manifest["landing"]), manifest, records, options)
