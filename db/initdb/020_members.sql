@@ -24,8 +24,7 @@ create table sales.members (
 
 comment on table sales.members is
 'Grain: one row per member (membership_id from the pipeline, natural key). '
-'Invariants: every column not null (first_name is empty for a one-word name); '
-'mobile_no is 8 digits; membership_id is '
+'Invariants: every column not null; mobile_no is 8 digits; membership_id is '
 '<last name>_<5 hex digits>[_<n>] (the pipeline adds _<n> for the n-th person sharing an '
 'ID); a member with transactions can never be deleted (closing a membership is '
 'status = closed).';
