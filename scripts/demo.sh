@@ -6,7 +6,8 @@ BIN=.venv/bin
 rm -rf var/landing var/members  # a fresh start each time, so the demo is repeatable
 mkdir -p var/landing
 cp data/applications/applications_dataset_*.csv var/landing/
-$BIN/shopdata members run --landing var/landing --output var/members
+# The copies are complete when cp returns: no need to wait out the settle window.
+$BIN/shopdata members run --landing var/landing --output var/members --settle-seconds 0
 
 # Sales database (issue 3): embedded PostgreSQL 18 in var/pgdata, rebuilt from db/initdb on each
 # demo run, fed by the pipeline's successful members plus seeded sales; then both analyst answers.

@@ -17,7 +17,7 @@ create table sales.members (
     constraint members_membership_id_format check (
         membership_id ~ '^[^[:space:]].*_[0-9a-f]{5}(_[1-9][0-9]*)?$'
     ),
-    constraint members_first_name_not_blank check (btrim(first_name) <> ''),
+    constraint members_first_name_trimmed check (first_name = btrim(first_name)),
     constraint members_last_name_not_blank check (btrim(last_name) <> ''),
     constraint members_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
     constraint members_mobile_no_8_digits check (mobile_no ~ '^[0-9]{8}$'),

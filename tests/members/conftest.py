@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +17,24 @@ from typer.testing import CliRunner
 from shopdata.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
+SETTLED = 60.0  # seconds: files landed by tests are older than the settle window
 SAMPLES = REPO / "data" / "applications"
 HEADER = "name,email,date_of_birth,mobile_no\n"
+
+
+# As root, file permissions bind only once the capabilities that override them are dropped: the
+# pipeline then meets a chmod-ed file as any other user would (CI runs as a normal user).
+UNPRIVILEGED = (
+    ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+    if os.geteuid() == 0
+    else []
+)
+
+
+def settle(path: Path, age: float = SETTLED) -> None:
+    """Date a landed file back so that it is older than the settle window."""
+    past = time.time() - age
+    os.utime(path, (past, past))
 
 
 class Workspace:
@@ -28,17 +45,20 @@ class Workspace:
         self.output = root / "output"
         self.landing.mkdir()
 
-    def land(self, name: str, content: str | bytes) -> Path:
-        path = self.landing / name
+    def land(self, name: str | bytes, content: str | bytes, *, settled: bool = True) -> Path:
+        path = self.landing / os.fsdecode(name)
         if isinstance(content, str):
             path.write_text(content, encoding="utf-8")
         else:
             path.write_bytes(content)
+        if settled:
+            settle(path)
         return path
 
     def land_samples(self) -> None:
         for sample in sorted(SAMPLES.glob("*.csv")):
             shutil.copy(sample, self.landing / sample.name)
+            settle(self.landing / sample.name)
 
     def args(self, *extra: str) -> list[str]:
         return [
@@ -56,10 +76,16 @@ class Workspace:
         return result.exit_code, result.stdout, result.stderr
 
     def run_process(
-        self, *extra: str, env: dict[str, str] | None = None
+        self, *extra: str, env: dict[str, str] | None = None, unprivileged: bool = False
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "shopdata.cli", *self.args("--quiet", *extra)],
+            [
+                *(UNPRIVILEGED if unprivileged else []),
+                sys.executable,
+                "-m",
+                "shopdata.cli",
+                *self.args("--quiet", *extra),
+            ],
             capture_output=True,
             text=True,
             env={**os.environ, **(env or {})},

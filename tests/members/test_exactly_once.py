@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -150,13 +151,16 @@ def test_files_still_being_written_are_left_alone(
 def test_a_second_run_waits_for_no_one(ws: Workspace, applications: Callable[..., str]) -> None:
     ws.land("a.csv", applications(ANN))
     (ws.output / "_state").mkdir(parents=True)
-    with open(ws.output / "_state" / "lock", "a+") as held:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+    held = os.open(ws.output / "_state", os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
         done = ws.run_process()
+    finally:
+        os.close(held)
     assert done.returncode == 3
     assert (
         done.stderr
-        == f"Error: another run holds the lock {ws.output / '_state' / 'lock'}; nothing was done\n"
+        == f"Error: another run holds the lock on {ws.output / '_state'}; nothing was done\n"
     )
     assert ws.landed() == ["a.csv"]
     assert ws.run()[0] == 0  # once the lock is free, the work is done

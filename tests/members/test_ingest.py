@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopdata.members.ingest import BadFile, parse_applications
+from shopdata.members.ingest import BadFile, has_controls, parse_applications
 
 HEADER = b"name,email,date_of_birth,mobile_no"
 
@@ -100,14 +100,14 @@ def test_bom_crlf_quoting_any_column_order_and_extra_columns() -> None:
         b'12345678,c@d.net,"Multi\r\nLine",1990-01-01,x\r\n'
     )
     parsed = parse_applications(data)
-    assert parsed.extra_columns == ("referrer",)
+    assert parsed.extra_columns == ("extra_referrer",)
     assert parsed.frame.columns == [
         "line_number",
         "mobile_no",
         "email",
         "name",
         "date_of_birth",
-        "referrer",
+        "extra_referrer",
     ]
     assert parsed.frame.rows() == [
         (2, "3631 6303", "a@b.com", "Smith, Jr., Ann", "1990-01-01", 'said "hi"'),
@@ -123,3 +123,19 @@ def test_line_numbers_skip_blank_lines_and_count_the_header() -> None:
 def test_empty_fields_are_kept_as_empty_strings() -> None:
     parsed = parse_applications(HEADER + b"\n,,,\n")
     assert parsed.frame.rows() == [(2, "", "", "", "")]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (HEADER + b"\nA B,a@b.com,1990-01-01,12345678\r\n", False),
+        ("Jos\u00e9 M\u00fcller,a,b,c\n".encode(), False),
+        (b"A\x00B,a,b,c\n", True),
+        (b"\x1b[31mA,a,b,c\n", True),
+        (b"A\x7f,a,b,c\n", True),
+        ("A\u0085B,a,b,c\n".encode(), True),
+        ("\u00c2\u00a0A,a,b,c\n".encode(), False),  # a C2 lead byte that is not a C1 control
+    ],
+)
+def test_control_bytes_are_found_in_one_pass(data: bytes, expected: bool) -> None:
+    assert has_controls(data) is expected

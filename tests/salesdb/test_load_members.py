@@ -154,3 +154,20 @@ def test_folder_without_successful_files(db_env: str, tmp_path: Path) -> None:
         "",
         f"Error: no successful/**/*.csv files under {tmp_path}; nothing was loaded\n",
     )
+
+
+def test_a_one_word_name_loads_with_an_empty_first_name(db_env: str, tmp_path: Path) -> None:
+    # The pipeline accepts a one-word name (first_name ''); the schema must agree (issue 11).
+    out = _output_with(tmp_path, HEADER + "Madonna_d6165,,Madonna,m@x.com,12345678,19900101,true\n")
+    assert _invoke("load-members", str(out)) == (
+        0,
+        "members: 6 new, 0 already present (6 rows in 3 files)\n",
+        "",
+    )
+    assert (
+        scalar(
+            db_env,
+            "select first_name || '|' || last_name from sales.members where email = 'm@x.com'",
+        )
+        == "|Madonna"
+    )

@@ -17,6 +17,7 @@ app = typer.Typer(
 EXIT_ATTENTION = 1  # the run finished, but some files went to quarantine
 EXIT_USAGE = 2  # bad arguments, or a landing folder that does not exist
 EXIT_LOCKED = 3  # another run holds the lock; nothing was done
+EXIT_INTERNAL = 4  # the run crashed (a bug, a full disk, ...); the next run recovers
 
 LandingOption = typer.Option(
     None, "--landing", help="Folder the CSVs land in. [default: settings members.landing_dir]"
@@ -33,12 +34,18 @@ ReferenceOption = typer.Option(
 
 
 def _run_once(
-    landing: Path, output: Path, reference_date: dt.date | None, quiet: bool, as_json: bool
+    landing: Path,
+    output: Path,
+    reference_date: dt.date | None,
+    quiet: bool,
+    as_json: bool,
+    settle_seconds: float | None = None,
 ) -> int:
     from rich.console import Console
 
     from shopdata.config import get_settings
-    from shopdata.members.pipeline import RuleConfig, run_pipeline
+    from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
+    from shopdata.members.preflight import describe_failure, usage_problem
     from shopdata.members.state import LockBusy
 
     settings = get_settings().members
@@ -53,14 +60,24 @@ def _run_once(
         if not quiet:
             err.print(f"[{index}/{total}] reading {name}", highlight=False)
 
-    if not landing.is_dir():
-        typer.echo(f"Error: landing folder {landing} does not exist or is not a folder", err=True)
+    problem = usage_problem(landing, output)
+    if problem:
+        typer.echo(f"Error: {problem}", err=True)
         return EXIT_USAGE
+    options = RunOptions(
+        settle_seconds=settings.settle_seconds if settle_seconds is None else settle_seconds,
+        archive_watch_seconds=settings.archive_watch_seconds,
+        file_mode=settings.file_mode,
+        dir_mode=settings.dir_mode,
+    )
     try:
-        report = run_pipeline(landing, output, rules, progress=progress)
+        report = run_pipeline(landing, output, rules, options=options, progress=progress)
     except LockBusy as busy:
         typer.echo(f"Error: {busy}; nothing was done", err=True)
         return EXIT_LOCKED
+    except Exception as exc:  # one line, not a traceback; the next run recovers what this one left
+        typer.echo(f"Error: internal error: {describe_failure(exc)}", err=True)
+        return EXIT_INTERNAL
     if as_json:
         typer.echo(json.dumps(report.document, indent=2, ensure_ascii=False))
     elif not quiet:
@@ -113,11 +130,16 @@ def run(
     reference_date: dt.datetime | None = ReferenceOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
     as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+    settle_seconds: float | None = typer.Option(
+        None,
+        "--settle-seconds",
+        min=0,
+        help="Leave files modified less than this long ago for a later run. [default: settings, 5]",
+    ),
 ) -> None:
     """Process every file in the landing folder now.
 
-    Exit codes: 0 all files processed; 1 done, but some files went to quarantine; 2 usage error;
-    3 another run holds the lock.
+    Exit codes: 0 all processed; 1 some quarantined; 2 usage error; 3 lock busy; 4 internal error.
     """
     from shopdata.config import get_settings
 
@@ -128,6 +150,7 @@ def run(
         reference_date.date() if reference_date else None,
         quiet,
         as_json,
+        settle_seconds,
     )
     raise typer.Exit(code)
 
@@ -149,7 +172,8 @@ def schedule(
 ) -> None:
     """Run the pipeline at the top of every hour (or as configured), logging each run.
 
-    A failing run is logged and the schedule continues.
+    A failing run is logged and the schedule continues; a run that found the lock busy is logged
+    as a warning.
     """
     from shopdata.config import get_settings
     from shopdata.members.schedule import run_forever
@@ -164,7 +188,12 @@ def schedule(
 
     def job() -> None:
         code = _run_once(landing_dir, output_dir, None, quiet=True, as_json=False)
-        log.info("run finished with exit code %d", code)
+        if code == EXIT_LOCKED:
+            log.warning("run skipped: another run holds the lock (exit code %d)", code)
+        elif code >= EXIT_USAGE:
+            log.error("run failed with exit code %d", code)
+        else:
+            log.info("run finished with exit code %d", code)
 
     runs = run_forever(
         job,

@@ -39,6 +39,7 @@ class Reason(StrEnum):
     """Why an application is unsuccessful. A row lists every reason that applies."""
 
     NAME_BLANK = "name_blank"
+    NAME_INVALID = "name_invalid"
     MOBILE_INVALID = "mobile_invalid"
     DATE_OF_BIRTH_INVALID = "date_of_birth_invalid"
     UNDER_18 = "under_18"
@@ -49,6 +50,7 @@ class Reason(StrEnum):
 
 REASON_DESCRIPTIONS: dict[Reason, str] = {
     Reason.NAME_BLANK: "name is blank, or only honorifics/suffixes",
+    Reason.NAME_INVALID: "name contains a control character (NUL, an ANSI escape, ...)",
     Reason.MOBILE_INVALID: "mobile_no is not exactly 8 digits once whitespace is removed",
     Reason.DATE_OF_BIRTH_INVALID: "date_of_birth is not a real date in a supported format",
     Reason.UNDER_18: "applicant is younger than the minimum age on the reference date",

@@ -1,6 +1,11 @@
 """Membership IDs: the formula, and the policy that keeps every issued ID unique forever.
 
-Formula: ``<last_name>_<first 5 hex characters of SHA-256 of the YYYYMMDD birthday>``.
+Formula: ``<stem>_<first 5 hex characters of SHA-256 of the YYYYMMDD birthday>``, where the stem is
+the last name without any leading ``= + - @ '`` or whitespace (characters a spreadsheet would read
+as a formula, and the quote that defuses one), or ``member`` if nothing is left. An ID therefore
+never starts a formula, formula defusing never changes it, and the value checked for uniqueness
+is the value delivered: ``=Smith`` and ``'=Smith`` both have the stem ``Smith`` and get
+``Smith_232cc`` and ``Smith_232cc_2``.
 
 Policy (deterministic, still readable):
 - An email (case-insensitive) identifies a person. An application whose email already holds an ID,
@@ -16,6 +21,10 @@ import hashlib
 
 import polars as pl
 
+# Leading characters the ID stem drops: formula triggers, the defusing quote, whitespace.
+STEM_STRIP = "=+-@'\t\r\n "
+EMPTY_STEM = "member"
+
 REGISTRY_SCHEMA: dict[str, type[pl.DataType]] = {
     "membership_id": pl.String,
     "email_key": pl.String,
@@ -28,6 +37,19 @@ def birthday_hash5(birthdays: pl.Series) -> pl.DataFrame:
     distinct = birthdays.drop_nulls().unique()
     hashes = [hashlib.sha256(day.encode("ascii")).hexdigest()[:5] for day in distinct.to_list()]
     return pl.DataFrame({"birthday_key": distinct, "hash5": pl.Series(hashes, dtype=pl.String)})
+
+
+def id_stem(last_name: pl.Expr) -> pl.Expr:
+    """The part of the ID taken from the last name: one that can never start a formula."""
+    # Few names start with one of these: strip only those (an anchored test is cheap).
+    stem = last_name.str.strip_chars_start(STEM_STRIP)
+    return (
+        pl.when(~last_name.str.contains(r"^[=+\-@'\s]"))
+        .then(last_name)
+        .when(stem == "")
+        .then(pl.lit(EMPTY_STEM))
+        .otherwise(stem)
+    )
 
 
 def empty_registry() -> pl.DataFrame:
@@ -51,7 +73,7 @@ def assign_ids(candidates: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
     frame = (
         candidates.with_row_index("_order")
         .join(hashes, on="birthday_key", how="left", maintain_order="left")
-        .with_columns(base_id=pl.col("last_name") + "_" + pl.col("hash5"))
+        .with_columns(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))
         .join(known, on="email_key", how="left", maintain_order="left")
     )
     new = pl.col("existing_id").is_null() & pl.col("email_key").is_first_distinct()

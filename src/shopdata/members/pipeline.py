@@ -1,16 +1,21 @@
 """One run of the membership pipeline: landing folder in, partitioned outputs and bookkeeping out.
 
-The order of a run is what makes it exactly-once under kill -9:
+The order of a run is what makes it exactly-once under kill -9, and what keeps every output
+invisible until the run counts:
 
-1. take the lock; roll back or finish any run that crashed before (its manifest tells);
-2. read and parse every landed file, apply the rules, issue IDs (all in memory, vectorised);
-3. write the manifest, then every output to a temporary name, each renamed atomically into place;
+1. take the lock; roll back or finish any run that crashed before (its manifest tells), and delete
+   the temporary files dead runs left;
+2. read every landed regular file through one descriptor (never following a link), parse it,
+   apply the rules, issue IDs (all in memory, vectorised);
+3. write the manifest, then every output into ``_state/staging/<run_id>/`` (atomically each);
 4. commit the bookkeeping (one SQLite transaction): from here on the run is done;
-5. move the inputs to ``archive/`` or ``quarantine/`` and drop the manifest.
+5. move each input to ``archive/`` or ``quarantine/`` if its path still names the same unchanged
+   file, publish the staged outputs (renames), write the ``committed/<run_id>.json`` marker and
+   drop the manifest.
 
-A crash before 4 is rolled back by the next run (outputs deleted, inputs never moved, so processed
-again); a crash after 4 is rolled forward (inputs moved). Outputs exist if and only if the run
-counts.
+A crash before 4 is rolled back by the next run (staged outputs deleted, inputs never moved, so
+processed again; nothing of it was ever visible); a crash after 4 is rolled forward (inputs moved,
+outputs published, marker written). Downstream readers read the runs named in ``committed/``.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
 import signal
+import stat
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +44,26 @@ from shopdata.members.contract import (
     Reason,
 )
 from shopdata.members.ids import assign_ids
-from shopdata.members.ingest import BadFile, ParsedFile, content_hash, parse_applications
+from shopdata.members.ingest import LINE, BadFile, ParsedFile, content_hash, parse_applications
+from shopdata.members.landing import (
+    Entry,
+    Identity,
+    NotReadable,
+    StillChanging,
+    bounded_name,
+    display_name,
+    read_regular,
+    scan,
+    still_same,
+)
 from shopdata.members.rules import apply_rules
 from shopdata.members.state import FileRecord, StateStore
 from shopdata.members.write import (
+    DEFAULT_DIR_MODE,
+    DEFAULT_FILE_MODE,
     defuse_formulas,
     move_durably,
+    publish,
     write_csv_atomic,
     write_json_atomic,
     write_parquet_atomic,
@@ -50,10 +71,8 @@ from shopdata.members.write import (
 )
 
 Progress = Callable[[int, int, str], None]
-
-# Files a producer is still writing must not be picked up: producers write under a hidden or
-# temporary name and rename when done (documented in docs/members.md).
-_IN_FLIGHT_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+ERROR_SUFFIX = ".error.txt"
+COMMITTED = "committed"
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,23 @@ class RuleConfig:
     reference_date: dt.date = dt.date(2022, 1, 1)
     minimum_age: int = 18
     email_suffixes: Sequence[str] = (".com", ".net")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run treats its folders (from settings; the CLI passes them).
+
+    ``settle_seconds``: a landed file modified less than this long ago waits for a later run
+    (0 here, so that library callers see every file; the settings default is 5 seconds).
+    ``archive_watch_seconds``: a writer that kept a file open after it was archived appends to
+    the archived file; files archived this recently are checked, and lines added to them read.
+    ``file_mode``/``dir_mode``: permissions of every output file and folder the run creates.
+    """
+
+    settle_seconds: float = 0.0
+    archive_watch_seconds: float = 86_400.0
+    file_mode: int = DEFAULT_FILE_MODE
+    dir_mode: int = DEFAULT_DIR_MODE
 
 
 @dataclass
@@ -85,36 +121,140 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def landed_files(landing: Path) -> list[Path]:
-    """Files ready in the landing folder, in name order (the order IDs are issued in)."""
-    if not landing.is_dir():
-        return []
-    return sorted(
-        path
-        for path in landing.iterdir()
-        if path.is_file()
-        and not path.name.startswith(".")
-        and not path.name.lower().endswith(_IN_FLIGHT_SUFFIXES)
+def _landing_name(record: FileRecord) -> str:
+    return os.fsdecode(bytes.fromhex(record.landing_name_hex))
+
+
+def _move_inputs(
+    landing: Path, output: Path, records: list[FileRecord], options: RunOptions
+) -> list[str]:
+    """Move each input out of landing if its path still names what was read; return the rest."""
+    left: list[str] = []
+    for record in records:
+        source = landing / _landing_name(record)
+        target = output / record.moved_to
+        if record.inode:  # a regular file that was read
+            identity = Identity(record.device, record.inode, record.size, record.mtime_ns)
+            if not still_same(source, identity):
+                if not os.path.lexists(target):
+                    left.append(record.name)
+                continue
+        elif not os.path.lexists(source) or os.path.lexists(target):
+            continue
+        move_durably(source, target, options.file_mode, options.dir_mode)
+    return left
+
+
+def _publish_staged(store: StateStore, run_id: str, outputs: list[str], dir_mode: int) -> None:
+    staging = store.staging_path(run_id)
+    for relative in outputs:
+        staged = staging / relative
+        if staged.exists():
+            publish(staged, store.output_dir / relative, dir_mode)
+
+
+def _finish(
+    store: StateStore,
+    landing: Path,
+    manifest: dict[str, Any],
+    records: list[FileRecord],
+    options: RunOptions,
+) -> list[str]:
+    """Everything after the commit; repeatable, so that a crash in it is rolled forward."""
+    run_id = manifest["run_id"]
+    left = _move_inputs(landing, store.output_dir, records, options)
+    _crash_point("after_moves")
+    _publish_staged(store, run_id, manifest["outputs"], options.dir_mode)
+    write_json_atomic(
+        {
+            "run_id": run_id,
+            "outputs": manifest["published"],
+            "left_in_landing": left,
+        },
+        store.output_dir / COMMITTED / f"{run_id}.json",
+        options.file_mode,
+        options.dir_mode,
     )
+    shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
+    store.drop_manifest(run_id)
+    return left
 
 
-def recover(store: StateStore) -> list[dict[str, Any]]:
+def _committed_despite(store: StateStore, run_id: str) -> bool:
+    try:
+        return store.is_committed(run_id)
+    except Exception:  # cannot tell: leave the manifest for the next run's recovery
+        return True
+
+
+def _roll_back(store: StateStore, manifest: dict[str, Any]) -> None:
+    """Forget a run that did not commit: its staged outputs, registry segment and manifest."""
+    run_id = manifest["run_id"]
+    shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
+    if manifest.get("registry_segment"):
+        segment = store.output_dir / manifest["registry_segment"]
+        segment.unlink(missing_ok=True)
+        for tmp in segment.parent.glob(f".{segment.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+    store.drop_manifest(run_id)
+
+
+def _recover_legacy(
+    store: StateStore, manifest: dict[str, Any], options: RunOptions
+) -> dict[str, Any]:
+    """Finish a run crashed under the previous layout (outputs renamed into place before commit)."""
+    run_id = manifest["run_id"]
+    if store.is_committed(run_id):
+        landing = Path(manifest["landing"])
+        for item in manifest["files"]:
+            source = landing / item["name"]
+            if (
+                source.is_file()
+                and not source.is_symlink()
+                and content_hash(source.read_bytes()) == item["sha256"]
+            ):
+                move_durably(source, store.output_dir / item["moved_to"], *_modes(options))
+        published = {
+            kind: relative
+            for relative in manifest["outputs"]
+            for kind in ("successful", "unsuccessful", "reports")
+            if relative.startswith(kind + "/")
+        }
+        published["report"] = published.pop("reports", "")
+        write_json_atomic(
+            {"run_id": run_id, "outputs": published, "left_in_landing": []},
+            store.output_dir / COMMITTED / f"{run_id}.json",
+            *_modes(options),
+        )
+        action = "rolled forward"
+    else:
+        for relative in manifest["outputs"]:
+            (store.output_dir / relative).unlink(missing_ok=True)
+        action = "rolled back"
+    store.drop_manifest(run_id)
+    return {"run_id": run_id, "action": action}
+
+
+def _modes(options: RunOptions) -> tuple[int, int]:
+    return options.file_mode, options.dir_mode
+
+
+def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[str, Any]]:
     """Roll crashed runs back or forward according to whether their bookkeeping committed."""
+    options = options or RunOptions()
     recovered = []
     for manifest in store.pending_manifests():
         run_id = manifest["run_id"]
+        if "published" not in manifest:  # left by a version that wrote outputs in place
+            recovered.append(_recover_legacy(store, manifest, options))
+            continue
         if store.is_committed(run_id):
-            landing = Path(manifest["landing"])
-            for item in manifest["files"]:
-                source = landing / item["name"]
-                if source.is_file() and content_hash(source.read_bytes()) == item["sha256"]:
-                    move_durably(source, store.output_dir / item["moved_to"])
+            records = [FileRecord(**item) for item in manifest["files"]]
+            _finish(store, Path(manifest["landing"]), manifest, records, options)
             action = "rolled forward"
         else:
-            for relative in manifest["outputs"]:
-                (store.output_dir / relative).unlink(missing_ok=True)
+            _roll_back(store, manifest)
             action = "rolled back"
-        store.drop_manifest(run_id)
         recovered.append({"run_id": run_id, "action": action})
     return recovered
 
@@ -124,87 +264,332 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
+def _partition_time(started: dt.datetime, store: StateStore) -> tuple[dt.datetime, str | None]:
+    """Partitions never go back in time: a clock behind the last committed run uses its time."""
+    last = store.last_started_at()
+    if last is None:
+        return started, None
+    latest = dt.datetime.fromisoformat(last)
+    if started >= latest:
+        return started, None
+    return latest, (
+        f"clock reads {started.isoformat()}, earlier than the last committed run's start "
+        f"{latest.isoformat()}: outputs go to that run's partition"
+    )
+
+
 def run_pipeline(
     landing: Path,
     output: Path,
     rules: RuleConfig,
     *,
+    options: RunOptions | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Process every file in ``landing`` now. Raises :class:`~shopdata.members.state.LockBusy`."""
+    options = options or RunOptions()
     clock = time.perf_counter()
     started = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    store = StateStore(output)
+    store = StateStore(output, options.dir_mode, options.file_mode)
     with store.lock():
-        recovered = recover(store)
-        files = landed_files(landing)
-        if not files:
-            return RunReport(None, {"recovered_runs": recovered, "totals": {"files": 0}})
-        run_id = new_run_id(started)
-        partition = f"date={started:%Y-%m-%d}/hour={started:%H}"
-        records, frames, per_file = _read_files(files, store, run_id, partition, progress)
-        result = _evaluate(frames, rules, store)
+        recovered = recover(store, options)
+        removed = store.sweep_orphans()
+        entries = scan(landing, settle_seconds=options.settle_seconds)
+        grown = _grown_archives(store, started, options)
+        if not entries and not grown:
+            return RunReport(
+                None,
+                {"recovered_runs": recovered, "removed_orphans": removed, "totals": {"files": 0}},
+            )
+        effective, clock_note = _partition_time(started, store)
+        run_id = new_run_id(effective)
+        partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
+        records, frames, per_file, skipped, controls = _read_files(
+            landing, entries, store, run_id, partition, progress, grown
+        )
+        if not records:
+            return RunReport(
+                None,
+                {
+                    "recovered_runs": recovered,
+                    "removed_orphans": removed,
+                    "skipped": skipped,
+                    "totals": {"files": 0},
+                },
+            )
+        result = _evaluate(frames, rules, store, check_name_controls=controls)
 
         successful_rel = f"successful/{partition}/successful_{run_id}.csv"
         unsuccessful_rel = f"unsuccessful/{partition}/unsuccessful_{run_id}.csv"
         report_rel = f"reports/{partition}/run_{run_id}.json"
         segment = store.registry_segment_path(run_id)
         segment_rel = str(segment.relative_to(output)) if result.issued.height else None
-        errors = {r.moved_to + ".error.txt": r.detail for r in records if r.status != "processed"}
+        errors = {r.moved_to + ERROR_SUFFIX: r.detail for r in records if r.status != "processed"}
         outputs = [successful_rel, unsuccessful_rel, report_rel, *errors]
-        if segment_rel:
-            outputs.append(segment_rel)
-        store.write_manifest(
-            run_id,
-            {
-                "run_id": run_id,
-                "landing": str(landing.resolve()),
-                "outputs": outputs,
-                "files": [vars(r) for r in records],
-            },
-        )
-        _crash_point("after_manifest")
+        published = {
+            "successful": successful_rel,
+            "unsuccessful": unsuccessful_rel,
+            "report": report_rel,
+        }
+        manifest = {
+            "run_id": run_id,
+            "landing": str(landing.resolve()),
+            "outputs": outputs,
+            "published": published,
+            "registry_segment": segment_rel,
+            "files": [vars(r) for r in records],
+        }
+        store.write_manifest(run_id, manifest)
+        try:
+            _crash_point("after_manifest")
 
-        write_csv_atomic(result.successful, output / successful_rel)
-        write_csv_atomic(result.unsuccessful, output / unsuccessful_rel)
-        for relative, detail in errors.items():
-            write_text_atomic(detail + "\n", output / relative)
-        if segment_rel:
-            write_parquet_atomic(result.issued, segment)
-        document = _report(
-            run_id=run_id,
-            started=started,
-            duration=time.perf_counter() - clock,
-            landing=landing,
-            output=output,
-            records=records,
-            per_file=per_file,
-            result=result,
-            outputs={
-                "successful": successful_rel,
-                "unsuccessful": unsuccessful_rel,
-                "report": report_rel,
-            },
-            recovered=recovered,
-        )
-        write_json_atomic(document, output / report_rel)
-        _crash_point("after_outputs")
+            staging = store.staging_path(run_id)
+            modes = (options.file_mode, options.dir_mode)
+            write_csv_atomic(result.successful, staging / successful_rel, *modes)
+            write_csv_atomic(result.unsuccessful, staging / unsuccessful_rel, *modes)
+            for relative, detail in errors.items():
+                write_text_atomic(detail + "\n", staging / relative, *modes)
+            if segment_rel:
+                write_parquet_atomic(result.issued, segment, *modes)
+            document = _report(
+                run_id=run_id,
+                started=started,
+                effective=effective,
+                clock_note=clock_note,
+                duration=time.perf_counter() - clock,
+                landing=landing,
+                output=output,
+                records=records,
+                per_file=per_file,
+                result=result,
+                outputs=published,
+                recovered=recovered,
+                removed=removed,
+                skipped=skipped,
+            )
+            write_json_atomic(document, staging / report_rel, *modes)
+            _crash_point("after_outputs")
+        except Exception:
+            _roll_back(store, manifest)  # a failed run frees what it wrote (a full disk, say)
+            raise
 
-        store.commit_run(
-            run_id=run_id,
-            started_at=started.isoformat(),
-            committed_at=dt.datetime.now(dt.UTC).isoformat(),
-            report_path=report_rel,
-            registry_segment=segment_rel,
-            files=records,
-        )
+        try:
+            store.commit_run(
+                run_id=run_id,
+                started_at=effective.isoformat(),
+                committed_at=dt.datetime.now(dt.UTC).isoformat(),
+                report_path=report_rel,
+                registry_segment=segment_rel,
+                files=records,
+            )
+        except Exception:
+            if not _committed_despite(store, run_id):
+                _roll_back(store, manifest)
+            raise
         _crash_point("after_commit")
-
-        for record in records:
-            move_durably(landing / record.name, output / record.moved_to)
-        store.drop_manifest(run_id)
+        left = _finish(store, landing, manifest, records, options)
+        document["left_in_landing"] = left
         return RunReport(run_id, document)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    data: bytes
+    identity: Identity
+    sha256: str
+    parsed: ParsedFile | BadFile
+
+
+def _load(path: Path) -> _Loaded | NotReadable | StillChanging:
+    """A landed file read through one descriptor: identity, hash, applications or why not."""
+    try:
+        data, identity = read_regular(path)
+    except (NotReadable, StillChanging) as problem:
+        return problem
+    sha = content_hash(data)
+    try:
+        return _Loaded(data, identity, sha, parse_applications(data))
+    except BadFile as bad:
+        return _Loaded(data, identity, sha, bad)
+
+
+def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile | BadFile | None:
+    """A file that grew after its first part was processed: parse only the new lines."""
+    data = loaded.data
+    for sha, size in store.processed_prefix(name, loaded.identity.device, loaded.identity.inode):
+        prefix = data[:size]
+        if size >= len(data) or not prefix.endswith(b"\n") or content_hash(prefix) != sha:
+            continue
+        header_end = data.find(b"\n") + 1
+        try:
+            parsed = parse_applications(data[:header_end] + data[size:])
+        except BadFile as bad:
+            return bad
+        offset = prefix.count(b"\n") - 1
+        frame = parsed.frame.with_columns(pl.col(LINE) + offset)
+        return ParsedFile(frame, parsed.extra_columns, parsed.has_controls)
+    return None
+
+
+def _grown_archives(
+    store: StateStore, started: dt.datetime, options: RunOptions
+) -> list[tuple[str, str]]:
+    """``(name, archived path)`` of recently archived files that grew since they were read.
+
+    A writer that still held a file open when it was archived (say, it paused longer than the
+    settle window) appends to the archived file: those lines are read by a later run from there.
+    """
+    since = (started - dt.timedelta(seconds=options.archive_watch_seconds)).isoformat()
+    grown = []
+    for name, moved_to, device, inode, size in store.recently_archived(since):
+        try:
+            info = os.lstat(store.output_dir / moved_to)
+        except FileNotFoundError:
+            continue
+        if (
+            stat.S_ISREG(info.st_mode)
+            and (info.st_dev, info.st_ino) == (device, inode)
+            and info.st_size > size
+            and time.time() - info.st_mtime >= options.settle_seconds
+        ):
+            grown.append((name, moved_to))
+    return grown
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate, index = name, 1
+    while candidate in used:
+        index += 1
+        candidate = f"{name}~{index}"
+    used.add(candidate)
+    return candidate
+
+
+def _read_files(
+    landing: Path,
+    entries: list[Entry],
+    store: StateStore,
+    run_id: str,
+    partition: str,
+    progress: Progress | None,
+    grown: Sequence[tuple[str, str]] = (),
+) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]], bool]:
+    """Read, hash and parse each entry; also whether any processed file holds a control byte."""
+    records: list[FileRecord] = []
+    frames: list[pl.DataFrame] = []
+    rows: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    skipped: list[dict[str, str]] = []
+    used_names: set[str] = set()
+    controls = False
+    # Lines appended to already archived files come first: their earlier lines came first too.
+    for original, moved_to in grown:
+        loaded = _load(store.output_dir / moved_to)
+        if not isinstance(loaded, _Loaded):
+            continue  # still changing, or gone: a later run looks again
+        parsed = _continuation(loaded, store, original)
+        if not isinstance(parsed, ParsedFile):
+            skipped.append(
+                {"name": moved_to, "reason": "archived file changed other than by appending"}
+            )
+            continue
+        name = _unique(original, used_names)
+        ident = loaded.identity
+        records.append(
+            FileRecord(
+                loaded.sha256,
+                name,
+                "processed",
+                moved_to,
+                device=ident.device,
+                inode=ident.inode,
+                size=ident.size,
+                mtime_ns=ident.mtime_ns,
+                landing_name_hex=os.fsencode(original).hex(),
+            )
+        )
+        frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
+        rows[name] = parsed.frame.height
+        controls = controls or parsed.has_controls
+    used_quarantine: set[str] = set()
+    used_archive: set[str] = set()
+    reserve = len(run_id) + 2 + len(ERROR_SUFFIX) + 4  # "<run_id>__" ... "~NN" ".error.txt"
+    regular = [entry for entry in entries if entry.kind is None]
+    # Two files are read, hashed and parsed at a time: Polars, NumPy and hashlib release the GIL,
+    # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
+    # each file's progress line comes before its result is awaited (so a crash names the file).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = {entry.name: pool.submit(_load, landing / entry.name) for entry in regular}
+        for index, entry in enumerate(entries, start=1):
+            name = _unique(display_name(entry.name), used_names)
+            hex_name = os.fsencode(entry.name).hex()
+            quarantined = (
+                f"quarantine/{run_id}__{_unique(bounded_name(name, reserve), used_quarantine)}"
+            )
+            if progress:
+                progress(index, len(entries), name)
+            if entry.kind is not None:
+                detail = f"not_regular_file: {entry.kind}; the pipeline never opens or follows it"
+                records.append(
+                    FileRecord(
+                        "", name, "quarantined", quarantined, detail, landing_name_hex=hex_name
+                    )
+                )
+                continue
+            loaded = pending[entry.name].result()
+            if isinstance(loaded, StillChanging):
+                skipped.append({"name": name, "reason": "changed while read; left for a later run"})
+                continue
+            if isinstance(loaded, NotReadable):
+                if loaded.kind == "vanished":
+                    skipped.append({"name": name, "reason": "vanished before it could be read"})
+                    continue
+                records.append(
+                    FileRecord(
+                        "",
+                        name,
+                        "quarantined",
+                        quarantined,
+                        f"{loaded.kind}: {loaded.message}",
+                        landing_name_hex=hex_name,
+                    )
+                )
+                continue
+            sha = loaded.sha256
+            ident = loaded.identity
+            base = FileRecord(
+                sha,
+                name,
+                "quarantined",
+                quarantined,
+                device=ident.device,
+                inode=ident.inode,
+                size=ident.size,
+                mtime_ns=ident.mtime_ns,
+                landing_name_hex=hex_name,
+            )
+            earlier = store.processed_file(sha)
+            if earlier or sha in seen:
+                first = f"{earlier[0]} (run {earlier[1]})" if earlier else f"{seen[sha]} (this run)"
+                detail = (
+                    f"duplicate file: same content (sha256 {sha}) as {first}; not processed again"
+                )
+                records.append(replace(base, status="duplicate", detail=detail))
+                continue
+            parsed = _continuation(loaded, store, name) or loaded.parsed
+            if isinstance(parsed, BadFile):
+                records.append(replace(base, detail=f"{parsed.kind}: {parsed.message}"))
+                continue
+            seen[sha] = name
+            archived = (
+                f"archive/{partition}/run={run_id}/{_unique(bounded_name(name, 4), used_archive)}"
+            )
+            records.append(replace(base, status="processed", moved_to=archived))
+            frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
+            rows[name] = parsed.frame.height
+            controls = controls or parsed.has_controls
+    return records, frames, rows, skipped, controls
 
 
 @dataclass(frozen=True)
@@ -218,58 +603,13 @@ class _Evaluated:
     per_file: pl.DataFrame
 
 
-def _load(path: Path) -> tuple[str, ParsedFile | BadFile]:
-    """A landed file's content hash, and its applications or why it breaks the contract."""
-    data = path.read_bytes()
-    sha = content_hash(data)
-    try:
-        return sha, parse_applications(data)
-    except BadFile as bad:
-        return sha, bad
-
-
-def _read_files(
-    files: list[Path],
+def _evaluate(
+    frames: list[pl.DataFrame],
+    rules: RuleConfig,
     store: StateStore,
-    run_id: str,
-    partition: str,
-    progress: Progress | None,
-) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int]]:
-    records: list[FileRecord] = []
-    frames: list[pl.DataFrame] = []
-    rows: dict[str, int] = {}
-    seen: dict[str, str] = {}
-    # Two files are read, hashed and parsed at a time: Polars, NumPy and hashlib release the GIL,
-    # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
-    # each file's progress line comes before its result is awaited (so a crash names the file).
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = [pool.submit(_load, path) for path in files]
-        for index, (path, future) in enumerate(zip(files, pending, strict=True), start=1):
-            if progress:
-                progress(index, len(files), path.name)
-            sha, parsed = future.result()
-            quarantined = f"quarantine/{run_id}__{path.name}"
-            earlier = store.processed_file(sha)
-            if earlier or sha in seen:
-                first = f"{earlier[0]} (run {earlier[1]})" if earlier else f"{seen[sha]} (this run)"
-                detail = (
-                    f"duplicate file: same content (sha256 {sha}) as {first}; not processed again"
-                )
-                records.append(FileRecord(sha, path.name, "duplicate", quarantined, detail))
-                continue
-            if isinstance(parsed, BadFile):
-                detail = f"{parsed.kind}: {parsed.message}"
-                records.append(FileRecord(sha, path.name, "quarantined", quarantined, detail))
-                continue
-            seen[sha] = path.name
-            archived = f"archive/{partition}/run={run_id}/{path.name}"
-            records.append(FileRecord(sha, path.name, "processed", archived))
-            frames.append(parsed.frame.with_columns(source_file=pl.lit(path.name)))
-            rows[path.name] = parsed.frame.height
-    return records, frames, rows
-
-
-def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) -> _Evaluated:
+    *,
+    check_name_controls: bool = True,
+) -> _Evaluated:
     if frames:
         raw = pl.concat(frames, how="diagonal")
     else:
@@ -283,6 +623,7 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         reference_date=rules.reference_date,
         minimum_age=rules.minimum_age,
         email_suffixes=rules.email_suffixes,
+        check_name_controls=check_name_controls,
     ).collect()
     registry = store.registry()
     # Only valid applications can get an ID: IDs are issued on that subset and scattered back by
@@ -295,11 +636,26 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
     )
-    # Invalid applications only need to know whether their email already belongs to a member.
+    # Invalid applications are duplicates only of an earlier application: one of an earlier run,
+    # or one issued an ID in this run at an earlier position (files in name order, then lines).
+    issued_at = pl.DataFrame(
+        {
+            "email_key": assigned["email_key"],
+            "owner": assigned["membership_id"],
+            "_owner_at": positions.cast(pl.Int64),
+        }
+    ).filter(pl.col("owner").is_not_null())
     owners = pl.concat(
-        [registry.select("email_key", "membership_id"), issued.select("email_key", "membership_id")]
-    ).rename({"membership_id": "owner"})
-    evaluated = evaluated.join(owners, on="email_key", how="left", maintain_order="left")
+        [
+            registry.select(
+                "email_key", owner=pl.col("membership_id"), _owner_at=pl.lit(-1, dtype=pl.Int64)
+            ),
+            issued_at,
+        ]
+    )
+    evaluated = evaluated.with_row_index("_at").join(
+        owners, on="email_key", how="left", maintain_order="left"
+    )
 
     def scattered(values: pl.Series) -> pl.Series:  # Series.scatter works in place: a new one
         return (
@@ -312,7 +668,8 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
         membership_id=scattered(assigned["membership_id"]),
         duplicate_of=pl.when(is_candidate)
         .then(scattered(assigned["duplicate_of"]))
-        .otherwise(pl.col("owner")),
+        .when(pl.col("_owner_at") < pl.col("_at").cast(pl.Int64))
+        .then(pl.col("owner")),
     )
     ok = pl.col("membership_id").is_not_null()
     is_duplicate = pl.col("duplicate_of").is_not_null()
@@ -365,8 +722,11 @@ def _evaluate(frames: list[pl.DataFrame], rules: RuleConfig, store: StateStore) 
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
             reason_counts[reason] = reason_counts.get(reason, 0) + count
+    delivered = defuse_formulas(successful_df)
+    if not delivered["membership_id"].equals(successful_df["membership_id"]):
+        raise AssertionError("a membership ID would change when written; none was issued")
     return _Evaluated(
-        successful=defuse_formulas(successful_df),
+        successful=delivered,
         unsuccessful=defuse_formulas(unsuccessful_df),
         issued=issued,
         reason_counts=dict(sorted(reason_counts.items())),
@@ -380,6 +740,8 @@ def _report(
     *,
     run_id: str,
     started: dt.datetime,
+    effective: dt.datetime,
+    clock_note: str | None,
     duration: float,
     landing: Path,
     output: Path,
@@ -388,6 +750,8 @@ def _report(
     result: _Evaluated,
     outputs: dict[str, str],
     recovered: list[dict[str, Any]],
+    removed: list[str],
+    skipped: list[dict[str, str]],
 ) -> dict[str, Any]:
     counts = {row["source_file"]: row for row in result.per_file.to_dicts()}
     files = []
@@ -409,9 +773,11 @@ def _report(
     return {
         "run_id": run_id,
         "started_at": started.isoformat(),
+        "partition_started_at": effective.isoformat(),
+        "clock_note": clock_note,
         "duration_seconds": round(duration, 3),
-        "landing": str(landing),
-        "output": str(output),
+        "landing": display_name(str(landing)),
+        "output": display_name(str(output)),
         "totals": {
             "files": len(records),
             "files_processed": status.count("processed"),
@@ -426,4 +792,6 @@ def _report(
         "files_detail": files,
         "outputs": outputs,
         "recovered_runs": recovered,
+        "removed_orphans": removed,
+        "skipped": skipped,
     }

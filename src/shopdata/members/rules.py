@@ -30,6 +30,14 @@ EARLIEST_DATE_OF_BIRTH = dt.date(1900, 1, 1)
 _LEADING_HONORIFICS = r"(?i)^(?:(?:" + "|".join(HONORIFICS) + r")\.?(?:\s+|$))+"
 _TRAILING_SUFFIXES = r"(?i)(?:(?:^|\s+)(?:" + "|".join(SUFFIXES) + r")\.?)+$"
 _EMAIL = r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+$"
+# C0 and C1 control characters other than tab, line feed and carriage return (which are
+# whitespace in a name, collapsed to one space).
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+
+def name_has_control(name: pl.Expr) -> pl.Expr:
+    """True when a name holds a control character (NUL, ESC of an ANSI sequence, DEL, C1)."""
+    return name.str.contains(_CONTROL)
 
 
 def parse_date_of_birth(text: pl.Expr) -> pl.Expr:
@@ -103,6 +111,7 @@ def apply_rules(
     reference_date: dt.date,
     minimum_age: int,
     email_suffixes: Sequence[str],
+    check_name_controls: bool = True,
 ) -> pl.LazyFrame:
     """Add the derived columns and ``reasons`` (:class:`Reason` codes) to raw applications.
 
@@ -110,7 +119,8 @@ def apply_rules(
     whitespace. Output adds ``first_name, last_name, birthday (Date), birthday_key (YYYYMMDD),
     mobile (8 digits), above_18, email_key (lower-cased email)`` and ``reasons`` (the failed
     rules' codes joined by ``;``, empty when every rule holds). Duplicates are not decided here:
-    they depend on the registry (see :mod:`shopdata.members.ids`).
+    they depend on the registry (see :mod:`shopdata.members.ids`). ``check_name_controls=False``
+    skips the ``name_invalid`` scan when the caller knows no field holds a control character.
     """
     cutoff = age_cutoff(reference_date, minimum_age)
     core = strip_titles(pl.col("name"))
@@ -138,6 +148,10 @@ def apply_rules(
     )
     checks = [
         (pl.col("last_name").is_null(), Reason.NAME_BLANK),
+        (
+            name_has_control(pl.col("name")) if check_name_controls else pl.lit(False),
+            Reason.NAME_INVALID,
+        ),
         (pl.col("mobile").is_null(), Reason.MOBILE_INVALID),
         (pl.col("birthday").is_null(), Reason.DATE_OF_BIRTH_INVALID),
         (pl.col("above_18").not_(), Reason.UNDER_18),

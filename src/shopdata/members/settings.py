@@ -22,5 +22,24 @@ class MembersSettings(BaseModel):
     email_domain_suffixes: tuple[str, ...] = Field(
         (".com", ".net"), description="Allowed endings of the e-mail domain (case-insensitive)."
     )
+    settle_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="A landed file modified less than this many seconds ago waits for a later run.",
+    )
+    archive_watch_seconds: float = Field(
+        86_400.0,
+        ge=0,
+        description="Files archived this recently are checked for lines a writer appended since.",
+    )
+    file_mode: int = Field(
+        0o640, ge=0, le=0o777, description="Permissions of every output file (personal data)."
+    )
+    dir_mode: int = Field(
+        0o750,
+        ge=0,
+        le=0o777,
+        description="Permissions of every output folder the pipeline creates.",
+    )
     schedule_minute: int = Field(0, ge=0, le=59, description="Minute past each hour to run.")
     schedule_interval_minutes: int = Field(60, ge=1, description="Minutes between scheduled runs.")

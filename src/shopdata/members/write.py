@@ -1,8 +1,13 @@
-"""Durable, atomic writes: a reader sees a whole file or none, even after kill -9 or power loss."""
+"""Durable, atomic writes: a reader sees a whole file or none, even after kill -9 or power loss.
+
+Every file written here gets ``file_mode`` and every folder created here ``dir_mode`` (outputs hold
+personal data: 0640 and 0750 by default), whatever the process umask.
+"""
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -13,11 +18,19 @@ import polars as pl
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+DEFAULT_FILE_MODE = 0o640
+DEFAULT_DIR_MODE = 0o750
+TMP_SUFFIX = ".tmp"
 
 
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice)."""
-    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in FORMULA_TRIGGERS) + "]"
+    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice).
+
+    A cell that already starts with a quote gets one more, so that the escape is reversible
+    (readers drop exactly one leading quote) and two different values never look the same.
+    """
+    escaped = (*FORMULA_TRIGGERS, "'")
+    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in escaped) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
     hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
     columns = [name for name in hits.columns if hits[name].item()]
@@ -33,67 +46,129 @@ def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 
 def fsync_dir(path: Path) -> None:
     """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def make_dirs(path: Path, dir_mode: int = DEFAULT_DIR_MODE) -> None:
+    """Create ``path`` and its missing parents, each with exactly ``dir_mode``."""
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, dir_mode)
+        except FileExistsError:
+            continue
+        os.chmod(folder, dir_mode)
 
 
-def _publish(tmp: Path, path: Path) -> None:
+def tmp_path(path: Path) -> Path:
+    """The temporary name ``path`` is written under before its rename (hidden, same folder).
+
+    A name too long to take the prefix and suffix is replaced by its hash.
+    """
+    name = path.name
+    if len(os.fsencode(name)) > 200:
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()
+    return path.with_name(f".{name}.{os.getpid()}{TMP_SUFFIX}")
+
+
+def _publish(tmp: Path, path: Path, file_mode: int) -> None:
     with open(tmp, "rb") as handle:
+        os.fchmod(handle.fileno(), file_mode)
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
 
-def write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
+def write_csv_atomic(
+    frame: pl.DataFrame,
+    path: Path,
+    file_mode: int = DEFAULT_FILE_MODE,
+    dir_mode: int = DEFAULT_DIR_MODE,
+) -> None:
     """Write ``frame`` as CSV (header, RFC 4180 quoting, UTF-8) at ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
+    make_dirs(path.parent, dir_mode)
+    tmp = tmp_path(path)
     frame.write_csv(tmp)
-    _publish(tmp, path)
+    _publish(tmp, path, file_mode)
 
 
-def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+def write_parquet_atomic(
+    frame: pl.DataFrame,
+    path: Path,
+    file_mode: int = DEFAULT_FILE_MODE,
+    dir_mode: int = DEFAULT_DIR_MODE,
+) -> None:
     """Write ``frame`` as Parquet at ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
+    make_dirs(path.parent, dir_mode)
+    tmp = tmp_path(path)
     frame.write_parquet(tmp)
-    _publish(tmp, path)
+    _publish(tmp, path, file_mode)
 
 
-def write_json_atomic(document: Any, path: Path) -> None:
+def write_json_atomic(
+    document: Any,
+    path: Path,
+    file_mode: int = DEFAULT_FILE_MODE,
+    dir_mode: int = DEFAULT_DIR_MODE,
+) -> None:
     """Write ``document`` as indented JSON at ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
-    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _publish(tmp, path)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(text, path, file_mode, dir_mode)
 
 
-def write_text_atomic(text: str, path: Path) -> None:
+def write_text_atomic(
+    text: str,
+    path: Path,
+    file_mode: int = DEFAULT_FILE_MODE,
+    dir_mode: int = DEFAULT_DIR_MODE,
+) -> None:
     """Write ``text`` (UTF-8) at ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
+    make_dirs(path.parent, dir_mode)
+    tmp = tmp_path(path)
     tmp.write_text(text, encoding="utf-8")
-    _publish(tmp, path)
+    _publish(tmp, path, file_mode)
 
 
-def move_durably(source: Path, target: Path) -> None:
-    """Rename ``source`` to ``target`` (same file system) and make both directories durable."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def publish(staged: Path, target: Path, dir_mode: int = DEFAULT_DIR_MODE) -> None:
+    """Rename a staged, already durable file into place and make the rename durable."""
+    make_dirs(target.parent, dir_mode)
+    os.replace(staged, target)
+    fsync_dir(target.parent)
+
+
+def move_durably(
+    source: Path,
+    target: Path,
+    file_mode: int = DEFAULT_FILE_MODE,
+    dir_mode: int = DEFAULT_DIR_MODE,
+) -> None:
+    """Rename ``source`` to ``target`` and make both directories durable.
+
+    A regular file moved gets ``file_mode`` (landed files hold personal data); a symbolic link or
+    other special entry is moved as it is, never followed.
+    """
+    make_dirs(target.parent, dir_mode)
     try:
         os.replace(source, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        tmp = _tmp_path(target)  # another file system: copy, make durable, then remove
-        shutil.copy2(source, tmp)
-        _publish(tmp, target)
+        tmp = tmp_path(target)  # another file system: copy, make durable, then remove
+        shutil.copy2(source, tmp, follow_symlinks=False)
+        if not tmp.is_symlink():
+            _publish(tmp, target, file_mode)
+        else:
+            os.replace(tmp, target)
         source.unlink()
+    if not target.is_symlink():
+        os.chmod(target, file_mode)
     fsync_dir(target.parent)
     fsync_dir(source.parent)

@@ -13,6 +13,7 @@ that carries the members table's own CHECK constraints, and idempotent: members 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,18 @@ class MembersReport:
 
 
 def find_member_files(output_dir: Path) -> list[Path]:
-    """Every successful CSV under the pipeline's output folder, in a stable order."""
-    return sorted((output_dir / "successful").glob("**/*.csv"))
+    """Every committed successful CSV under the pipeline's output folder, in a stable order.
+
+    The pipeline marks each run that counts with ``committed/<run_id>.json`` once its outputs are
+    published; when the folder has such markers, only the successful files they name are read (a
+    run caught half-published is read once it is finished). A folder without any marker (written
+    by hand, or before markers existed) is read whole.
+    """
+    markers = sorted((output_dir / "committed").glob("*.json"))
+    if not markers:
+        return sorted((output_dir / "successful").glob("**/*.csv"))
+    named = [json.loads(marker.read_text(encoding="utf-8"))["outputs"] for marker in markers]
+    return sorted(output_dir / outputs["successful"] for outputs in named)
 
 
 def _unquote_name(value: str) -> str:
@@ -78,7 +89,7 @@ def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
             membership_id, first, last, email, mobile, dob, above_18 = row
             yield [
                 membership_id or None,
-                _unquote_name(first) or None,
+                _unquote_name(first),  # '' for a one-word name
                 _unquote_name(last) or None,
                 email or None,
                 mobile or None,

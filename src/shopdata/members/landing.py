@@ -1,0 +1,178 @@
+"""The landing folder, treated as hostile: what the pipeline will open, and how.
+
+The security model (docs/members.md):
+
+- Only regular files directly in the landing folder are read. Every entry is opened with
+  ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat`` on the open descriptor, so a symbolic
+  link (to ``/etc/shadow``, ``/proc/self/environ`` or a CSV elsewhere), a FIFO, a socket or a
+  device is never followed or read: it is quarantined with a reason that quotes nothing of it.
+  Sub-folders are left alone.
+- A file is read whole through one descriptor, and its identity (device, inode, size, mtime) is
+  recorded with the SHA-256 of exactly the bytes read. It is moved out of the landing folder only
+  while its path still names that same, unchanged file (:func:`still_same`).
+- A file modified within the settle window waits for a later run; hidden files and in-flight
+  suffixes are producers' work in progress.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Files a producer is still writing must not be picked up: producers write under a hidden or
+# temporary name and rename when done (documented in docs/members.md).
+IN_FLIGHT_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
+# Longest file name (bytes) most file systems accept; quarantine names must fit it.
+NAME_MAX = 255
+_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Which file, in which state, was read."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One candidate in the landing folder: its raw name and what ``lstat`` said of it."""
+
+    name: str  # as os.listdir returns it (undecodable bytes as surrogates)
+    kind: str | None  # None: a regular file; else why it will not be opened
+
+
+class NotReadable(Exception):
+    """A landed entry that cannot be read as a regular file; ``kind`` is a stable code."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class StillChanging(Exception):
+    """The file changed while it was read: a later run will take it."""
+
+
+def display_name(name: str) -> str:
+    """A file name fit for reports, logs and JSON: undecodable bytes and controls escaped."""
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+def bounded_name(name: str, reserve: int) -> str:
+    """``display_name(name)`` cut so that it plus ``reserve`` bytes fits in :data:`NAME_MAX`."""
+    shown = display_name(name).replace("/", "_")
+    limit = NAME_MAX - reserve
+    if len(shown.encode("utf-8")) <= limit:
+        return shown
+    cut = shown.encode("utf-8")[: limit - 1].decode("utf-8", errors="ignore")
+    return cut + "~"
+
+
+def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> list[Entry]:
+    """Entries ready in ``landing``, in name order (the order IDs are issued in).
+
+    Skipped: hidden names, in-flight suffixes, sub-folders, and regular files modified less than
+    ``settle_seconds`` ago. Every other entry is returned; non-regular ones carry their kind.
+    """
+    clock = time.time() if now is None else now
+    entries: list[Entry] = []
+    with os.scandir(landing) as iterator:
+        for item in iterator:
+            name = item.name
+            if name.startswith(".") or name.lower().endswith(IN_FLIGHT_SUFFIXES):
+                continue
+            try:
+                info = item.stat(follow_symlinks=False)
+            except FileNotFoundError:  # vanished since listed
+                continue
+            mode = stat.S_IFMT(info.st_mode)
+            if mode == stat.S_IFDIR:
+                continue
+            if mode == stat.S_IFREG:
+                if clock - info.st_mtime < settle_seconds:
+                    continue
+                entries.append(Entry(name, None))
+            else:
+                entries.append(Entry(name, _KINDS.get(mode, "not a regular file")))
+    return sorted(entries, key=lambda entry: os.fsencode(entry.name))
+
+
+def read_regular(path: Path) -> tuple[bytes, Identity]:
+    """Read a regular file whole through one descriptor that never follows a link.
+
+    Raises :class:`NotReadable` (a link, FIFO, device, vanished or unreadable file) or
+    :class:`StillChanging` (its size or mtime moved while it was read).
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NotReadable("vanished", "file vanished before it could be read") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  #: the entry became a symbolic link
+            raise NotReadable(
+                "not_regular_file", "a symbolic link; links are never followed"
+            ) from None
+        raise NotReadable("unreadable", f"cannot open: {exc.strerror}") from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(before.st_mode), "not a regular file")
+            raise NotReadable("not_regular_file", f"{kind}; only regular files are read")
+        try:
+            with os.fdopen(os.dup(fd), "rb", closefd=True) as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise NotReadable("unreadable", f"cannot read: {exc.strerror}") from None
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        raise StillChanging(str(path))
+    return data, Identity(after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
+
+
+def still_same(path: Path, identity: Identity) -> bool:
+    """Whether ``path`` (not followed) still names the file read, unchanged since."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(info.st_mode) and (
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+    ) == (identity.device, identity.inode, identity.size, identity.mtime_ns)
+
+
+def entry_still_there(path: Path, kind: str | None) -> bool:
+    """Whether a non-regular entry is still there as found (moved as a link, never followed)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(info.st_mode) if kind else True

@@ -1,0 +1,178 @@
+"""Issue 11, items 1-3: a hostile landing folder never makes the pipeline read or leak anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Workspace = Any  # see conftest.py
+
+ANN = ("Ann Lee", "ann@x.com", "1990-01-01", "12345678")
+SECRET = "TOPSECRET-7f3a9"
+LINK_REASON = "not_regular_file: a symbolic link; the pipeline never opens or follows it"
+
+
+def report_of(ws: Workspace) -> dict[str, Any]:
+    path = sorted((ws.output / "reports").glob("date=*/hour=*/run_*.json"))[-1]
+    return dict(json.loads(path.read_text()))
+
+
+def everything_written(ws: Workspace) -> bytes:
+    """Every byte of every regular file the pipeline wrote (bookkeeping database included)."""
+    return b"".join(
+        path.read_bytes()
+        for path in sorted(ws.output.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    )
+
+
+def test_symlink_to_a_secret_is_quarantined_unread(
+    ws: Workspace, applications: Callable[..., str], tmp_path: Path
+) -> None:
+    secret = tmp_path / "shadow"
+    secret.write_text(f"root:{SECRET}:19000:0:99999:7:::\n")
+    (ws.landing / "x.csv").symlink_to(secret)
+    ws.land("good.csv", applications(ANN))
+    code, stdout, stderr = ws.run()
+    assert (code, stdout, stderr) == (1, "", "")
+    report = report_of(ws)
+    (entry,) = [f for f in report["files_detail"] if f["name"] == "x.csv"]
+    assert (entry["status"], entry["error"]) == ("quarantined", LINK_REASON)
+    run_id = report["run_id"]
+    moved = ws.output / "quarantine" / f"{run_id}__x.csv"
+    assert moved.is_symlink() and os.readlink(moved) == str(secret)  # the link, not its target
+    assert (ws.output / "quarantine" / f"{run_id}__x.csv.error.txt").read_text() == (
+        LINK_REASON + "\n"
+    )
+    assert SECRET.encode() not in everything_written(ws)
+    assert secret.read_text() == f"root:{SECRET}:19000:0:99999:7:::\n"  # untouched
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+
+
+def test_link_to_proc_environ_leaks_nothing(ws: Workspace) -> None:
+    (ws.landing / "env.csv").symlink_to("/proc/self/environ")
+    done = ws.run_process(env={"DATABASE_URL": f"postgresql://u:{SECRET}@db/x"})
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
+    assert SECRET.encode() not in everything_written(ws)
+    assert [f["error"] for f in report_of(ws)["files_detail"]] == [LINK_REASON]
+
+
+def test_link_to_a_valid_csv_outside_is_not_processed(
+    ws: Workspace, applications: Callable[..., str], tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text(applications(ANN))
+    (ws.landing / "a.csv").symlink_to(outside)
+    assert ws.run()[0] == 1
+    assert ws.rows("successful") == []
+    assert outside.read_text() == applications(ANN)  # still there, never archived
+    assert ws.files("archive") == []
+
+
+def test_fifo_socket_and_subfolder(ws: Workspace, applications: Callable[..., str]) -> None:
+    os.mkfifo(ws.landing / "pipe.csv")
+    (ws.landing / "folder.csv").mkdir()
+    (ws.landing / "folder.csv" / "inner.csv").write_text(applications(ANN))
+    ws.land("good.csv", applications(ANN))
+    done = ws.run_process()  # a FIFO opened for reading would block forever: it is never opened
+    assert (done.returncode, done.stderr) == (1, "")
+    report = report_of(ws)
+    assert {f["name"]: (f["status"], f.get("error")) for f in report["files_detail"]} == {
+        "good.csv": ("processed", None),
+        "pipe.csv": (
+            "quarantined",
+            "not_regular_file: a FIFO; the pipeline never opens or follows it",
+        ),
+    }
+    assert ws.landed() == ["folder.csv"]  # sub-folders are left alone
+    run_id = report["run_id"]
+    assert stat.S_ISFIFO(os.lstat(ws.output / "quarantine" / f"{run_id}__pipe.csv").st_mode)
+
+
+def test_missing_column_message_is_bounded_and_escaped(ws: Workspace) -> None:
+    columns = ["name", "email", "mobile_no", "\x1b[31mred", *(f"c{i}" for i in range(150))]
+    ws.land("h.csv", ",".join(columns) + "\nAnn,a@x.com,12345678" + ",1" * 151 + "\n")
+    assert ws.run()[0] == 1
+    (entry,) = report_of(ws)["files_detail"]
+    full = ", ".join(columns)
+    shown = full.replace("\x1b", "\\x1b")[:200]
+    assert (len(full), shown[:40]) == (822, "name, email, mobile_no, \\x1b[31mred, c0,")
+    assert entry["error"] == (
+        "missing_columns: missing required column(s): date_of_birth "
+        f"(header: {shown}... (822 characters))"
+    )
+    assert "\x1b" not in json.dumps(report_of(ws), ensure_ascii=False)
+
+
+def modes(root: Path) -> dict[str, set[str]]:
+    """Permission bits of every file and folder under ``root`` (itself included)."""
+    seen: dict[str, set[str]] = {"files": set(), "folders": {oct(root.stat().st_mode & 0o777)}}
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        kind = "folders" if path.is_dir() else "files"
+        seen[kind].add(oct(path.stat().st_mode & 0o777))
+    return seen
+
+
+def umask_zero_run(ws: Workspace, env: dict[str, str] | None = None) -> int:
+    code = "import os, runpy, sys; os.umask(0); sys.argv[0] = 'shopdata'; "
+    code += "runpy.run_module('shopdata.cli', run_name='__main__')"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *ws.args("--quiet")],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode
+
+
+def test_outputs_are_not_world_readable_whatever_the_umask(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    ws.land("good.csv", applications(ANN, ("Bad", "bad", "x", "1")))
+    ws.land("empty.csv", b"")
+    assert umask_zero_run(ws) == 1
+    assert modes(ws.output) == {"files": {"0o640"}, "folders": {"0o750"}}
+
+
+def test_modes_are_configurable(ws: Workspace, applications: Callable[..., str]) -> None:
+    ws.land("good.csv", applications(ANN))
+    env = {"SHOPDATA_MEMBERS__FILE_MODE": "384", "SHOPDATA_MEMBERS__DIR_MODE": "448"}
+    assert umask_zero_run(ws, env) == 0
+    assert modes(ws.output) == {"files": {"0o600"}, "folders": {"0o700"}}
+
+
+@pytest.mark.parametrize("kind", ["unreadable", "landing_read_only"])
+def test_permission_problems(ws: Workspace, applications: Callable[..., str], kind: str) -> None:
+    ws.land("good.csv", applications(ANN))
+    if kind == "unreadable":
+        ws.land("locked.csv", applications(ANN)).chmod(0)
+        done = ws.run_process(unprivileged=True)
+        assert (done.returncode, done.stderr) == (1, "")
+        (entry,) = [f for f in report_of(ws)["files_detail"] if f["name"] == "locked.csv"]
+        assert entry["error"] == "unreadable: cannot open: Permission denied"
+        assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+        assert ws.landed() == []
+    else:
+        ws.landing.chmod(0o555)
+        try:
+            done = ws.run_process(unprivileged=True)
+        finally:
+            ws.landing.chmod(0o755)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == (
+            f"Error: landing folder {ws.landing} does not let this user move files out of it "
+            "(it needs read, write and search permission); nothing was done\n"
+        )
+        assert not ws.output.exists()
+        assert ws.landed() == ["good.csv"]
