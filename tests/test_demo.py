@@ -1,7 +1,9 @@
 """``make demo``, the README's first command, end to end on a fresh copy of the checkout.
 
 ``make demo`` is ``setup`` plus ``scripts/demo.sh``. The script runs in a temporary copy of the
-tracked files (so ``var/`` and the embedded server are the copy's, never the checkout's), with
+tracked files under ``var/test-demo/run-<pid>/`` (so ``var/`` and the embedded server are the
+copy's, never the checkout's; not under the pytest temporary folder, which other pytest sessions
+make private, locking the server's own user out of its data directory), with
 this checkout's ``.venv`` and the copy's ``src`` first on ``PYTHONPATH``, its embedded
 PostgreSQL on a free port, and no ``DATABASE_URL`` or ``SHOPDATA_*`` from the caller. Its output
 is checked line by line where the answer is known (the bundled sample: 706 / 4,293) and by
@@ -10,6 +12,7 @@ shape where it depends on seeded data. The server the demo leaves running is sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -21,7 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from shopdata.salesdb.connection import DatabaseError, EmbeddedServer
+
 REPO = Path(__file__).resolve().parents[1]
+RUNS = REPO / "var" / "test-demo"
 pytestmark = pytest.mark.slow
 
 
@@ -46,9 +52,31 @@ def _copy_checkout(target: Path) -> None:
     (target / ".venv").symlink_to(Path(sys.prefix))
 
 
+def _stop_server(copy: Path) -> None:
+    with contextlib.suppress(DatabaseError):
+        EmbeddedServer(copy / "var" / "pgdata").stop()
+
+
+def _reap_stale_runs() -> None:
+    """Stop the servers and delete the copies of earlier sessions that died."""
+    for run_dir in RUNS.glob("run-*") if RUNS.is_dir() else []:
+        try:
+            os.kill(int(run_dir.name.removeprefix("run-")), 0)
+            continue  # that session is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError):
+            continue
+        _stop_server(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, str, Path]]:
-    copy = tmp_path_factory.mktemp("demo-checkout")
+def demo() -> Iterator[tuple[int, str, str, Path]]:
+    _reap_stale_runs()
+    copy = RUNS / f"run-{os.getpid()}"
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(parents=True)
     _copy_checkout(copy)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("SHOPDATA_") and k != "DATABASE_URL"
@@ -66,14 +94,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, s
         )
         yield result.returncode, result.stdout, result.stderr, copy
     finally:
-        subprocess.run(
-            [str(copy / ".venv" / "bin" / "shopdata"), "db", "down"],
-            cwd=copy,
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+        _stop_server(copy)
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def test_make_demo_is_setup_then_the_demo_script() -> None:
