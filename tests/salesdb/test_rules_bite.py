@@ -201,3 +201,41 @@ def test_members_who_spent_nothing_are_not_listed(sales_db: str) -> None:
         (1, "Ang_00001", "A", "Ang", Decimal("40.00"), 1),
         (2, "Bala_00002", "A", "Bala", Decimal("20.00"), 1),
     ]
+
+
+# --- names and e-mail (survivors of tools/sql_mutations.py) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "constraint"),
+    [
+        ("first_name", "   ", "members_first_name_not_blank"),
+        ("last_name", " ", "members_last_name_not_blank"),
+        ("email", "ann lee@lee.com", "members_email_format"),
+        ("email", "ann@lee@com", "members_email_format"),
+        ("email", "@lee.com", "members_email_format"),
+        ("email", "ann@", "members_email_format"),
+        ("email", "ann@lee.com ", "members_email_format"),
+        ("mobile_no", "8123456", "members_mobile_no_8_digits"),
+        ("mobile_no", "812345678", "members_mobile_no_8_digits"),
+        ("mobile_no", "8123 4567", "members_mobile_no_8_digits"),
+    ],
+)
+def test_malformed_member_fields_are_refused(
+    sales_db: str, column: str, value: str, constraint: str
+) -> None:
+    fields = {
+        "membership_id": "Lee_2b72a",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@lee.com",
+        "mobile_no": "81234567",
+    } | {column: value}
+    with pytest.raises(psycopg.errors.CheckViolation) as raised, psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "insert into sales.members (membership_id, first_name, last_name, email, mobile_no, "
+            "date_of_birth, above_18) values (%(membership_id)s, %(first_name)s, %(last_name)s, "
+            "%(email)s, %(mobile_no)s, '1990-01-01', true)",
+            fields,
+        )
+    assert raised.value.diag.constraint_name == constraint
