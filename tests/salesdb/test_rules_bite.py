@@ -239,3 +239,22 @@ def test_malformed_member_fields_are_refused(
             fields,
         )
     assert raised.value.diag.constraint_name == constraint
+
+
+def test_a_purchase_without_line_items_cannot_be_completed(sales_db: str) -> None:
+    """Survivor of tools/sql_mutations.py: no test tried to ship an empty purchase."""
+    _insert_member(sales_db, "Lee_2b72a")
+    with psycopg.connect(sales_db) as conn:
+        _purchase(conn, 1)
+    with pytest.raises(psycopg.errors.CheckViolation) as raised, psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "update sales.transactions set status = 'completed', "
+            "completed_at = '2024-01-02 10:00+00' where transaction_id = 1"
+        )
+    assert raised.value.diag.constraint_name == "transactions_status_lifecycle"
+    assert raised.value.diag.message_primary == (
+        "transaction 1: cannot be completed without line items"
+    )
+    with psycopg.connect(sales_db) as conn:
+        row = conn.execute("select status::text from sales.transactions").fetchone()
+    assert row == ("pending",)
