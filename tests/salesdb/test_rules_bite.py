@@ -258,3 +258,22 @@ def test_a_purchase_without_line_items_cannot_be_completed(sales_db: str) -> Non
     with psycopg.connect(sales_db) as conn:
         row = conn.execute("select status::text from sales.transactions").fetchone()
     assert row == ("pending",)
+
+
+def test_an_item_discontinued_at_the_moment_of_purchase_cannot_be_sold(sales_db: str) -> None:
+    """Survivor of tools/sql_mutations.py: the boundary (discontinued_at = created_at)."""
+    _insert_member(sales_db, "Lee_2b72a")
+    with psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "insert into sales.manufacturers (manufacturer_id, name) values (1, 'Acme');"
+            "insert into sales.items (item_id, manufacturer_id, name, cost, weight_kg, listed_at, "
+            "discontinued_at) values (1, 1, 'Kettle', 20.00, 1.500, '2023-01-01', "
+            "'2024-01-01 10:00+00')"
+        )
+        _purchase(conn, 1)  # created at 2024-01-01 10:00+00, the same instant
+    with pytest.raises(psycopg.errors.CheckViolation) as raised, psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "insert into sales.transaction_items (transaction_id, item_id, quantity, unit_price, "
+            "unit_weight_kg) values (1, 1, 1, 20.00, 1.500)"
+        )
+    assert raised.value.diag.constraint_name == "transaction_items_item_on_sale"
