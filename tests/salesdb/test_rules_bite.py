@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from shopdata.salesdb.queries import run_analyst_query
 
@@ -277,3 +278,13 @@ def test_an_item_discontinued_at_the_moment_of_purchase_cannot_be_sold(sales_db:
             "unit_weight_kg) values (1, 1, 1, 20.00, 1.500)"
         )
     assert raised.value.diag.constraint_name == "transaction_items_item_on_sale"
+
+
+@pytest.mark.parametrize("table", ["transactions", "transaction_items"])
+def test_sales_history_is_never_truncated(sales_db: str, table: str) -> None:
+    """Survivor of tools/sql_mutations.py: no test truncated the history (CASCADE included)."""
+    with pytest.raises(psycopg.errors.CheckViolation) as raised, psycopg.connect(sales_db) as conn:
+        conn.execute(sql.SQL("truncate {} cascade").format(sql.Identifier("sales", table)))
+    assert raised.value.diag.message_primary == (
+        f"sales.{table} holds sales history and cannot be truncated"
+    )
