@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help setup system-deps demo test lint format typecheck pytest bench erd diagrams infra-check screenshots clean
+.PHONY: help setup system-deps demo demo-smoke test lint format typecheck pytest bench erd diagrams infra-check screenshots mutation sql-mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,14 +28,14 @@ demo: setup ## Process the bundled sample batch into ./var and print a summary
 	bash scripts/demo.sh
 
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
-	$(BIN)/ruff check src tests bench infra scripts
-	$(BIN)/ruff format --check src tests bench infra scripts
+	$(BIN)/ruff check src tests bench infra scripts tools
+	$(BIN)/ruff format --check src tests bench infra scripts tools
 	$(BIN)/sqlfluff lint db/initdb sql
 	$(BIN)/hadolint db/Dockerfile
 
 format: setup ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench infra scripts
-	$(BIN)/ruff format src tests bench infra scripts
+	$(BIN)/ruff check --fix src tests bench infra scripts tools
+	$(BIN)/ruff format src tests bench infra scripts tools
 
 typecheck: setup ## mypy (strict) on src/
 	$(BIN)/mypy src
@@ -73,5 +73,19 @@ infra-check: setup $(CHECKOV_VENV)/.installed ## Synthesise the CDK app offline;
 screenshots: setup system-deps ## Take the dashboard screenshots with headless Chromium
 	$(BIN)/python -m shopdata.covid.screenshots docs/screenshots
 
+# Mutation testing is slow and needs its own tools (the `mutation` extra), so CI does not run it.
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,infra,mutation]'
+	touch $@
+
+mutation: $(MUTATION_STAMP) ## Mutation-test the pure rules (mutmut), print the survivors (slow)
+	rm -rf mutants
+	POLARS_MAX_THREADS=1 $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
+sql-mutation: setup ## One-line mutations of the init and analyst SQL against the database tests (slow)
+	$(BIN)/python tools/sql_mutations.py
+
 clean: ## Remove generated state (not the committed docs)
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache mutants

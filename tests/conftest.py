@@ -12,6 +12,10 @@
 
 Other components can call ``pg_server.create_database_from_init(name)`` to build a database from
 the init files themselves, or ``pg_server.create_database(name, template=...)``.
+
+The one skip rule of the whole suite also lives here: when the ``CI`` environment variable is
+set, to any value at all (``true``, ``1``, even empty), a skipped test is reported as a failure,
+because in CI a missing dependency is a broken build, not a reason to test less.
 """
 
 from __future__ import annotations
@@ -26,10 +30,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from shopdata.salesdb import connection
 
+# No Hypothesis deadline: timing belongs in bench/, and on a shared 2-core machine (or under
+# mutmut) a 200 ms deadline fails examples for being slow, not wrong.
+settings.register_profile("shopdata", deadline=None)
+settings.load_profile("shopdata")
+
 REPO = Path(__file__).resolve().parents[1]
+NEVER_SKIP_MESSAGE = (
+    "CI is set (CI={value!r}): nothing may be skipped in CI, but {where} was: {reason}"
+)
+
+
+def _in_ci() -> str | None:
+    """The value of ``CI`` when it is set (any value, even empty), else None."""
+    return os.environ.get("CI")
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI a skipped test fails (an expected failure, ``xfail``, is not a skip)."""
+    report: pytest.TestReport = yield
+    value = _in_ci()
+    if value is not None and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = NEVER_SKIP_MESSAGE.format(
+            value=value, where=item.nodeid, reason=_skip_reason(report)
+        )
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """In CI a module skipped at collection (``importorskip``, ``allow_module_level``) fails."""
+    report: pytest.CollectReport = yield
+    value = _in_ci()
+    if value is not None and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = NEVER_SKIP_MESSAGE.format(
+            value=value, where=collector.nodeid, reason=_skip_reason(report)
+        )
+    return report
+
+
 TEST_PG_ROOT = REPO / "var" / "test-pg"
 
 

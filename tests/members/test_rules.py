@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import re
 
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shopdata.members.ids import assign_ids, empty_registry
 from shopdata.members.rules import (
     HONORIFICS,
     SUFFIXES,
@@ -81,17 +82,55 @@ def test_every_format_round_trips(day: dt.date) -> None:
     assert _one(parse_date_of_birth(pl.col("v")), texts) == [day] * 4
 
 
-@given(st.text(alphabet="0123456789-/ .", max_size=12))
+_FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
+    (r"[0-9]{4}/[0-9]{2}/[0-9]{2}", "%Y/%m/%d"),
+    (r"[0-9]{2}/[0-9]{2}/[0-9]{4}", "%m/%d/%Y"),
+    (r"[0-9]{2}-[0-9]{2}-[0-9]{4}", "%d-%m-%Y"),
+)
+
+
+def _expected_date(text: str) -> dt.date | None:
+    """The promise, written independently of the parser: one of four zero-padded formats, a
+    real calendar date, not before 1900-01-01; anything else is no date."""
+    for pattern, fmt in _FORMAT_PATTERNS:
+        if re.fullmatch(pattern, text):
+            try:
+                day = dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                return None
+            return day if day >= dt.date(1900, 1, 1) else None
+    return None
+
+
+@st.composite
+def _date_like_texts(draw: st.DrawFn) -> str:
+    """Random texts, half of them one edit away from a real date in one of the formats."""
+    if draw(st.booleans()):
+        return draw(st.text(alphabet="0123456789-/ .", max_size=12))
+    day = draw(st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(9999, 12, 31)))
+    fmt = draw(st.sampled_from([fmt for _, fmt in _FORMAT_PATTERNS]))
+    text = (
+        fmt.replace("%Y", f"{day.year:04d}")
+        .replace("%m", f"{day.month:02d}")
+        .replace("%d", f"{day.day:02d}")
+    )
+    edit = draw(st.sampled_from(["none", "replace", "delete", "insert"]))
+    if edit == "none":
+        return text
+    at = draw(st.integers(min_value=0, max_value=len(text) - 1))
+    char = draw(st.sampled_from("0123456789-/ ."))
+    if edit == "replace":
+        return text[:at] + char + text[at + 1 :]
+    if edit == "delete":
+        return text[:at] + text[at + 1 :]
+    return text[:at] + char + text[at:]
+
+
+@given(_date_like_texts())
 def test_parser_accepts_only_the_four_formats(text: str) -> None:
     (parsed,) = _one(parse_date_of_birth(pl.col("v")), [text])
-    if parsed is not None:
-        assert isinstance(parsed, dt.date)
-        assert text in {
-            f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}",
-            f"{parsed.year:04d}/{parsed.month:02d}/{parsed.day:02d}",
-            f"{parsed.month:02d}/{parsed.day:02d}/{parsed.year:04d}",
-            f"{parsed.day:02d}-{parsed.month:02d}-{parsed.year:04d}",
-        }
+    assert parsed == _expected_date(text)
 
 
 # --- mobile ------------------------------------------------------------------------------------
@@ -235,5 +274,11 @@ def test_every_failed_rule_is_listed() -> None:
     ]
 
 
-def test_birthday_hash_matches_the_formula() -> None:
-    assert hashlib.sha256(b"19540310").hexdigest()[:5] == "2b72a"
+def test_membership_id_is_last_name_and_birthday_hash() -> None:
+    """The formula on a worked example: sha256("19540310") starts with 2b72a."""
+    candidates = pl.DataFrame(
+        {"last_name": ["Lee"], "birthday_key": ["19540310"], "email_key": ["ann@lee.com"]}
+    )
+    issued = assign_ids(candidates, empty_registry())
+    assert issued["membership_id"].to_list() == ["Lee_2b72a"]
+    assert issued["base_id"].to_list() == ["Lee_2b72a"]

@@ -94,10 +94,20 @@ def test_cli_prints_both_answers(db_env: str) -> None:
         "spending_rank,membership_id,first_name,last_name,total_spent,transaction_count",
         *(",".join(str(v) for v in row) for row in TOP_MEMBERS),
     ]
-    items = runner.invoke(app, ["db", "query", "top-items"])
+    items = runner.invoke(app, ["db", "query", "top-items", "--csv"])
     assert items.exit_code == 0, items.output
-    assert "Top 3 items by number of purchases" in items.output
-    assert "Teapot" in items.output and "Spoon" not in items.output
+    assert items.output.splitlines() == [
+        "purchase_rank,item_id,item_name,manufacturer_name,purchase_count,units_sold",
+        *(",".join(str(v) for v in row) for row in TOP_ITEMS),
+    ]
+    table = runner.invoke(app, ["db", "query", "top-items"])
+    assert table.exit_code == 0, table.output
+    cells = [line.strip("│ ").split(" │ ") for line in table.output.splitlines()]
+    body = [[c.strip() for c in row] for row in cells if len(row) == 6]
+    assert body == [[str(v) for v in row] for row in TOP_ITEMS]
+    assert table.output.splitlines()[0].strip() == (
+        "Top 3 items by number of purchases (not cancelled; ties included)"
+    )
 
 
 def test_empty_database_gives_empty_answers(sales_db: str) -> None:

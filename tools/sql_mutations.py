@@ -1,0 +1,327 @@
+"""Mutation testing of the SQL: does a one-line change to a rule make a database test fail?
+
+``python tools/sql_mutations.py [--tests PATH ...] [--only N ...] [--list]`` (``make
+sql-mutation``) copies the checkout's tracked files into a temporary folder once, then for each
+mutation below writes the mutated file into that copy, runs the database tests there (``pytest
+-x``, the copy's ``src`` first on ``PYTHONPATH``, so the code, init SQL and analyst SQL are all
+the copy's), and restores the file. A mutation is *killed* when the tests fail, *survived* when
+they pass, and *stale* when its original line is no longer in the file exactly once (the SQL
+changed: update the list). The checkout itself is never written to.
+
+Exit status: 0 when every mutation was killed, 1 when any survived or is stale, 2 on usage errors.
+The survivors and the reasons they may stay are recorded in docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_TESTS = ("tests/salesdb", "tests/access")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """Replace ``original`` (found exactly once in ``path``) by ``mutant``."""
+
+    path: str
+    original: str
+    mutant: str
+    rule: str
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    # 020_members.sql -------------------------------------------------------------------------
+    Mutation(
+        "db/initdb/020_members.sql",
+        "_[0-9a-f]{5}(_[1-9][0-9]*)?$'",
+        "_[0-9a-f]{4,6}(_[1-9][0-9]*)?$'",
+        "membership_id has exactly 5 hex digits",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "_[0-9a-f]{5}(_[1-9][0-9]*)?$'",
+        "_[0-9a-f]{5}(_[0-9]+)?$'",
+        "membership_id sequence numbers start at 1, without leading zeros",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "membership_id ~ '^[^[:space:]].*_",
+        "membership_id ~ '^.*_",
+        "membership_id starts with a last name",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (btrim(first_name) <> '')",
+        "check (first_name <> '')",
+        "first_name is not blank",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$')",
+        "check (email ~ '@')",
+        "email has one @ and no white space",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (mobile_no ~ '^[0-9]{8}$')",
+        "check (mobile_no ~ '^[0-9]{7,8}$')",
+        "mobile_no is 8 digits",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (status_changed_at >= joined_at)",
+        "check (status_changed_at >= joined_at - interval '1 day')",
+        "status changes after joining",
+    ),
+    # 030_catalog.sql -------------------------------------------------------------------------
+    Mutation(
+        "db/initdb/030_catalog.sql",
+        "check (weight_kg > 0)",
+        "check (weight_kg >= 0)",
+        "items weigh something",
+    ),
+    Mutation(
+        "db/initdb/030_catalog.sql",
+        "check (cost >= 0)",
+        "check (cost >= -1)",
+        "items do not cost less than nothing",
+    ),
+    Mutation(
+        "db/initdb/030_catalog.sql",
+        "check (discontinued_at >= listed_at)",
+        "check (discontinued_at >= listed_at - interval '1 day')",
+        "an item is discontinued after it was listed",
+    ),
+    # 040_transactions.sql --------------------------------------------------------------------
+    Mutation(
+        "db/initdb/040_transactions.sql",
+        "check (quantity > 0)",
+        "check (quantity >= 0)",
+        "a line item holds at least one unit",
+    ),
+    Mutation(
+        "db/initdb/040_transactions.sql",
+        "check (completed_at >= created_at)",
+        "check (completed_at >= created_at - interval '1 day')",
+        "a purchase is completed after it was made",
+    ),
+    # 060_triggers.sql ------------------------------------------------------------------------
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "        where o.status <> 'pending'",
+        "        where false",
+        "only pending purchases are deleted",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "    if old.status <> 'pending' then",
+        "    if false then",
+        "status moves only from pending",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "    if new.status = 'completed' and new.total_quantity = 0 then",
+        "    if false then",
+        "a purchase without line items cannot be completed",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "'where i.discontinued_at <= t.created_at '",
+        "'where i.discontinued_at < t.created_at '",
+        "no line item for an item discontinued at (or before) the purchase",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "'where t.status <> ''pending'' and not ($1 = ''INSERT'' and t.total_quantity = 0) '",
+        "'where t.status <> ''pending'' and not ($1 = ''INSERT'') '",
+        "lines of a finished purchase with lines cannot be added to",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "        '    where t.status <> ''cancelled'''",
+        "        '    where true'",
+        "cancelled purchases do not count in item_sales",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "        '    where status <> ''cancelled'''",
+        "        '    where true'",
+        "cancelled purchases do not count in member_spending",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "before truncate on sales.transactions\n",
+        "before truncate on sales.manufacturers\n",
+        "sales history is never truncated",
+    ),
+    Mutation(
+        "db/initdb/060_triggers.sql",
+        "    pg_trigger_depth() = 0\n",
+        "    pg_trigger_depth() < 0\n",
+        "totals are never written directly",
+    ),
+    # 090_roles.sql ---------------------------------------------------------------------------
+    Mutation(
+        "db/initdb/090_roles.sql",
+        "revoke execute on function pg_catalog.lo_creat(integer) from public;",
+        "-- (mutated: lo_creat left to public)",
+        "no team creates large objects",
+    ),
+    Mutation(
+        "db/initdb/090_roles.sql",
+        "revoke execute on function pg_catalog.lo_from_bytea(oid, bytea) from public;",
+        "-- (mutated: lo_from_bytea left to public)",
+        "no team creates large objects",
+    ),
+    Mutation(
+        "db/initdb/090_roles.sql",
+        "alter default privileges revoke execute on functions from public;",
+        "-- (mutated: new functions executable by public)",
+        "functions created later are not executable by the teams",
+    ),
+    # sql/analyst -----------------------------------------------------------------------------
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "    where s.total_spent > 0",
+        "    where s.total_spent >= 0",
+        "members who spent nothing are never listed",
+    ),
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "    fetch first 10 rows with ties",
+        "    fetch first 10 rows only",
+        "every member tied with the 10th is listed",
+    ),
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "rank() over (order by s.total_spent desc) as spending_rank",
+        "dense_rank() over (order by s.total_spent desc) as spending_rank",
+        "spending_rank is the SQL rank (1, 2, 2, 4)",
+    ),
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "order by r.spending_rank asc, r.membership_id asc;",
+        "order by r.spending_rank asc, r.membership_id desc;",
+        "equal spenders are listed by membership_id",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "    where s.purchase_count > 0",
+        "    where s.purchase_count >= 0",
+        "items never bought are never listed",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "    fetch first 3 rows with ties",
+        "    fetch first 3 rows only",
+        "every item tied with the 3rd is listed",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "rank() over (order by s.purchase_count desc) as purchase_rank",
+        "rank() over (order by s.units_sold desc) as purchase_rank",
+        "items are ranked by purchases, not units",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "order by r.purchase_rank asc, r.item_id asc;",
+        "order by r.purchase_rank asc, r.item_id desc;",
+        "equal items are listed by item_id",
+    ),
+)
+
+
+def tracked_files() -> list[str]:
+    """The checkout's files as git sees them (tracked and new, not ignored)."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return [name for name in out.decode().split("\0") if name and (REPO / name).is_file()]
+
+
+def copy_checkout(target: Path) -> None:
+    for name in tracked_files():
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, destination)
+
+
+def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[bool, float]:
+    """True when the tests pass in ``copy``; and the seconds they took."""
+    env = {**os.environ, "PYTHONPATH": str(copy / "src")}
+    env.pop("PYTEST_ADDOPTS", None)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0, time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", nargs="+", default=list(DEFAULT_TESTS), help="pytest paths")
+    parser.add_argument("--only", nargs="+", type=int, default=None, help="mutation numbers")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    args = parser.parse_args(argv)
+    numbered = list(enumerate(MUTATIONS, start=1))
+    if args.only:
+        unknown = sorted(set(args.only) - {n for n, _ in numbered})
+        if unknown:
+            parser.error(f"no mutation numbered {', '.join(map(str, unknown))}")
+        numbered = [(n, m) for n, m in numbered if n in args.only]
+    if args.list:
+        for n, m in numbered:
+            print(f"{n:>3} {m.path}: {m.rule}\n      {m.original.strip()} -> {m.mutant.strip()}")
+        return 0
+    tests = tuple(args.tests)
+    with tempfile.TemporaryDirectory(prefix="sql-mutations-") as tmp:
+        copy = Path(tmp)
+        copy_checkout(copy)
+        ok, seconds = run_tests(copy, tests)
+        if not ok:
+            print(f"the tests fail without any mutation ({seconds:.0f} s); fix them first")
+            return 1
+        print(f"baseline: {' '.join(tests)} pass in {seconds:.0f} s", flush=True)
+        killed, survived, stale = [], [], []
+        for n, mutation in numbered:
+            path = copy / mutation.path
+            text = path.read_text(encoding="utf-8")
+            if text.count(mutation.original) != 1:
+                stale.append(n)
+                print(f"{n:>3} STALE    {mutation.path}: {mutation.rule}", flush=True)
+                continue
+            path.write_text(text.replace(mutation.original, mutation.mutant), encoding="utf-8")
+            try:
+                passed, seconds = run_tests(copy, tests)
+            finally:
+                path.write_text(text, encoding="utf-8")
+            verdict = "SURVIVED" if passed else "killed  "
+            (survived if passed else killed).append(n)
+            print(
+                f"{n:>3} {verdict} {mutation.path}: {mutation.rule} ({seconds:.0f} s)", flush=True
+            )
+    total = len(killed) + len(survived)
+    score = f"{len(killed)}/{total} killed" + (f" ({len(killed) / total:.0%})" if total else "")
+    print(f"score: {score}; survived: {survived or 'none'}; stale: {stale or 'none'}")
+    return 0 if not survived and not stale else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
