@@ -105,7 +105,7 @@ grant select (
 on sales.members to analytics;
 grant select on
 sales.manufacturers, sales.items, sales.transactions, sales.transaction_items,
-sales.member_spending, sales.item_sales
+sales.member_spending, sales.item_sales, sales.summary_deltas
 to analytics;
 
 -- 5c. sales: the catalogue; item popularity without money; no members, no transactions.
@@ -117,6 +117,7 @@ grant update (manufacturer_id, name, cost, weight_kg, discontinued_at) on sales.
 grant delete on sales.items to sales;
 grant select (transaction_id, item_id, quantity) on sales.transaction_items to sales;
 grant select (item_id, purchase_count, units_sold) on sales.item_sales to sales;
+grant select (item_id, purchase_count, units) on sales.summary_deltas to sales;
 
 -- 6. Row-level security, in the one place where a team's right depends on the row: logistics
 --    may complete a *pending* transaction and nothing else. Column grants already limit it to
