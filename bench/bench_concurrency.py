@@ -196,7 +196,8 @@ def main() -> int:
         with psycopg.connect(urls["shipped"]) as conn:
             row = conn.execute(b"show server_version").fetchone()
             sync = conn.execute(b"show synchronous_commit").fetchone()
-        print(f"server:  PostgreSQL {row[0] if row else '?'}, synchronous_commit {sync[0] if sync else '?'}")
+        version = row[0] if row else "?"
+        print(f"server:  PostgreSQL {version}, synchronous_commit {sync[0] if sync else '?'}")
         print(
             f"workload: {args.clients} clients, {args.seconds:.0f} s per run, {args.rounds} rounds;"
             f" {PLAN.members:,} members, {PLAN.items:,} items, {PLAN.transactions:,} purchases"
@@ -222,7 +223,8 @@ def main() -> int:
                             f"  (top-members {q['top_members']:.1f} ms, top-items"
                             f" {q['top_items']:.1f} ms with {q['backlog_rows']:.0f} delta rows)"
                         )
-                    print(f"round {round_no} {mix:<6} {variant:<8} {rate:>8,.0f} purchases/s{extra}")
+                    label = f"round {round_no} {mix:<6} {variant:<8}"
+                    print(f"{label} {rate:>8,.0f} purchases/s{extra}")
         print()
         print(f"{'mix':<7}{'variant':<9}{'median purchases/s':>20}  runs")
         for (mix, variant), rates in results.items():

@@ -25,13 +25,13 @@ with pending as (
 candidates as (
     select p.item_id from pending as p
     union
-    select top.item_id
+    select leaders.item_id
     from (
         select s.item_id
         from sales.item_sales as s
         order by s.purchase_count desc
         fetch first (3 + (select count(*) from pending)) rows with ties
-    ) as top
+    ) as leaders
 ),
 
 current_sales as (

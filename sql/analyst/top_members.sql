@@ -25,13 +25,13 @@ with pending as (
 candidates as (
     select p.membership_id from pending as p
     union
-    select top.membership_id
+    select leaders.membership_id
     from (
         select s.membership_id
         from sales.member_spending as s
         order by s.total_spent desc
         fetch first (10 + (select count(*) from pending)) rows with ties
-    ) as top
+    ) as leaders
 ),
 
 current_spending as (

@@ -66,13 +66,14 @@ where s.membership_id = fixed.membership_id;
 insert into sales.member_spending (membership_id, total_spent, transaction_count)
 select
     t.membership_id,
-    coalesce(sum(t.total_price) filter (where t.status <> 'cancelled'), 0),
-    (count(*) filter (where t.status <> 'cancelled'))::integer
+    coalesce(sum(t.total_price) filter (where t.status <> 'cancelled'), 0) as total_spent,
+    (count(*) filter (where t.status <> 'cancelled'))::integer as transaction_count
 from sales.transactions as t
-where not exists (
-    select from sales.member_spending as s
-    where s.membership_id = t.membership_id
-)
+where
+    not exists (
+        select from sales.member_spending as s
+        where s.membership_id = t.membership_id
+    )
 group by t.membership_id
 order by t.membership_id;
 
@@ -118,11 +119,17 @@ where s.item_id = fixed.item_id;
 insert into sales.item_sales (item_id, purchase_count, units_sold, revenue)
 select
     li.item_id,
-    count(*) filter (where t.status <> 'cancelled'),
-    coalesce(sum(li.quantity) filter (where t.status <> 'cancelled'), 0),
-    coalesce(sum(li.quantity * li.unit_price) filter (where t.status <> 'cancelled'), 0)
+    count(*) filter (where t.status <> 'cancelled') as purchase_count,
+    coalesce(sum(li.quantity) filter (where t.status <> 'cancelled'), 0) as units_sold,
+    coalesce(
+        sum(li.quantity * li.unit_price) filter (where t.status <> 'cancelled'), 0
+    ) as revenue
 from sales.transaction_items as li
 inner join sales.transactions as t on li.transaction_id = t.transaction_id
-where not exists (select from sales.item_sales as s where s.item_id = li.item_id)
+where
+    not exists (
+        select from sales.item_sales as s
+        where s.item_id = li.item_id
+    )
 group by li.item_id
 order by li.item_id;

@@ -152,7 +152,7 @@ def _worker(
                         work.count(f"refused {error.sqlstate}")
                     else:
                         raise
-    except Exception as error:  # noqa: BLE001 - reported by the test
+    except Exception as error:  # reported by the test
         with work.lock:
             work.failures.append(f"{step.__name__}: {type(error).__name__}: {error}")
 
@@ -266,10 +266,10 @@ def test_status_change_waits_for_line_and_counts_it(sales_db: str) -> None:
         assert member is not None
         tx = purchases.add_purchase(a, member[0], [(items[0][0], 1, items[0][1], items[0][2])])
         a.commit()
-        a.execute(
-            "insert into sales.transaction_items values (%s, %s, 3, %s, %s)", (tx, *items[1])
+        a.execute("insert into sales.transaction_items values (%s, %s, 3, %s, %s)", (tx, *items[1]))
+        thread = threading.Thread(
+            target=lambda: (purchases.set_status(b, tx, "cancelled"), b.commit())
         )
-        thread = threading.Thread(target=lambda: (purchases.set_status(b, tx, "cancelled"), b.commit()))
         thread.start()
         time.sleep(0.5)
         assert thread.is_alive()

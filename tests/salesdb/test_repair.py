@@ -21,16 +21,21 @@ def _poison(url: str) -> None:
     """What the issue found (NaN summaries), from a database made before the NaN checks, plus
     plain drift: a wrong total, a stray delta and a summary row the triggers never wrote."""
     with psycopg.connect(url) as conn:
-        conn.execute("select sales.roll_up_summaries()")
-        conn.execute("alter table sales.member_spending drop constraint member_spending_is_number")
-        conn.execute("alter table sales.item_sales drop constraint item_sales_is_number")
-        conn.execute("update sales.member_spending set total_spent = 'NaN' where membership_id = 'Ang_00001'")
-        conn.execute("update sales.item_sales set revenue = 'NaN' where item_id = 3")
-        conn.execute("alter table sales.transactions disable trigger transactions_totals_guard")
-        conn.execute("update sales.transactions set total_quantity = 7 where transaction_id = 4")
-        conn.execute("alter table sales.transactions enable trigger transactions_totals_guard")
-        conn.execute("insert into sales.summary_deltas (item_id, purchase_count, units) values (5, 2, 9)")
-    # fmt: skip
+        for statement in POISON:
+            conn.execute(statement.encode())
+
+
+POISON = [
+    "select sales.roll_up_summaries()",
+    "alter table sales.member_spending drop constraint member_spending_is_number",
+    "alter table sales.item_sales drop constraint item_sales_is_number",
+    "update sales.member_spending set total_spent = 'NaN' where membership_id = 'Ang_00001'",
+    "update sales.item_sales set revenue = 'NaN' where item_id = 3",
+    "alter table sales.transactions disable trigger transactions_totals_guard",
+    "update sales.transactions set total_quantity = 7 where transaction_id = 4",
+    "alter table sales.transactions enable trigger transactions_totals_guard",
+    "insert into sales.summary_deltas (item_id, purchase_count, units) values (5, 2, 9)",
+]
 
 
 def test_check_reports_nan_and_repair_fixes_everything(db_env: str) -> None:
@@ -82,7 +87,9 @@ def test_repair_refuses_when_the_base_tables_hold_nan(db_env: str) -> None:
                     psycopg.sql.Identifier(name)
                 )
             )
-        conn.execute("update sales.transaction_items set unit_price = 'NaN' where transaction_id = 3")
+        conn.execute(
+            "update sales.transaction_items set unit_price = 'NaN' where transaction_id = 3"
+        )
     runner = CliRunner()
     check = runner.invoke(app, ["db", "check"])
     assert check.exit_code == 1
@@ -91,7 +98,9 @@ def test_repair_refuses_when_the_base_tables_hold_nan(db_env: str) -> None:
     assert repair.exit_code == 1
     assert repair.stderr.startswith("Error: the recomputed summaries break a constraint")
     assert repair.stderr.endswith("; nothing was changed\n")
-    assert scalar(db_env, "select revenue::text from sales.item_sales where item_id = 3") == "230.00"
+    assert (
+        scalar(db_env, "select revenue::text from sales.item_sales where item_id = 3") == "230.00"
+    )
 
 
 def test_roll_up_moves_every_delta(db_env: str) -> None:
@@ -101,6 +110,9 @@ def test_roll_up_moves_every_delta(db_env: str) -> None:
     assert (result.exit_code, result.stdout) == (0, f"rolled up {before} delta rows\n")
     assert scalar(db_env, "select count(*) from sales.summary_deltas") == 0
     assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
+
+
+DISCONTINUE = "update sales.items set discontinued_at = {} where item_id = 2"
 
 
 @pytest.mark.parametrize(
@@ -116,7 +128,7 @@ def test_roll_up_moves_every_delta(db_env: str) -> None:
 def test_discontinuing_is_never_retroactive(sales_db: str, value: str, allowed: bool) -> None:
     apply_sql_file(sales_db, "fixture_sales.sql")
     with psycopg.connect(sales_db) as conn:
-        statement = f"update sales.items set discontinued_at = {value} where item_id = 2"
+        statement = DISCONTINUE.format(value)
         if allowed:
             assert conn.execute(statement.encode()).rowcount == 1
             return
@@ -125,7 +137,6 @@ def test_discontinuing_is_never_retroactive(sales_db: str, value: str, allowed: 
     message = excinfo.value.diag.message_primary or ""
     assert message.startswith("item 2: discontinued_at ")
     assert message.endswith(
-        " is in the past; removing an item from sale takes effect now or later, never "
-        "retroactively"
+        " is in the past; removing an item from sale takes effect now or later, never retroactively"
     )
     assert excinfo.value.diag.constraint_name == "items_discontinued_not_retroactive"

@@ -26,7 +26,9 @@ T = TypeVar("T")
 #: SQLSTATEs after which the whole database transaction may simply be run again.
 RETRYABLE = frozenset({"40P01", "40001"})
 
-LOCK_FOR_LINES = b"select status from sales.transactions where transaction_id = %s for no key update"
+LOCK_FOR_LINES = (
+    b"select status from sales.transactions where transaction_id = %s for no key update"
+)
 LOCK_FOR_DELETE = b"select status from sales.transactions where transaction_id = %s for update"
 
 
@@ -56,7 +58,7 @@ def run(
                 raise
             if stats is not None:
                 stats.retries[code] = stats.retries.get(code, 0) + 1
-            time.sleep(random.uniform(0.001, 0.01) * attempt)  # noqa: S311 - jitter, not crypto
+            time.sleep(random.uniform(0.001, 0.01) * attempt)  # jitter, not a secret
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -118,6 +120,8 @@ def delete_purchase(conn: psycopg.Connection[Any], transaction_id: int) -> bool:
     """Delete a pending purchase and its lines; False if it is not pending (or is gone)."""
     if _locked_status(conn, transaction_id, LOCK_FOR_DELETE) != "pending":
         return False
-    conn.execute(b"delete from sales.transaction_items where transaction_id = %s", (transaction_id,))
+    conn.execute(
+        b"delete from sales.transaction_items where transaction_id = %s", (transaction_id,)
+    )
     conn.execute(b"delete from sales.transactions where transaction_id = %s", (transaction_id,))
     return True
