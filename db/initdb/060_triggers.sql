@@ -54,96 +54,79 @@ begin
 end;
 $$;
 
--- Apply one line version with sign +1 (new) or -1 (old) to its purchase and the deltas.
-create function sales.apply_line(
-    p_transaction_id bigint,
-    p_item_id bigint,
-    p_quantity integer,
-    p_unit_price numeric,
-    p_unit_weight_kg numeric,
-    p_sign integer,
-    p_inserting boolean
-) returns void
+-- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
+-- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
+create function sales.line_item_changing() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
+    passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
+    line sales.transaction_items;
+    sign integer;
     purchase record;
-    item_discontinued_at timestamptz;
 begin
-    -- Lock the purchase row and move its totals; the UPDATE waits for a concurrent writer of
-    -- that purchase and then works on (and returns) the latest committed version.
-    update sales.transactions as t
-    set total_price = t.total_price + p_sign * p_quantity * p_unit_price,
-        total_weight_kg = t.total_weight_kg + p_sign * p_quantity * p_unit_weight_kg,
-        total_quantity = t.total_quantity + p_sign * p_quantity
-    where t.transaction_id = p_transaction_id
-    returning t.status, t.created_at, t.membership_id into purchase;
-    if not found then
-        return;  -- no such purchase: the foreign-key check reports it
-    end if;
+    for pass in 1..passes loop
+        if tg_op = 'INSERT' or pass = 2 then
+            line := new;
+            sign := 1;
+        else
+            line := old;
+            sign := -1;
+        end if;
 
-    if purchase.status <> 'pending'
-        and not (p_inserting and sales.finished_here(p_transaction_id)) then
-        raise exception using
-            errcode = 'check_violation',
-            constraint = 'transaction_items_frozen_after_pending',
-            message = format(
-                'line item (transaction_id=%s, item_id=%s): transaction %s is %s, '
-                'its line items can no longer change',
-                p_transaction_id, p_item_id, p_transaction_id, purchase.status
-            );
-    end if;
-
-    if p_sign > 0 then
-        select i.discontinued_at into item_discontinued_at
+        -- Lock the purchase row and move its totals; the UPDATE waits for a concurrent writer
+        -- of that purchase and then works on (and returns) the latest committed version. The
+        -- item's removal date comes with it (one statement instead of two per line).
+        update sales.transactions as t
+        set total_price = t.total_price + sign * line.quantity * line.unit_price,
+            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
+            total_quantity = t.total_quantity + sign * line.quantity
         from sales.items as i
-        where i.item_id = p_item_id;
-        if item_discontinued_at <= purchase.created_at then
+        where t.transaction_id = line.transaction_id and i.item_id = line.item_id
+        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
+        if not found then
+            continue;  -- no such purchase or item: the foreign-key check reports it
+        end if;
+
+        if purchase.status <> 'pending'
+            and not (tg_op = 'INSERT' and sales.finished_here(line.transaction_id)) then
+            raise exception using
+                errcode = 'check_violation',
+                constraint = 'transaction_items_frozen_after_pending',
+                message = format(
+                    'line item (transaction_id=%s, item_id=%s): transaction %s is %s, '
+                    'its line items can no longer change',
+                    line.transaction_id, line.item_id, line.transaction_id, purchase.status
+                );
+        end if;
+
+        if sign > 0 and purchase.discontinued_at <= purchase.created_at then
             raise exception using
                 errcode = 'check_violation',
                 constraint = 'transaction_items_item_on_sale',
                 message = format(
-                    'line item (transaction_id=%s, item_id=%s): item %s was discontinued at '
-                    '%s, before the transaction was made',
-                    p_transaction_id, p_item_id, p_item_id, item_discontinued_at
+                    'line item (transaction_id=%s, item_id=%s): item %s was discontinued '
+                    'at %s, before the transaction was made',
+                    line.transaction_id, line.item_id, line.item_id, purchase.discontinued_at
                 );
         end if;
-    end if;
 
-    if purchase.status <> 'cancelled' then
-        insert into sales.summary_deltas (membership_id, item_id, purchase_count, units, amount)
-        values (
-            purchase.membership_id, p_item_id, p_sign, p_sign * p_quantity,
-            p_sign * p_quantity * p_unit_price
-        );
-    else
-        -- The line of a cancelled (historical) purchase counts nowhere, but the item gets its
-        -- summary row like every item that has a line.
-        insert into sales.summary_deltas (item_id) values (p_item_id);
-    end if;
-end;
-$$;
-
-create function sales.line_item_changing() returns trigger
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-begin
-    if tg_op = 'INSERT' then
-        perform sales.apply_line(
-            new.transaction_id, new.item_id, new.quantity, new.unit_price, new.unit_weight_kg,
-            1, true
-        );
-        return new;
-    end if;
-    perform sales.apply_line(
-        old.transaction_id, old.item_id, old.quantity, old.unit_price, old.unit_weight_kg,
-        -1, false
-    );
+        if purchase.status <> 'cancelled' then
+            insert into sales.summary_deltas (
+                membership_id, item_id, purchase_count, units, amount
+            )
+            values (
+                purchase.membership_id, line.item_id, sign, sign * line.quantity,
+                sign * line.quantity * line.unit_price
+            );
+        else
+            -- The line of a cancelled (historical) purchase counts nowhere, but the item gets
+            -- its summary row like every item that has a line.
+            insert into sales.summary_deltas (item_id) values (line.item_id);
+        end if;
+    end loop;
     if tg_op = 'DELETE' then
         return old;
     end if;
-    perform sales.apply_line(
-        new.transaction_id, new.item_id, new.quantity, new.unit_price, new.unit_weight_kg,
-        1, false
-    );
     return new;
 end;
 $$;
