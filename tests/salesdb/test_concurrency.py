@@ -22,8 +22,12 @@ from shopdata.salesdb.seed import SeedPlan, seed
 
 SECONDS = 20.0
 #: What a worker may legitimately be refused: the purchase stopped being pending (frozen lines),
-#: was deleted (foreign key) or already holds the item (primary key).
-EXPECTED_REFUSALS = ("23514", "23503", "23505")
+#: was deleted (foreign key) or already holds the item (primary key). Anything else fails.
+EXPECTED_REFUSALS = {
+    ("23514", "transaction_items_frozen_after_pending"),
+    ("23503", "transaction_items_transaction_id_fkey"),
+    ("23505", "transaction_items_pkey"),
+}
 
 
 class Workload:
@@ -148,8 +152,9 @@ def _worker(
                     step(work, rnd, conn)
                 except psycopg.Error as error:
                     conn.rollback()
-                    if error.sqlstate in EXPECTED_REFUSALS:
-                        work.count(f"refused {error.sqlstate}")
+                    refusal = (error.sqlstate, error.diag.constraint_name)
+                    if refusal in EXPECTED_REFUSALS:
+                        work.count(f"refused {refusal[1]}")
                     else:
                         raise
     except Exception as error:  # reported by the test

@@ -140,3 +140,45 @@ def test_discontinuing_is_never_retroactive(sales_db: str, value: str, allowed: 
         " is in the past; removing an item from sale takes effect now or later, never retroactively"
     )
     assert excinfo.value.diag.constraint_name == "items_discontinued_not_retroactive"
+
+
+def test_roll_up_every_keeps_rolling_until_stopped(db_env: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    apply_sql_file(db_env, "fixture_sales.sql")
+    env = {**os.environ, "DATABASE_URL": db_env}
+    job = subprocess.Popen(
+        [str(Path(sys.executable).parent / "shopdata"), "db", "roll-up", "--every", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        waiting = []
+        for round_no in range(2):  # new deltas after the first roll-up are rolled up too
+            if round_no:
+                with psycopg.connect(db_env) as conn:
+                    conn.execute(
+                        "insert into sales.transactions (transaction_id, membership_id)"
+                        " values (15, 'Ang_00001')"
+                    )
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                left = scalar(db_env, "select count(*) from sales.summary_deltas")
+                if left == 0:
+                    break
+                time.sleep(0.1)
+            waiting.append(left)
+        assert waiting == [0, 0]
+        assert job.poll() is None  # still running: it is the periodic job
+    finally:
+        job.send_signal(signal.SIGINT)
+        out, _ = job.communicate(timeout=20)
+    assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
+    assert out == ""
