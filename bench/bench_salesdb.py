@@ -112,7 +112,7 @@ def _delta_backlog(conn: psycopg.Connection[Any], purchases: int) -> int:
             b" select t.transaction_id, i.item_id, 1, i.cost, i.weight_kg"
             b" from t cross join on_sale cross join generate_series(0, 2) as j"
             b" inner join sales.items as i"
-            b"     on i.item_id = on_sale.ids[1 + ((t.n * 3 + j) % cardinality(on_sale.ids))]",
+            b"     on i.item_id = on_sale.ids[1 + ((t.n * 3 + j) %% cardinality(on_sale.ids))]",
             (mark[0] if mark else 0,),
         )
     row = conn.execute(b"select count(*) from sales.summary_deltas").fetchone()

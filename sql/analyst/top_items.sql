@@ -8,9 +8,10 @@
 -- item_id. Discontinued items still count (their sales happened).
 -- Source: sales.item_sales plus the not-yet-rolled rows of sales.summary_deltas, together
 -- exactly equal to the base tables (see sql/salesdb/reference_top_items.sql for the same
--- answer from them). Only the few items with a pending delta and the summary's top 3 + that
--- many (with ties) can be in the answer: an item outside both is beaten by at least 3 others
--- whose counts did not move, so it is neither in the top 3 nor tied with the 3rd.
+-- answer from them). Only the few items with a pending delta and the summary's top 3 (with
+-- ties) of the other items can be in the answer: an item outside both is beaten by at least 3
+-- others whose counts did not move, so it is neither in the top 3 nor tied with the 3rd. The
+-- constant FETCH FIRST lets the planner walk item_sales_rank_idx and stop.
 
 with pending as (
     select
@@ -29,8 +30,12 @@ candidates as (
     from (
         select s.item_id
         from sales.item_sales as s
+        where not exists (
+            select from pending as p
+            where p.item_id = s.item_id
+        )
         order by s.purchase_count desc
-        fetch first (3 + (select count(*) from pending)) rows with ties
+        fetch first 3 rows with ties
     ) as leaders
 ),
 

@@ -8,9 +8,11 @@
 -- equal spending are listed by membership_id. Members who spent nothing are never listed.
 -- Source: sales.member_spending plus the not-yet-rolled rows of sales.summary_deltas, together
 -- exactly equal to that sum (see sql/salesdb/reference_top_members.sql for the same answer
--- from the base tables). Only the members with a pending delta and the summary's top 10 + that
--- many (with ties) can be in the answer: a member outside both is beaten by at least 10 others
--- whose spending did not move, so it is neither in the top 10 nor tied with the 10th.
+-- from the base tables). Only the members with a pending delta and the summary's top 10 (with
+-- ties) of the other members can be in the answer: a member outside both is beaten by at least
+-- 10 others whose spending did not move, so it is neither in the top 10 nor tied with the 10th.
+-- The constant FETCH FIRST lets the planner walk member_spending_rank_idx and stop (a computed
+-- row count made it sort the whole table: 40 ms at 100,000 members).
 
 with pending as (
     select
@@ -29,8 +31,12 @@ candidates as (
     from (
         select s.membership_id
         from sales.member_spending as s
+        where not exists (
+            select from pending as p
+            where p.membership_id = s.membership_id
+        )
         order by s.total_spent desc
-        fetch first (10 + (select count(*) from pending)) rows with ties
+        fetch first 10 rows with ties
     ) as leaders
 ),
 
