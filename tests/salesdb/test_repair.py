@@ -4,6 +4,8 @@ and an item is never removed from sale retroactively."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import psycopg
 import psycopg.sql
 import pytest
@@ -182,3 +184,28 @@ def test_roll_up_every_keeps_rolling_until_stopped(db_env: str) -> None:
         out, _ = job.communicate(timeout=20)
     assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
     assert out == ""
+
+
+def test_a_nan_price_cannot_reach_the_summaries(sales_db: str) -> None:
+    """The issue's poisoning: one sale at a NaN price made its buyer #1 with NaN spending. Even
+    with a NaN in the base data (the base-table checks are issue 12's other half), the summary
+    side refuses it: the sale fails and nothing changes."""
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "select setval(pg_get_serial_sequence('sales.transactions', 'transaction_id'), 14)"
+        )
+        conn.commit()
+        tx = conn.execute(
+            "insert into sales.transactions (membership_id) values ('Ang_00001')"
+            " returning transaction_id"
+        ).fetchone()
+        assert tx is not None
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "insert into sales.transaction_items values (%s, 5, 1, 'NaN', 0.050)", (tx[0],)
+            )
+    with psycopg.connect(sales_db) as conn:
+        assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
+        top = run_sql_file(conn, "analyst/top_members.sql").rows
+    assert top[0] == (1, "Ang_00001", "Alice", "Ang", Decimal("200.00"), 1)  # unchanged
