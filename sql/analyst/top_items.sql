@@ -30,10 +30,11 @@ candidates as (
     from (
         select s.item_id
         from sales.item_sales as s
-        where not exists (
-            select from pending as p
-            where p.item_id = s.item_id
-        )
+        where
+            not exists (
+                select from pending as p
+                where p.item_id = s.item_id
+            )
         order by s.purchase_count desc
         fetch first 3 rows with ties
     ) as leaders

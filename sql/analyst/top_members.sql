@@ -31,10 +31,11 @@ candidates as (
     from (
         select s.membership_id
         from sales.member_spending as s
-        where not exists (
-            select from pending as p
-            where p.membership_id = s.membership_id
-        )
+        where
+            not exists (
+                select from pending as p
+                where p.membership_id = s.membership_id
+            )
         order by s.total_spent desc
         fetch first 10 rows with ties
     ) as leaders
