@@ -87,11 +87,49 @@ def _online_purchase_ms(conn: psycopg.Connection[Any], runs: int = 200) -> float
     return statistics.median(timings)
 
 
+def _delta_backlog(conn: psycopg.Connection[Any], purchases: int) -> int:
+    """Buy ``purchases`` purchases of 3 lines each through the triggers without rolling up
+    (what piles up between two roll-ups, or while the roll-up job is down); returns the rows
+    waiting in sales.summary_deltas."""
+    with conn.transaction():
+        mark = conn.execute(b"select max(transaction_id) from sales.transactions").fetchone()
+        conn.execute(
+            b"insert into sales.transactions (membership_id)"
+            b" select m.membership_id from sales.members as m order by m.membership_id desc"
+            b" limit %s",
+            (purchases,),
+        )
+        conn.execute(
+            b"with on_sale as ("
+            b"    select array_agg(item_id order by item_id) as ids from sales.items"
+            b"    where discontinued_at is null"
+            b"), t as ("
+            b"    select transaction_id, row_number() over (order by transaction_id) as n"
+            b"    from sales.transactions where transaction_id > %s"
+            b") "
+            b"insert into sales.transaction_items"
+            b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+            b" select t.transaction_id, i.item_id, 1, i.cost, i.weight_kg"
+            b" from t cross join on_sale cross join generate_series(0, 2) as j"
+            b" inner join sales.items as i"
+            b"     on i.item_id = on_sale.ids[1 + ((t.n * 3 + j) %% cardinality(on_sale.ids))]",
+            (mark[0] if mark else 0,),
+        )
+    row = conn.execute(b"select count(*) from sales.summary_deltas").fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.02, help="fraction of full scale")
     parser.add_argument("--runs", type=int, default=5, help="EXPLAIN ANALYZE runs per query")
     parser.add_argument("--keep", action="store_true", help="leave the server running")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=10_000,
+        help="purchases left un-rolled before timing the queries again",
+    )
     args = parser.parse_args()
 
     plan = SeedPlan(
@@ -154,9 +192,19 @@ def main() -> int:
                 median = statistics.median(timings)
                 print(f"  {name:<30} median {median:>10.2f} ms  of {len(timings)} runs")
             purchase = _online_purchase_ms(conn)
-        print(
-            f"  online purchase (1 transaction + 3 lines, triggers + FKs) median {purchase:.2f} ms"
-        )
+            print(
+                f"  online purchase (1 transaction + 3 lines, triggers + FKs)"
+                f" median {purchase:.2f} ms"
+            )
+            backlog = _delta_backlog(conn, args.backlog)
+            for name in ("top-members (summary)", "top-items (summary)"):
+                timings = [_explain(conn, QUERIES[name])[0] for _ in range(args.runs)]
+                median = statistics.median(timings)
+                results[f"{name}, {backlog} delta rows"] = {
+                    "median_ms": median,
+                    "runs_ms": timings,
+                }
+                print(f"  {name:<30} median {median:>10.2f} ms  with {backlog:,} delta rows")
         summary = {
             "scale": args.scale,
             "members": report.members,

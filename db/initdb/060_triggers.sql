@@ -1,145 +1,143 @@
 -- 060: the triggers that make the database, not the loader, guarantee the invariants:
 --   * a transaction's totals equal the sums over its line items;
 --   * line items change only while their transaction is pending (a finished historical
---     purchase may be written once, while it still has no line items);
+--     purchase may be written with its lines by the database transaction that inserts it);
 --   * no line item for an item already discontinued when the purchase was made;
 --   * status moves only pending -> completed | cancelled; only pending purchases are deleted;
+--   * an item is removed from sale now or later, never retroactively;
 --   * sales history is never truncated;
---   * member_spending and item_sales stay exactly equal to a recomputation.
--- Row-volume work is done in statement-level triggers over transition tables (set-based, so
--- a COPY of a million line items costs a few joins, not a million function calls).
+--   * member_spending and item_sales (plus sales.summary_deltas) stay exactly equal to a
+--     recomputation.
+--
+-- Concurrency. Every write to a line item first takes the row lock of its purchase (the totals
+-- UPDATE below, FOR NO KEY UPDATE strength) and reads the purchase's status from the version it
+-- locked, i.e. the latest committed one. A cancellation or completion takes the same lock, so a
+-- line write and a status change on one purchase are serialised: the line sees the new status
+-- and is refused, or the status change waits for the line's commit and then reads its lines.
+-- The line-item triggers are BEFORE ROW triggers, so an INSERT locks the purchase before the
+-- foreign-key check takes its KEY SHARE lock on it (the other order deadlocks with a purchase
+-- being deleted). Lock order for the shop's operations (docs/salesdb.md, "Concurrency"):
+-- purchase row first, then its line items; use shopdata.salesdb.purchases, which does so and
+-- retries deadlocks and serialisation failures.
+--
+-- Cost. The triggers use static SQL only (plans cached per session) and never update a summary
+-- row: they append signed deltas to sales.summary_deltas (see 050_summaries.sql), so a flash
+-- sale of one item does not serialise every purchase on that item's summary row.
 
--- Line items: checks, then totals and item_sales deltas. ------------------------------------
+-- Line items: lock and check the purchase, keep its totals, append the summary deltas. --------
 
-create function sales.line_items_changed() returns trigger
+-- A purchase inserted as completed or cancelled (a historical one from a loader) may receive
+-- its line items in the same database transaction. The set of such purchases lives in a
+-- per-session temporary table emptied at every commit (savepoints roll it back with the rows).
+create function sales.note_finished_insert(p_transaction_id bigint) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if to_regclass('pg_temp.sales_finished_here') is null then
+        create temporary table sales_finished_here (
+            transaction_id bigint primary key
+        ) on commit delete rows;
+    end if;
+    insert into pg_temp.sales_finished_here (transaction_id) values (p_transaction_id)
+    on conflict (transaction_id) do nothing;
+end;
+$$;
+
+create function sales.finished_here(p_transaction_id bigint) returns boolean
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if to_regclass('pg_temp.sales_finished_here') is null then
+        return false;
+    end if;
+    return exists (
+        select from pg_temp.sales_finished_here as f where f.transaction_id = p_transaction_id
+    );
+end;
+$$;
+
+-- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
+-- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
+create function sales.line_item_changing() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    -- The changed rows as signed deltas (+1 for new versions, -1 for old). A static query
-    -- cannot name a transition table the trigger does not have (old_rows on INSERT), so the
-    -- statements below are run with EXECUTE over this constant, operation-specific source.
-    changed text := case tg_op
-        when 'INSERT' then
-            'select transaction_id, item_id, quantity, unit_price, unit_weight_kg, 1 as sign '
-            'from new_rows'
-        when 'DELETE' then
-            'select transaction_id, item_id, quantity, unit_price, unit_weight_kg, -1 as sign '
-            'from old_rows'
-        else
-            'select transaction_id, item_id, quantity, unit_price, unit_weight_kg, 1 as sign '
-            'from new_rows union all '
-            'select transaction_id, item_id, quantity, unit_price, unit_weight_kg, -1 as sign '
-            'from old_rows'
-    end;
-    bad record;
+    passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
+    line sales.transaction_items;
+    sign integer;
+    purchase record;
 begin
-    -- Lines of a transaction that is no longer pending are frozen. Inserting the lines of a
-    -- finished historical purchase is allowed while it has none yet.
-    execute format(
-        'select c.transaction_id, c.item_id, t.status from (%s) as c '
-        'inner join sales.transactions as t on c.transaction_id = t.transaction_id '
-        'where t.status <> ''pending'' and not ($1 = ''INSERT'' and t.total_quantity = 0) '
-        'order by c.transaction_id, c.item_id limit 1',
-        changed
-    ) into bad using tg_op;
-    if bad.transaction_id is not null then
-        raise exception using
-            errcode = 'check_violation',
-            constraint = 'transaction_items_frozen_after_pending',
-            message = format(
-                'line item (transaction_id=%s, item_id=%s): transaction %s is %s, '
-                'its line items can no longer change',
-                bad.transaction_id, bad.item_id, bad.transaction_id, bad.status
-            );
-    end if;
+    for pass in 1..passes loop
+        if tg_op = 'INSERT' or pass = 2 then
+            line := new;
+            sign := 1;
+        else
+            line := old;
+            sign := -1;
+        end if;
 
-    if tg_op in ('INSERT', 'UPDATE') then
-        execute
-            'select n.transaction_id, n.item_id, i.discontinued_at from new_rows as n '
-            'inner join sales.transactions as t on n.transaction_id = t.transaction_id '
-            'inner join sales.items as i on n.item_id = i.item_id '
-            'where i.discontinued_at <= t.created_at '
-            'order by n.transaction_id, n.item_id limit 1'
-        into bad;
-        if bad.transaction_id is not null then
+        -- Lock the purchase row and move its totals; the UPDATE waits for a concurrent writer
+        -- of that purchase and then works on (and returns) the latest committed version. The
+        -- item's removal date comes with it (one statement instead of two per line).
+        update sales.transactions as t
+        set total_price = t.total_price + sign * line.quantity * line.unit_price,
+            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
+            total_quantity = t.total_quantity + sign * line.quantity
+        from sales.items as i
+        where t.transaction_id = line.transaction_id and i.item_id = line.item_id
+        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
+        if not found then
+            continue;  -- no such purchase or item: the foreign-key check reports it
+        end if;
+
+        if purchase.status <> 'pending'
+            and not (tg_op = 'INSERT' and sales.finished_here(line.transaction_id)) then
+            raise exception using
+                errcode = 'check_violation',
+                constraint = 'transaction_items_frozen_after_pending',
+                message = format(
+                    'line item (transaction_id=%s, item_id=%s): transaction %s is %s, '
+                    'its line items can no longer change',
+                    line.transaction_id, line.item_id, line.transaction_id, purchase.status
+                );
+        end if;
+
+        if sign > 0 and purchase.discontinued_at <= purchase.created_at then
             raise exception using
                 errcode = 'check_violation',
                 constraint = 'transaction_items_item_on_sale',
                 message = format(
-                    'line item (transaction_id=%s, item_id=%s): item %s was discontinued at '
-                    '%s, before the transaction was made',
-                    bad.transaction_id, bad.item_id, bad.item_id, bad.discontinued_at
+                    'line item (transaction_id=%s, item_id=%s): item %s was discontinued '
+                    'at %s, before the transaction was made',
+                    line.transaction_id, line.item_id, line.item_id, purchase.discontinued_at
                 );
         end if;
+
+        if purchase.status <> 'cancelled' then
+            insert into sales.summary_deltas (
+                membership_id, item_id, purchase_count, units, amount
+            )
+            values (
+                purchase.membership_id, line.item_id, sign, sign * line.quantity,
+                sign * line.quantity * line.unit_price
+            );
+        else
+            -- The line of a cancelled (historical) purchase counts nowhere, but the item gets
+            -- its summary row like every item that has a line.
+            insert into sales.summary_deltas (item_id) values (line.item_id);
+        end if;
+    end loop;
+    if tg_op = 'DELETE' then
+        return old;
     end if;
-
-    -- Summary rows are created at zero first and then moved by the delta: an upsert would
-    -- check the nonnegative constraints against the bare, possibly negative, delta row.
-    execute format(
-        'insert into sales.item_sales (item_id) select distinct item_id from (%s) as c '
-        'order by item_id on conflict (item_id) do nothing',
-        changed
-    );
-
-    -- Apply the deltas to the transaction totals and to item_sales in one statement (a
-    -- data-modifying CTE always runs to completion). The item_sales part reads the
-    -- transactions' status, which the totals update leaves as it is.
-    execute format(
-        'with delta as ('
-        '    select transaction_id, item_id, sign * quantity as quantity,'
-        '        sign * quantity * unit_price as price, sign * quantity * unit_weight_kg as weight,'
-        '        sign as purchases'
-        '    from (%s) as c'
-        '), totals as ('
-        '    update sales.transactions as t'
-        '    set total_price = t.total_price + d.price,'
-        '        total_weight_kg = t.total_weight_kg + d.weight,'
-        '        total_quantity = t.total_quantity + d.quantity'
-        '    from ('
-        '        select transaction_id, sum(price) as price, sum(weight) as weight,'
-        '            sum(quantity)::integer as quantity'
-        '        from delta group by transaction_id'
-        '    ) as d'
-        '    where t.transaction_id = d.transaction_id'
-        '        and (d.price <> 0 or d.weight <> 0 or d.quantity <> 0)'
-        ') '
-        'update sales.item_sales as s '
-        'set purchase_count = s.purchase_count + d.purchases, '
-        '    units_sold = s.units_sold + d.quantity, '
-        '    revenue = s.revenue + d.price '
-        'from ('
-        '    select d.item_id, sum(d.purchases) as purchases, sum(d.quantity) as quantity,'
-        '        sum(d.price) as price'
-        '    from delta as d'
-        '    inner join sales.transactions as t on d.transaction_id = t.transaction_id'
-        '    where t.status <> ''cancelled'''
-        '    group by d.item_id'
-        ') as d '
-        'where s.item_id = d.item_id',
-        changed
-    );
-    return null;
+    return new;
 end;
 $$;
 
-comment on function sales.line_items_changed() is
-'Statement-level: freezes lines of finished purchases, refuses discontinued items, and applies '
-'the signed deltas to sales.transactions totals and sales.item_sales.';
+comment on function sales.line_item_changing() is
+'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
+'refuses discontinued items, moves the purchase totals and appends summary deltas.';
 
--- The plpgsql body refers to new_rows / old_rows only in branches where they exist.
-create trigger transaction_items_inserted
-after insert on sales.transaction_items
-referencing new table as new_rows
-for each statement execute function sales.line_items_changed();
-
-create trigger transaction_items_updated
-after update on sales.transaction_items
-referencing old table as old_rows new table as new_rows
-for each statement execute function sales.line_items_changed();
-
-create trigger transaction_items_deleted
-after delete on sales.transaction_items
-referencing old table as old_rows
-for each statement execute function sales.line_items_changed();
+create trigger transaction_items_changing
+before insert or update or delete on sales.transaction_items
+for each row execute function sales.line_item_changing();
 
 -- Transactions: guards. ------------------------------------------------------------------
 
@@ -199,124 +197,96 @@ for each row
 when (old.status is distinct from new.status)
 execute function sales.check_status_change();
 
--- Transactions: insert / update / delete keep member_spending (and item_sales on status
--- changes) exact. -------------------------------------------------------------------------
+-- Transactions: insert / update / delete append member (and item) deltas. -------------------
 
-create function sales.transactions_changed() returns trigger
+create function sales.transaction_inserting() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if new.total_price <> 0 or new.total_weight_kg <> 0 or new.total_quantity <> 0 then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'transactions_totals_maintained',
+            message = format(
+                'transaction %s: a new transaction starts with zero totals; they are '
+                'maintained by the database from its line items',
+                new.transaction_id
+            );
+    end if;
+    if new.status <> 'pending' then
+        perform sales.note_finished_insert(new.transaction_id);
+    end if;
+    -- A cancelled purchase counts nowhere, but its member gets a summary row (at zero).
+    insert into sales.summary_deltas (membership_id, transaction_count)
+    values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);
+    return new;
+end;
+$$;
+
+create trigger transactions_inserting
+before insert on sales.transactions
+for each row execute function sales.transaction_inserting();
+
+-- After a status or member change (the row lock is held): the purchase leaves or joins its
+-- member's spending, and a cancellation takes its lines out of item_sales. The lines are read
+-- with a fresh snapshot, after every line writer of this purchase has committed (they hold the
+-- same row lock while they write).
+create function sales.transaction_changed() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    -- As in line_items_changed: the changed rows as signed versions, run with EXECUTE.
-    changed text := case tg_op
-        when 'INSERT' then
-            'select transaction_id, membership_id, status, total_price, 1 as sign from new_rows'
-        when 'DELETE' then
-            'select transaction_id, membership_id, status, total_price, -1 as sign from old_rows'
-        else
-            'select transaction_id, membership_id, status, total_price, 1 as sign from new_rows '
-            'union all '
-            'select transaction_id, membership_id, status, total_price, -1 as sign from old_rows'
-    end;
-    bad record;
+    was_counted boolean := old.status <> 'cancelled';
+    is_counted boolean := new.status <> 'cancelled';
 begin
-    if tg_op = 'INSERT' then
-        select n.transaction_id into bad
-        from new_rows as n
-        where n.total_price <> 0 or n.total_weight_kg <> 0 or n.total_quantity <> 0
-        order by n.transaction_id
-        limit 1;
-        if found then
-            raise exception using
-                errcode = 'check_violation',
-                constraint = 'transactions_totals_maintained',
-                message = format(
-                    'transaction %s: a new transaction starts with zero totals; they are '
-                    'maintained by the database from its line items',
-                    bad.transaction_id
-                );
-        end if;
+    if was_counted then
+        insert into sales.summary_deltas (membership_id, transaction_count, amount)
+        values (old.membership_id, -1, -old.total_price);
     end if;
-    if tg_op = 'DELETE' then
-        select o.transaction_id, o.status into bad
-        from old_rows as o
-        where o.status <> 'pending'
-        order by o.transaction_id
-        limit 1;
-        if found then
-            raise exception using
-                errcode = 'check_violation',
-                constraint = 'transactions_history_kept',
-                message = format(
-                    'transaction %s is %s: only pending transactions can be deleted',
-                    bad.transaction_id, bad.status
-                );
-        end if;
+    if is_counted then
+        insert into sales.summary_deltas (membership_id, transaction_count, amount)
+        values (new.membership_id, 1, new.total_price);
     end if;
-
-    -- Rows at zero first, then the delta (see line_items_changed for why not an upsert).
-    execute format(
-        'insert into sales.member_spending (membership_id) '
-        'select distinct membership_id from (%s) as c '
-        'order by membership_id on conflict (membership_id) do nothing',
-        changed
-    );
-    execute format(
-        'update sales.member_spending as s '
-        'set total_spent = s.total_spent + d.spent, '
-        '    transaction_count = s.transaction_count + d.n '
-        'from ('
-        '    select membership_id, sum(sign * total_price) as spent, sum(sign)::integer as n'
-        '    from (%s) as c'
-        '    where status <> ''cancelled'''
-        '    group by membership_id'
-        ') as d '
-        'where s.membership_id = d.membership_id and (d.spent <> 0 or d.n <> 0)',
-        changed
-    );
-
-    if tg_op = 'UPDATE' then
-        -- A purchase that becomes cancelled moves its lines out of item_sales (whose rows
-        -- exist: the lines were counted when they were added to the pending purchase).
-        update sales.item_sales as s
-        set purchase_count = s.purchase_count + d.purchases,
-            units_sold = s.units_sold + d.quantity,
-            revenue = s.revenue + d.price
-        from (
-            select li.item_id, sum(c.sign) as purchases, sum(c.sign * li.quantity) as quantity,
-                sum(c.sign * li.quantity * li.unit_price) as price
-            from (
-                select n.transaction_id,
-                    case when n.status = 'cancelled' then -1 else 1 end as sign
-                from new_rows as n
-                inner join old_rows as o on n.transaction_id = o.transaction_id
-                where (n.status = 'cancelled') <> (o.status = 'cancelled')
-            ) as c
-            inner join sales.transaction_items as li on c.transaction_id = li.transaction_id
-            group by li.item_id
-        ) as d
-        where s.item_id = d.item_id;
+    if was_counted <> is_counted then
+        insert into sales.summary_deltas (item_id, purchase_count, units, amount)
+        select li.item_id, s.sign, s.sign * li.quantity, s.sign * li.quantity * li.unit_price
+        from sales.transaction_items as li
+        cross join (select case when is_counted then 1 else -1 end as sign) as s
+        where li.transaction_id = new.transaction_id;
     end if;
     return null;
 end;
 $$;
 
-comment on function sales.transactions_changed() is
-'Statement-level: new transactions start at zero totals, only pending ones are deleted, and '
-'member_spending / item_sales follow every change.';
-
-create trigger transactions_inserted
-after insert on sales.transactions
-referencing new table as new_rows
-for each statement execute function sales.transactions_changed();
-
-create trigger transactions_updated
+create trigger transactions_changed
 after update on sales.transactions
-referencing old table as old_rows new table as new_rows
-for each statement execute function sales.transactions_changed();
+for each row
+when (
+    old.status is distinct from new.status
+    or old.membership_id is distinct from new.membership_id
+)
+execute function sales.transaction_changed();
+
+-- After the foreign-key check (RI triggers fire first: their names sort before ours), so that
+-- deleting a purchase that still has lines reports the foreign key.
+create function sales.transaction_deleted() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if old.status <> 'pending' then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'transactions_history_kept',
+            message = format(
+                'transaction %s is %s: only pending transactions can be deleted',
+                old.transaction_id, old.status
+            );
+    end if;
+    insert into sales.summary_deltas (membership_id, transaction_count, amount)
+    values (old.membership_id, -1, -old.total_price);
+    return null;
+end;
+$$;
 
 create trigger transactions_deleted
 after delete on sales.transactions
-referencing old table as old_rows
-for each statement execute function sales.transactions_changed();
+for each row execute function sales.transaction_deleted();
 
 -- History is never truncated. ---------------------------------------------------------------
 
@@ -365,6 +335,31 @@ begin
     return old;
 end;
 $$;
+
+-- Removal from sale takes effect now or later: a discontinued_at in the past would make
+-- purchases already made look like sales after removal. Relisting (null) is allowed.
+create function sales.check_discontinued_at() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    raise exception using
+        errcode = 'check_violation',
+        constraint = 'items_discontinued_not_retroactive',
+        message = format(
+            'item %s: discontinued_at %s is in the past; removing an item from sale takes '
+            'effect now or later, never retroactively',
+            new.item_id, new.discontinued_at
+        );
+end;
+$$;
+
+create trigger items_discontinued_not_retroactive
+before update of discontinued_at on sales.items
+for each row
+when (
+    new.discontinued_at is distinct from old.discontinued_at
+    and new.discontinued_at < now()
+)
+execute function sales.check_discontinued_at();
 
 create trigger items_keep_sold
 before delete on sales.items

@@ -116,6 +116,10 @@ grant select (
     total_price, total_weight_kg, total_quantity
 )
 on sales.transactions to analytics;
+-- The not-yet-rolled summary changes, without membership_id: the item side completes item_sales;
+-- the member side reaches analysts through analytics.member_spending (section 7).
+grant select (item_id, transaction_count, purchase_count, units, amount)
+on sales.summary_deltas to analytics;
 
 -- 5c. sales: the catalogue; item popularity without money; no members, no transactions.
 grant select on sales.manufacturers to sales;
@@ -126,6 +130,7 @@ grant update (manufacturer_id, name, cost, weight_kg, discontinued_at) on sales.
 grant delete on sales.items to sales;
 grant select (transaction_id, item_id, quantity) on sales.transaction_items to sales;
 grant select (item_id, purchase_count, units_sold) on sales.item_sales to sales;
+grant select (item_id, purchase_count, units) on sales.summary_deltas to sales;
 
 -- 6. Row-level security, in the one place where a team's right depends on the row: logistics
 --    may complete a *pending* transaction and nothing else. Column grants already limit it to
@@ -170,15 +175,37 @@ grant select on analytics.member_profiles to analytics;
 
 drop view if exists analytics.member_spending;
 create view analytics.member_spending as
+with pending as (
+    select
+        d.membership_id,
+        sum(d.amount) as total_spent,
+        sum(d.transaction_count) as transaction_count
+    from sales.summary_deltas as d
+    where d.membership_id is not null
+    group by d.membership_id
+),
+
+current_spending as (
+    select
+        coalesce(s.membership_id, p.membership_id) as membership_id,
+        coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent,
+        coalesce(s.transaction_count, 0)
+        + coalesce(p.transaction_count, 0) as transaction_count
+    from sales.member_spending as s
+    full join pending as p on s.membership_id = p.membership_id
+)
+
 select
     m.member_key,
-    s.total_spent,
-    s.transaction_count
-from sales.member_spending as s
-inner join sales.members as m on s.membership_id = m.membership_id;
+    c.total_spent,
+    c.transaction_count
+from current_spending as c
+inner join sales.members as m on c.membership_id = m.membership_id;
 
 comment on view analytics.member_spending is
-'sales.member_spending keyed by member_key instead of membership_id. For the analytics team.';
+'Each member''s exact spending keyed by member_key instead of membership_id: '
+'sales.member_spending plus the not-yet-rolled rows of sales.summary_deltas. '
+'For the analytics team.';
 revoke all on analytics.member_spending from public;
 grant select on analytics.member_spending to analytics;
 

@@ -6,18 +6,59 @@
 -- Ties: every item tied with the 3rd is returned (FETCH FIRST ... WITH TIES), so the answer
 -- can hold more than 3 rows; purchase_rank is the SQL rank, and equal rows are listed by
 -- item_id. Discontinued items still count (their sales happened).
--- Source: sales.item_sales, kept exactly equal by triggers (see
--- sql/salesdb/reference_top_items.sql for the same answer from the base tables).
+-- Source: sales.item_sales plus the not-yet-rolled rows of sales.summary_deltas, together
+-- exactly equal to the base tables (see sql/salesdb/reference_top_items.sql for the same
+-- answer from them). Only the few items with a pending delta and the summary's top 3 (with
+-- ties) of the other items can be in the answer: an item outside both is beaten by at least 3
+-- others whose counts did not move, so it is neither in the top 3 nor tied with the 3rd. The
+-- constant FETCH FIRST lets the planner walk item_sales_rank_idx and stop.
 
-with ranked as (
+with pending as (
     select
-        s.item_id,
-        s.purchase_count,
-        s.units_sold,
-        rank() over (order by s.purchase_count desc) as purchase_rank
-    from sales.item_sales as s
-    where s.purchase_count > 0
-    order by s.purchase_count desc
+        d.item_id,
+        sum(d.purchase_count) as purchase_count,
+        sum(d.units) as units_sold
+    from sales.summary_deltas as d
+    where d.item_id is not null
+    group by d.item_id
+),
+
+candidates as (
+    select p.item_id from pending as p
+    union
+    select leaders.item_id
+    from (
+        select s.item_id
+        from sales.item_sales as s
+        where
+            not exists (
+                select from pending as p
+                where p.item_id = s.item_id
+            )
+        order by s.purchase_count desc
+        fetch first 3 rows with ties
+    ) as leaders
+),
+
+current_sales as (
+    select
+        c.item_id,
+        coalesce(s.purchase_count, 0) + coalesce(p.purchase_count, 0) as purchase_count,
+        coalesce(s.units_sold, 0) + coalesce(p.units_sold, 0) as units_sold
+    from candidates as c
+    left join sales.item_sales as s on c.item_id = s.item_id
+    left join pending as p on c.item_id = p.item_id
+),
+
+ranked as (
+    select
+        cs.item_id,
+        cs.purchase_count,
+        cs.units_sold,
+        rank() over (order by cs.purchase_count desc) as purchase_rank
+    from current_sales as cs
+    where cs.purchase_count > 0
+    order by cs.purchase_count desc
     fetch first 3 rows with ties
 )
 

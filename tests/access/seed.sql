@@ -37,3 +37,13 @@ from (
 ) as v (transaction_id, item_name, quantity)
 inner join sales.transactions as t on v.transaction_id = t.transaction_id
 inner join sales.items as i on v.item_name = i.name;
+
+-- Move the triggers' summary deltas into member_spending / item_sales (what the periodic
+-- roll-up does), then leave one net-zero pair of deltas so that sales.summary_deltas has rows
+-- for the proof too (a line added to the pending purchase and taken out again).
+select sales.roll_up_summaries();
+insert into sales.transaction_items (transaction_id, item_id, quantity, unit_price, unit_weight_kg)
+select 1, i.item_id, 1, i.cost, i.weight_kg from sales.items as i where i.name = 'Lamp';
+delete from sales.transaction_items as li
+using sales.items as i
+where li.transaction_id = 1 and li.item_id = i.item_id and i.name = 'Lamp';

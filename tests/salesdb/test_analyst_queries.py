@@ -124,6 +124,7 @@ def test_check_command_reports_drift(db_env: str) -> None:
         "summaries consistent: member_spending, item_sales and transaction totals\n",
     )
     with psycopg.connect(db_env) as conn:  # a superuser can still tamper; check must notice
+        conn.execute("select sales.roll_up_summaries()")  # the fixture's deltas into the rows
         conn.execute(
             "update sales.member_spending set total_spent = 1 where membership_id = 'Ang_00001'"
         )

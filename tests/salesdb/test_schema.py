@@ -51,6 +51,7 @@ def test_schema_has_the_normalised_tables(sales_db: str) -> None:
         "manufacturers",
         "member_spending",
         "members",
+        "summary_deltas",
         "transaction_items",
         "transactions",
     ]
@@ -62,7 +63,7 @@ def test_every_table_states_its_grain(sales_db: str) -> None:
             "select c.relname, obj_description(c.oid, 'pg_class') from pg_class as c"
             " where c.relnamespace = 'sales'::regnamespace and c.relkind = 'r'"
         ).fetchall()
-    assert len(rows) == 8
+    assert len(rows) == 9
     for name, comment in rows:
         assert comment is not None and comment.startswith("Grain: "), name
         assert "Invariant" in comment, name

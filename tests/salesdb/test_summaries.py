@@ -247,8 +247,8 @@ BULK_ERRORS = [
     pytest.param(
         "insert into sales.transactions (transaction_id, membership_id, created_at, total_price,"
         " total_weight_kg, total_quantity) values (15, 'Ang_00001', '2024-03-01', 1.00, 0.050, 1)",
-        "insert into sales.transaction_items values (15, 5, 1, 1.00, 0.050)",
-        "line item (transaction_id=15, item_id=5): item 5 was discontinued at"
+        "insert into sales.transaction_items values (15, 6, 1, 1.00, 0.050)",
+        "line item (transaction_id=15, item_id=6): item 6 was discontinued at"
         " 2024-02-01 00:00:00+00, before the transaction was made",
         id="discontinued-item",
     ),
@@ -270,7 +270,12 @@ def test_bulk_load_rejects_what_triggers_would(
 
     apply_sql_file(sales_db, "fixture_sales.sql")
     with psycopg.connect(sales_db) as conn:
-        conn.execute("update sales.items set discontinued_at = '2024-02-01+00' where item_id = 5")
+        # A historical removal is loaded with the item (an UPDATE may only discontinue now or
+        # later, see test_discontinuing_is_never_retroactive).
+        conn.execute(
+            "insert into sales.items (item_id, manufacturer_id, name, cost, weight_kg, listed_at,"
+            " discontinued_at) values (6, 2, 'Fork', 1.00, 0.050, '2023-01-01', '2024-02-01+00')"
+        )
         conn.commit()
         conn.execute("select sales.begin_bulk_load()")
         conn.execute(tx.encode())

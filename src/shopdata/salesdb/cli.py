@@ -199,6 +199,64 @@ def check() -> None:
     typer.echo("summaries consistent: member_spending, item_sales and transaction totals")
 
 
+@app.command("repair-summaries")
+def repair_summaries_command() -> None:
+    """Recompute every summary and transaction total from the base tables (one transaction,
+    writers wait meanwhile) and print each row that changed."""
+    import psycopg
+
+    from shopdata.salesdb.queries import read_sql, run_sql_file
+
+    with _errors(), psycopg.connect(_target().url()) as conn, conn.transaction():
+        conn.execute(read_sql("salesdb/repair_summaries_lock.sql"))
+        changed = run_sql_file(conn, "salesdb/check_summaries.sql").rows
+        try:
+            conn.execute(read_sql("salesdb/repair_summaries.sql"))
+        except psycopg.errors.IntegrityError as error:
+            raise CommandError(
+                "the recomputed summaries break a constraint, so the base tables themselves "
+                f"hold a bad value: {error.diag.message_primary}; nothing was changed"
+            ) from None
+        left = run_sql_file(conn, "salesdb/check_summaries.sql").rows
+        if left:
+            raise CommandError(
+                f"{len(left)} rows still differ after recomputing, so the base tables themselves "
+                f"hold a value that cannot be summed (first: {left[0][0]} {left[0][1]}, "
+                f"{left[0][3]}); nothing was changed"
+            )
+    for summary, key, stored, recomputed in changed:
+        typer.echo(f"{summary} {key}: {stored} -> {recomputed}")
+    typer.echo(
+        f"repaired {len(changed)} rows" if changed else "nothing to repair: summaries consistent"
+    )
+
+
+@app.command("roll-up")
+def roll_up_command(
+    every: float | None = typer.Option(
+        None,
+        "--every",
+        min=0.1,
+        help="Keep running: roll up again every SECONDS (the periodic job). [default: once]",
+        show_default=False,
+    ),
+) -> None:
+    """Move the committed summary deltas into member_spending / item_sales (exact either way;
+    this keeps the delta table short so the analyst queries stay fast)."""
+    import time
+
+    import psycopg
+
+    with _errors(), psycopg.connect(_target().url(), autocommit=True) as conn:
+        while True:
+            row = conn.execute(b"select sales.roll_up_summaries()").fetchone()
+            moved = int(row[0]) if row else 0
+            if every is None:
+                typer.echo(f"rolled up {moved} delta rows")
+                return
+            time.sleep(every)
+
+
 @app.command("load-members")
 def load_members_command(
     output_dir: Path | None = typer.Argument(

@@ -1,0 +1,211 @@
+"""`db check` sees NaN in any summary, `db repair-summaries` recomputes every summary from the
+base tables in one transaction and reports what it changed, `db roll-up` empties the deltas,
+and an item is never removed from sale retroactively."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import psycopg
+import psycopg.sql
+import pytest
+from typer.testing import CliRunner
+
+from shopdata.cli import app
+from shopdata.salesdb.queries import run_sql_file
+
+from .helpers import apply_sql_file, scalar
+
+CONSISTENT = "summaries consistent: member_spending, item_sales and transaction totals\n"
+
+
+def _poison(url: str) -> None:
+    """What the issue found (NaN summaries), from a database made before the NaN checks, plus
+    plain drift: a wrong total, a stray delta and a summary row the triggers never wrote."""
+    with psycopg.connect(url) as conn:
+        for statement in POISON:
+            conn.execute(statement.encode())
+
+
+POISON = [
+    "select sales.roll_up_summaries()",
+    "alter table sales.member_spending drop constraint member_spending_is_number",
+    "alter table sales.item_sales drop constraint item_sales_is_number",
+    "update sales.member_spending set total_spent = 'NaN' where membership_id = 'Ang_00001'",
+    "update sales.item_sales set revenue = 'NaN' where item_id = 3",
+    "alter table sales.transactions disable trigger transactions_totals_guard",
+    "update sales.transactions set total_quantity = 7 where transaction_id = 4",
+    "alter table sales.transactions enable trigger transactions_totals_guard",
+    "insert into sales.summary_deltas (item_id, purchase_count, units) values (5, 2, 9)",
+]
+
+
+def test_check_reports_nan_and_repair_fixes_everything(db_env: str) -> None:
+    apply_sql_file(db_env, "fixture_sales.sql")
+    _poison(db_env)
+    runner = CliRunner()
+    check = runner.invoke(app, ["db", "check"])
+    assert check.exit_code == 1
+    assert check.stderr == (
+        "item_sales 3: stored 3/46/NaN, recomputed 3/46/230.00\n"
+        "item_sales 5: stored 3/59/50.00, recomputed 1/50/50.00\n"
+        "member_spending Ang_00001: stored NaN/1, recomputed 200.00/1\n"
+        "transactions 4: stored 120.00/6.400/7, recomputed 120.00/6.400/8\n"
+        "Error: 4 summary rows differ from the base tables\n"
+    )
+    repair = runner.invoke(app, ["db", "repair-summaries"])
+    assert (repair.exit_code, repair.stdout) == (
+        0,
+        "item_sales 3: 3/46/NaN -> 3/46/230.00\n"
+        "item_sales 5: 3/59/50.00 -> 1/50/50.00\n"
+        "member_spending Ang_00001: NaN/1 -> 200.00/1\n"
+        "transactions 4: 120.00/6.400/7 -> 120.00/6.400/8\n"
+        "repaired 4 rows\n",
+    )
+    assert (runner.invoke(app, ["db", "check"]).stdout) == CONSISTENT
+    again = runner.invoke(app, ["db", "repair-summaries"])
+    assert (again.exit_code, again.stdout) == (0, "nothing to repair: summaries consistent\n")
+    with psycopg.connect(db_env) as conn:
+        assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
+        guard = conn.execute(
+            "select tgenabled from pg_trigger where tgname = 'transactions_totals_guard'"
+        ).fetchone()
+    assert guard == ("O",)  # the guard is back on
+
+
+def test_repair_refuses_when_the_base_tables_hold_nan(db_env: str) -> None:
+    apply_sql_file(db_env, "fixture_sales.sql")
+    with psycopg.connect(db_env) as conn:
+        conn.execute("select sales.roll_up_summaries()")
+        # A line priced NaN written before any NaN check existed (triggers off, as a raw
+        # restore would): the truth itself cannot be summed.
+        conn.execute("alter table sales.transaction_items disable trigger user")
+        for (name,) in conn.execute(
+            "select conname from pg_constraint where contype = 'c'"
+            " and conrelid = 'sales.transaction_items'::regclass"
+        ).fetchall():
+            conn.execute(
+                psycopg.sql.SQL("alter table sales.transaction_items drop constraint {}").format(
+                    psycopg.sql.Identifier(name)
+                )
+            )
+        conn.execute(
+            "update sales.transaction_items set unit_price = 'NaN' where transaction_id = 3"
+        )
+    runner = CliRunner()
+    check = runner.invoke(app, ["db", "check"])
+    assert check.exit_code == 1
+    assert "item_sales 3: stored 3/46/230.00, recomputed 3/46/NaN" in check.stderr
+    repair = runner.invoke(app, ["db", "repair-summaries"])
+    assert repair.exit_code == 1
+    assert repair.stderr.startswith("Error: the recomputed summaries break a constraint")
+    assert repair.stderr.endswith("; nothing was changed\n")
+    assert (
+        scalar(db_env, "select revenue::text from sales.item_sales where item_id = 3") == "230.00"
+    )
+
+
+def test_roll_up_moves_every_delta(db_env: str) -> None:
+    apply_sql_file(db_env, "fixture_sales.sql")
+    before = scalar(db_env, "select count(*) from sales.summary_deltas")
+    result = CliRunner().invoke(app, ["db", "roll-up"])
+    assert (result.exit_code, result.stdout) == (0, f"rolled up {before} delta rows\n")
+    assert scalar(db_env, "select count(*) from sales.summary_deltas") == 0
+    assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
+
+
+DISCONTINUE = "update sales.items set discontinued_at = {} where item_id = 2"
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("now()", True),
+        ("now() + interval '1 day'", True),
+        ("null", True),
+        ("now() - interval '1 second'", False),
+        ("'2024-02-01+00'", False),
+    ],
+)
+def test_discontinuing_is_never_retroactive(sales_db: str, value: str, allowed: bool) -> None:
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with psycopg.connect(sales_db) as conn:
+        statement = DISCONTINUE.format(value)
+        if allowed:
+            assert conn.execute(statement.encode()).rowcount == 1
+            return
+        with pytest.raises(psycopg.errors.CheckViolation) as excinfo:
+            conn.execute(statement.encode())
+    message = excinfo.value.diag.message_primary or ""
+    assert message.startswith("item 2: discontinued_at ")
+    assert message.endswith(
+        " is in the past; removing an item from sale takes effect now or later, never retroactively"
+    )
+    assert excinfo.value.diag.constraint_name == "items_discontinued_not_retroactive"
+
+
+def test_roll_up_every_keeps_rolling_until_stopped(db_env: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    apply_sql_file(db_env, "fixture_sales.sql")
+    env = {**os.environ, "DATABASE_URL": db_env}
+    job = subprocess.Popen(
+        [str(Path(sys.executable).parent / "shopdata"), "db", "roll-up", "--every", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        waiting = []
+        for round_no in range(2):  # new deltas after the first roll-up are rolled up too
+            if round_no:
+                with psycopg.connect(db_env) as conn:
+                    conn.execute(
+                        "insert into sales.transactions (transaction_id, membership_id)"
+                        " values (15, 'Ang_00001')"
+                    )
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                left = scalar(db_env, "select count(*) from sales.summary_deltas")
+                if left == 0:
+                    break
+                time.sleep(0.1)
+            waiting.append(left)
+        assert waiting == [0, 0]
+        assert job.poll() is None  # still running: it is the periodic job
+    finally:
+        job.send_signal(signal.SIGINT)
+        out, _ = job.communicate(timeout=20)
+    assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
+    assert out == ""
+
+
+def test_a_nan_price_cannot_reach_the_summaries(sales_db: str) -> None:
+    """The issue's poisoning: one sale at a NaN price made its buyer #1 with NaN spending. Even
+    with a NaN in the base data (the base-table checks are issue 12's other half), the summary
+    side refuses it: the sale fails and nothing changes."""
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "select setval(pg_get_serial_sequence('sales.transactions', 'transaction_id'), 14)"
+        )
+        conn.commit()
+        tx = conn.execute(
+            "insert into sales.transactions (membership_id) values ('Ang_00001')"
+            " returning transaction_id"
+        ).fetchone()
+        assert tx is not None
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "insert into sales.transaction_items values (%s, 5, 1, 'NaN', 0.050)", (tx[0],)
+            )
+    with psycopg.connect(sales_db) as conn:
+        assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
+        top = run_sql_file(conn, "analyst/top_members.sql").rows
+    assert top[0] == (1, "Ang_00001", "Alice", "Ang", Decimal("200.00"), 1)  # unchanged
