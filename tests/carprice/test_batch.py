@@ -394,3 +394,26 @@ def test_any_text_parses_or_fails_with_line_numbers(parts: list[str]) -> None:
     assert numbers == sorted(numbers) and all(n >= 2 for n in numbers)
     for _, given_values in queries.rows:
         assert check_query(given_values) == given_values
+
+
+@pytest.mark.parametrize("mode", ["csv", "single"])
+def test_a_full_disk_on_stdout_is_one_line_and_exit_1(
+    trained_dir: Path, tmp_path: Path, mode: str
+) -> None:
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.fail("this test needs /dev/full (Linux)")
+    source = tmp_path / "cars.csv"
+    source.write_text(CARS)
+    args = ["--csv", str(source)] if mode == "csv" else ["--maint", "high"]
+    script = "import sys\nfrom shopdata.cli import app\napp(sys.argv[1:])\n"
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", script, "carprice", "predict", *args,
+             "--model-dir", str(trained_dir)],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == "error: cannot write to stdout: No space left on device\n"
