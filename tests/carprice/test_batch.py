@@ -287,6 +287,75 @@ def test_unwritable_output_fails_cleanly(trained_dir: Path, tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]
 
 
+def _score_to(trained_dir: Path, source: Path, target: Path) -> str:
+    result = runner.invoke(
+        app,
+        ["predict", "--csv", str(source), "--output", str(target), "--model-dir", str(trained_dir)],
+    )
+    assert result.exit_code == 0, result.output
+    expected = runner.invoke(
+        app, ["predict", "--csv", str(source), "--model-dir", str(trained_dir)]
+    ).stdout
+    assert expected.startswith("line,")
+    return expected
+
+
+def test_output_through_a_symlink_writes_its_target(trained_dir: Path, tmp_path: Path) -> None:
+    # `--output /dev/stdout` is such a link: renaming over it replaced the link itself (as root,
+    # /dev/stdout became a regular file for every process on the machine)
+    source = tmp_path / "cars.csv"
+    source.write_text(CARS)
+    (tmp_path / "scores").mkdir()
+    real = tmp_path / "scores" / "latest.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    expected = _score_to(trained_dir, source, link)
+    assert link.is_symlink() and link.readlink() == real
+    assert real.read_text() == expected
+    assert sorted(p.name for p in (tmp_path / "scores").iterdir()) == ["latest.csv"]
+
+
+def test_output_to_a_pipe_is_written_not_replaced(trained_dir: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    source = tmp_path / "cars.csv"
+    source.write_text(CARS)
+    pipe = tmp_path / "scores.pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    expected = _score_to(trained_dir, source, pipe)
+    reader.join(timeout=30)
+    assert received == [expected]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_output_mode_follows_the_umask_or_the_replaced_file(
+    trained_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    source = tmp_path / "cars.csv"
+    source.write_text(CARS)
+    fresh = tmp_path / "fresh.csv"
+    old = os.umask(0o022)
+    try:
+        _score_to(trained_dir, source, fresh)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # not mkstemp's 0600
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old\n")
+    kept.chmod(0o640)
+    _score_to(trained_dir, source, kept)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
@@ -325,3 +394,26 @@ def test_any_text_parses_or_fails_with_line_numbers(parts: list[str]) -> None:
     assert numbers == sorted(numbers) and all(n >= 2 for n in numbers)
     for _, given_values in queries.rows:
         assert check_query(given_values) == given_values
+
+
+@pytest.mark.parametrize("mode", ["csv", "single"])
+def test_a_full_disk_on_stdout_is_one_line_and_exit_1(
+    trained_dir: Path, tmp_path: Path, mode: str
+) -> None:
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.fail("this test needs /dev/full (Linux)")
+    source = tmp_path / "cars.csv"
+    source.write_text(CARS)
+    args = ["--csv", str(source)] if mode == "csv" else ["--maint", "high"]
+    script = "import sys\nfrom shopdata.cli import app\napp(sys.argv[1:])\n"
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", script, "carprice", "predict", *args,
+             "--model-dir", str(trained_dir)],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == "error: cannot write to stdout: No space left on device\n"

@@ -99,3 +99,77 @@ def test_broken_manifest_is_refused(logistic: Any, tmp_path: Path) -> None:
         read_manifest(tmp_path)
     assert str(caught.value).startswith(f"{tmp_path / 'model.json'} is not a valid model manifest")
     assert str(caught.value).endswith("run `shopdata carprice train` to rewrite it")
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (
+            b'{"model": "\xe9"}',
+            "'utf-8' codec can't decode byte 0xe9 in position 11: invalid continuation byte",
+        ),
+        (b"[1, 2]", "it holds a JSON list, not an object"),
+        (b'"model"', "it holds a JSON str, not an object"),
+    ],
+)
+def test_unreadable_manifest_is_refused_in_one_line(
+    logistic: Any, tmp_path: Path, payload: bytes, problem: str
+) -> None:
+    save_model(logistic, tmp_path, FIELDS)
+    (tmp_path / "model.json").write_bytes(payload)
+    with pytest.raises(ModelError) as caught:
+        read_manifest(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'model.json'} is not a valid model manifest ({problem}); "
+        "run `shopdata carprice train` to rewrite it"
+    )
+
+
+def test_manifest_that_is_a_folder_is_refused(logistic: Any, tmp_path: Path) -> None:
+    save_model(logistic, tmp_path, FIELDS)
+    (tmp_path / "model.json").unlink()
+    (tmp_path / "model.json").mkdir()
+    with pytest.raises(ModelError, match=r"is not a valid model manifest .*Is a directory"):
+        read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("checked_max_probability", "abc", "'abc', expected a float or int"),
+        ("seed", True, "True, expected a int"),
+        ("seed", 4.5, "4.5, expected a int"),
+        ("model", None, "None, expected a str"),
+        ("sha256", 7, "7, expected a str"),
+    ],
+)
+def test_manifest_fields_of_the_wrong_type_are_refused(
+    logistic: Any, tmp_path: Path, field: str, value: object, shown: str
+) -> None:
+    # predict compared checked_max_probability 'abc' with a float and died with a TypeError
+    save_model(logistic, tmp_path, FIELDS)
+    path = tmp_path / "model.json"
+    raw = json.loads(path.read_text())
+    raw[field] = value
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ModelError) as caught:
+        read_manifest(tmp_path)
+    assert str(caught.value) == (
+        f"{path} is not a valid model manifest ({field} is {shown}); "
+        "run `shopdata carprice train` to rewrite it"
+    )
+
+
+def test_recorded_data_overwritten_falls_back_to_the_bundled_copy(
+    logistic: Any, tmp_path: Path
+) -> None:
+    from shopdata.carprice.data import bundled_path, load_car_data
+    from shopdata.carprice.persist import training_data
+
+    bundled = load_car_data()
+    copy = tmp_path / "cars.data"
+    copy.write_bytes(bundled_path().read_bytes())
+    fields = {**FIELDS, "data_source": str(copy), "data_sha256": bundled.sha256}
+    manifest = save_model(logistic, tmp_path / "m", fields)
+    copy.write_text("not,a,car\n")  # the recorded file now fails to load at all
+    assert training_data(manifest) == bundled.rows

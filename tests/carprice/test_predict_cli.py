@@ -221,3 +221,24 @@ def test_the_margin_option_refuses_nan(trained_dir: Path) -> None:
     assert error_box(result.output) == (
         "Invalid value for '--margin': Input should be less than or equal to 1"
     )
+
+
+def test_strict_options_use_only_public_typer_names() -> None:
+    """pyproject allows typer>=0.15: releases before the vendored Click have no ``typer._click``.
+
+    Importing it made every ``shopdata`` command fail with ImportError on those releases, so the
+    module may import nothing private (no dotted part starting with an underscore).
+    """
+    import ast
+
+    import shopdata.carprice.strict_options as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            imported += [f"{node.module}.{alias.name}" for alias in node.names]
+    assert imported == ["typing.Any", "typer.core.TyperCommand", "typer.core.TyperOption"]
+    assert not [name for name in imported if any(p.startswith("_") for p in name.split("."))]

@@ -8,6 +8,7 @@ someone could read, so without a trained model it stops with exit code 1 and say
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -102,6 +103,15 @@ def _settings() -> CarPriceSettings:
         where = ".".join(str(part) for part in first["loc"])
         variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
         _fail(f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}", 2)
+
+
+def _emit(text: str, nl: bool = True) -> None:
+    """Print the answer to stdout; a full disk or closed stdout is one line and exit code 1."""
+    try:
+        typer.echo(text, nl=nl)
+        sys.stdout.flush()
+    except OSError as error:
+        _fail(f"cannot write to stdout: {error.strerror or error}")
 
 
 def _model_dir(option: Path | None) -> Path:
@@ -298,9 +308,9 @@ def predict(
     scorers = {name: table.scorer(name) for name in table.families}
     result = answer_query(scorers, manifest.model, rows, given, margin)
     if as_json:
-        typer.echo(json.dumps(prediction_json(result, manifest), indent=2))
+        _emit(json.dumps(prediction_json(result, manifest), indent=2))
     else:
-        typer.echo(prediction_text(result, manifest.checked_max_probability))
+        _emit(prediction_text(result, manifest.checked_max_probability))
     if plot is not None:
         from shopdata.carprice.plots import spread_plot
         from shopdata.carprice.report import spread_rows, spread_title
@@ -336,7 +346,7 @@ def _score_file(
         raise typer.Exit(2) from None
     text = render(score(queries, scorer, rows, margin))
     if output is None:
-        typer.echo(text, nl=False)
+        _emit(text, nl=False)
         return
     try:
         write_atomically(output, text)

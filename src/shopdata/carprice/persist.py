@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,13 +110,39 @@ def read_manifest(directory: Path) -> Manifest:
             "run `shopdata carprice train` first"
         )
     try:
-        raw = json.loads(path.read_text())
-        return Manifest(**raw)
-    except (json.JSONDecodeError, TypeError) as error:
-        raise ModelError(
-            f"{path} is not a valid model manifest ({error}); "
-            "run `shopdata carprice train` to rewrite it"
-        ) from None
+        raw = json.loads(path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _bad_manifest(path, str(error)) from None
+    if not isinstance(raw, dict):
+        raise _bad_manifest(path, f"it holds a JSON {type(raw).__name__}, not an object")
+    try:
+        manifest = Manifest(**raw)
+    except TypeError as error:
+        raise _bad_manifest(path, str(error)) from None
+    for field in fields(Manifest):
+        value = getattr(manifest, field.name)
+        wanted = _FIELD_TYPES[field.type]
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            raise _bad_manifest(
+                path,
+                f"{field.name} is {value!r}, expected a {' or '.join(t.__name__ for t in wanted)}",
+            )
+    return manifest
+
+
+_FIELD_TYPES: dict[object, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float, int),
+}
+"""``Manifest`` field annotations (strings, under ``from __future__ import annotations``)."""
+
+
+def _bad_manifest(path: Path, problem: str) -> ModelError:
+    return ModelError(
+        f"{path} is not a valid model manifest ({problem}); "
+        "run `shopdata carprice train` to rewrite it"
+    )
 
 
 def load_model(directory: Path) -> tuple[Any, Manifest]:
@@ -156,11 +182,14 @@ def training_data(manifest: Manifest) -> tuple[Row, ...]:
     the model saw: the recorded file if it is still there and unchanged, else the bundled copy
     if that is the same data.
     """
-    from shopdata.carprice.data import bundled_path, load_car_data
+    from shopdata.carprice.data import CarDataError, bundled_path, load_car_data
 
     for candidate in (Path(manifest.data_source), bundled_path()):
         if candidate.is_file():
-            data = load_car_data(candidate)
+            try:
+                data = load_car_data(candidate)
+            except CarDataError:
+                continue  # overwritten with something else: not the data the model saw
             if data.sha256 == manifest.data_sha256:
                 return data.rows
     raise ModelError(

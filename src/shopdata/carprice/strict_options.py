@@ -9,18 +9,22 @@ Click, on which Typer builds, quietly
 
 :class:`StrictCommand` checks the raw arguments before Click parses them and stops with a usage
 error (exit code 2) naming the option, in both cases.
+
+It uses only Typer's public names. Typer up to 0.2x runs on the ``click`` package, later
+releases on a private copy (``typer._click``), and pyproject allows both; the context's own
+``fail`` raises whichever Click's usage error, so nothing here names either module.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from typer import _click  # Typer's own copy of Click, on which its commands run
-from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperOption
 
+# ``ctx`` below is the Click context of whichever Click Typer runs on (see the module docstring).
 
-def _options(command: _click.Command, ctx: _click.Context) -> dict[str, TyperOption]:
+
+def _options(command: TyperCommand, ctx: Any) -> dict[str, TyperOption]:
     """Every spelling of every option of ``command`` (``--maint``, ``--help``...)."""
     names: dict[str, TyperOption] = {}
     for param in command.get_params(ctx):
@@ -30,7 +34,7 @@ def _options(command: _click.Command, ctx: _click.Context) -> dict[str, TyperOpt
     return names
 
 
-def check_arguments(command: _click.Command, ctx: _click.Context, args: list[str]) -> None:
+def check_arguments(command: TyperCommand, ctx: Any, args: list[str]) -> None:
     """Raise a usage error for a repeated option or for an option lacking its value."""
     options = _options(command, ctx)
     seen: dict[str, tuple[str, str]] = {}
@@ -48,10 +52,9 @@ def check_arguments(command: _click.Command, ctx: _click.Context, args: list[str
         if not option.is_flag and not equals:
             following = args[index] if index < len(args) else None
             if following is not None and following.partition("=")[0] in options:
-                raise UsageError(
+                ctx.fail(
                     f"Option {name!r} requires a value, but the next argument is the option "
-                    f"{following.partition('=')[0]!r}.",
-                    ctx,
+                    f"{following.partition('=')[0]!r}."
                 )
             value = following if following is not None else ""
             index += 1
@@ -60,14 +63,14 @@ def check_arguments(command: _click.Command, ctx: _click.Context, args: list[str
         if option.name in seen:
             first = seen[option.name][1]
             shown = f" ({first!r}, then {value!r})" if not option.is_flag else ""
-            raise UsageError(f"Option {name!r} is given more than once{shown}; give it once.", ctx)
+            ctx.fail(f"Option {name!r} is given more than once{shown}; give it once.")
         seen[option.name] = (name, value)
 
 
 class StrictCommand(TyperCommand):
     """A Typer command that refuses repeated options and options whose value is missing."""
 
-    def parse_args(self, ctx: _click.Context, args: list[str]) -> Any:
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
         """Check the raw arguments, then parse them as usual."""
         check_arguments(self, ctx, args)
         return super().parse_args(ctx, args)
