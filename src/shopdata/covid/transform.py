@@ -190,13 +190,14 @@ def find_anomalies(counts: Sequence[int]) -> list[tuple[int, int, AnomalyShape]]
     runs: list[tuple[int, int, AnomalyShape]] = []
     n = len(counts)
     j = 1
+    floor = 1  # a run starts after the day that reverted the previous one
     while j < n:
         if counts[j] >= counts[j - 1]:
             j += 1
             continue
         found: tuple[int, int, AnomalyShape] | None = None
         for i in range(j - 1, max(0, j - MAX_ANOMALY_DAYS - 1), -1):
-            if i < 1 or counts[i] <= counts[j]:
+            if i < floor or counts[i] <= counts[j]:
                 break
             if counts[i - 1] <= counts[j]:
                 rise = counts[j - 1] - counts[i - 1]
@@ -213,6 +214,7 @@ def find_anomalies(counts: Sequence[int]) -> list[tuple[int, int, AnomalyShape]]
             continue
         runs.append(found)
         j = found[1] + 2
+        floor = j
     return runs
 
 
@@ -282,6 +284,30 @@ def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> An
                 kinds[k] = "unreported"
             pauses.append(Pause(series[i].date, series[j - 1].date, j - i, 0, caught_up=False))
             i = j
+            continue
+        if j in runs:
+            # The pause ends in a count the source took back: its backlog is the honest change
+            # up to the day that reverted it, spread over the flat days and the suspect run.
+            last, shape = runs[j]
+            resolved = last + 1
+            backlog = counts[resolved] - counts[i - 1]
+            share = backlog / (resolved - i + 1)
+            for k in range(i, resolved + 1):
+                new[k], kinds[k] = share, ("pause" if k < j else "suspect")
+            pauses.append(
+                Pause(series[i].date, series[resolved].date, resolved - i + 1, backlog, True)
+            )
+            anomalies.append(
+                Anomaly(
+                    series[j].date,
+                    series[last].date,
+                    shape,
+                    counts[j - 1],
+                    tuple(counts[j:resolved]),
+                    counts[resolved],
+                )
+            )
+            i = resolved + 1
             continue
         share = changes[j] / (j - i + 1)
         for k in range(i, j + 1):
