@@ -256,6 +256,30 @@ def test_layout_fits_the_screen_with_no_overlapping_text(
     page.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(360, 640), (1366, 768), (2560, 1440)], ids=str)
+def test_log_scale_tick_labels_do_not_overlap(
+    browser: Browser, offline_url: str, width: int, height: int
+) -> None:
+    # Plotly labelled every digit between powers of ten on a log axis ("600", "700", "800",
+    # "900", "1,000" on top of each other) for 2022, 2023 and the last 90 days at any width,
+    # and the cumulative panel's "2,230,000" labels cut a phone's plot area to 80 %.
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(offline_url)
+    wait_for_bars(page, 1142)
+    page.click("text=Log")
+    for view, bars in (("2022", 365), ("2023", 67), ("90d", 89), ("2021", 365), ("all", 1142)):
+        page.click(f"#preset-{view}")
+        wait_for_bars(page, bars)
+        page.wait_for_timeout(300)
+        assert chart_state(page)["yType"] == "log"
+        boxes = page.evaluate(TEXT_BOXES_JS)
+        assert overlapping(boxes) == [], f"log, {view} at {width}x{height}"
+        assert sum(1 for box in boxes if box["group"] == "ytick") >= 2, (view, boxes)
+        geometry = page.evaluate(PLOT_GEOMETRY_JS)
+        assert geometry["plot"] >= 0.85 * geometry["chart"], (view, geometry)
+    page.close()
+
+
 def test_a_resize_across_the_phone_breakpoint_re_lays_out_the_chart(
     browser: Browser, offline_url: str
 ) -> None:
