@@ -256,6 +256,25 @@ def test_layout_fits_the_screen_with_no_overlapping_text(
     page.close()
 
 
+def test_a_live_source_url_does_not_make_a_phone_scroll_sideways(
+    browser: Browser, fake_api: FakeCovidApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The source line names the API's URL, one unbreakable word of ~65 characters: at 360 px
+    # the page was 445 px wide (live or cached data; the snapshot's label wraps).
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("SHOPDATA_COVID__PAGE_POLL_S", "0.3")
+    with running_dashboard(free_port()) as url:
+        page = browser.new_page(viewport={"width": 360, "height": 640})
+        page.goto(url)
+        wait_for_bars(page, 1141)
+        page.wait_for_function("() => document.querySelector('.badge').textContent === 'live'")
+        assert page.inner_text("#source-label") == f"live API {fake_api.base_url}{ROUTE}"
+        assert page.evaluate("() => document.documentElement.scrollWidth") == 360
+        label = page.locator("#source-label").bounding_box()
+        assert label is not None and label["x"] + label["width"] <= 360
+        page.close()
+
+
 @pytest.mark.parametrize(("width", "height"), [(360, 640), (1366, 768), (2560, 1440)], ids=str)
 def test_log_scale_tick_labels_do_not_overlap(
     browser: Browser, offline_url: str, width: int, height: int
