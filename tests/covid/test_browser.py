@@ -508,6 +508,27 @@ def test_a_trickling_api_does_not_delay_the_page_and_fails_at_the_deadline(
         page.close()
 
 
+def test_a_10x_jump_on_the_latest_day_is_flagged_on_the_page(
+    browser: Browser, fake_api: FakeCovidApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("SHOPDATA_COVID__PAGE_POLL_S", "0.3")
+    jumped = api_records(
+        ("2023-03-07", 2_230_868), ("2023-03-08", 2_235_294), ("2023-03-09", 22_352_940)
+    )
+    fake_api.script(json_reply(jumped))
+    with running_dashboard(free_port(), timeout_s=20) as url:
+        page = open_page(browser, url)
+        page.wait_for_function(
+            "() => document.querySelector('#source-suspect') !== null", timeout=20_000
+        )
+        assert page.inner_text("#source-suspect") == (
+            "Suspect data: 1 implausible jump(s), shown as served: 2023-03-09: cumulative "
+            "2,235,294 -> 22,352,940 in one day (10.0x, not taken back)."
+        )
+        page.close()
+
+
 def test_live_data_arriving_later_updates_the_open_page_with_its_age(
     browser: Browser, fake_api: FakeCovidApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from shopdata.covid.snapshot import load_snapshot
 from shopdata.covid.transform import (
     Anomaly,
     Correction,
+    Jump,
     Pause,
     analyse,
     daily_changes,
@@ -233,3 +234,26 @@ def test_every_reverted_run_is_reported_as_suspect(steps: list[int]) -> None:
         (D0 + dt.timedelta(days=a), D0 + dt.timedelta(days=b)) for a, b, _ in find_anomalies(counts)
     ]
     assert [(a.first_day, a.last_day) for a in analysis.anomalies] == found
+
+
+def test_a_count_that_jumps_10x_on_the_last_day_is_flagged_unconfirmed() -> None:
+    # The day a typo is served, nothing has taken it back yet: a 20M-case bar was shown with
+    # no flag at all and `fetch` exited 0.
+    counts = [2_230_868, 2_230_868, 2_235_294, 22_352_940]
+    analysis = analyse(series(*counts))
+    assert analysis.anomalies == ()
+    assert analysis.jumps == (Jump(D0 + dt.timedelta(days=3), 2_235_294, 22_352_940),)
+    assert analysis.jumps[0].describe() == (
+        "2021-01-04: cumulative 2,235,294 -> 22,352,940 in one day (10.0x, not taken back)"
+    )
+    # Shown as served: the bars still add up to the last count.
+    assert analysis.days[-1].new_cases == 20_117_646
+    # Early counts do double; a reverted spike is an anomaly, not also a jump.
+    assert analyse(series(1, 3, 7, 400, 999, 1998)).jumps == ()
+    assert analyse(series(61_268, 612_680, 61_300)).jumps == ()
+
+
+def test_the_bundled_series_has_no_implausible_jump() -> None:
+    analysis = analyse(load_snapshot())
+    assert analysis.jumps == ()
+    assert analysis.anomalies == ()

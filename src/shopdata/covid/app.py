@@ -221,18 +221,28 @@ def source_children(shown: Shown, now: dt.datetime) -> list[Any]:
             f" ({SNAPSHOT_LICENSE})",
         ]
     age = age_text(loaded.fetched_at, now)
-    anomalies = shown.analysis.anomalies
+    anomalies, jumps = shown.analysis.anomalies, shown.analysis.jumps
     flagged: list[Any] = []
-    if anomalies:
-        flagged = [
-            " ",
-            html.Strong(
-                f"Suspect data: {len(anomalies)} count(s) the source took back: "
+    found = [
+        *(
+            [
+                f"{len(anomalies)} count(s) the source took back: "
                 + "; ".join(a.describe() for a in anomalies)
-                + ".",
-                id="source-suspect",
-            ),
-        ]
+            ]
+            if anomalies
+            else []
+        ),
+        *(
+            [
+                f"{len(jumps)} implausible jump(s), shown as served: "
+                + "; ".join(j.describe() for j in jumps)
+            ]
+            if jumps
+            else []
+        ),
+    ]
+    if found:
+        flagged = [" ", html.Strong(f"Suspect data: {'. '.join(found)}.", id="source-suspect")]
     return [
         html.Span(loaded.kind, className=f"badge badge-{loaded.kind}", id="source-badge"),
         " ",

@@ -167,12 +167,23 @@ def fetch(
     )
     typer.echo(describe_diff(compare(old_days, result.days), baseline))
     typer.echo(f"Wrote {path}")
-    anomalies = analyse(result.days, settings.pause_min_daily_mean).anomalies
-    if anomalies:
-        for anomaly in anomalies:
-            typer.echo(f"Suspect: {anomaly.describe()}")
+    analysis = analyse(result.days, settings.pause_min_daily_mean)
+    anomalies, jumps = analysis.anomalies, analysis.jumps
+    for anomaly in anomalies:
+        typer.echo(f"Suspect: {anomaly.describe()}")
+    for jump in jumps:
+        typer.echo(f"Suspect: {jump.describe()}")
+    if anomalies or jumps:
+        found = [
+            *(
+                [f"{len(anomalies)} suspect count(s) that the source took back"]
+                if anomalies
+                else []
+            ),
+            *([f"{len(jumps)} implausible jump(s) not taken back"] if jumps else []),
+        ]
         raise _fail(
-            f"{len(anomalies)} suspect count(s) that the source took back (listed above); "
+            f"{' and '.join(found)} (listed above); "
             "cached as served, flagged on the page and in `covid summary`",
             SUSPECT_EXIT,
         )
@@ -213,6 +224,7 @@ def summary(
         f"downward corrections: {len(analysis.corrections)}; "
         f"suspect counts taken back: {len(analysis.anomalies)}; "
         f"missing days filled: {len(analysis.filled_dates)}"
+        + (f"; implausible jumps not taken back: {len(analysis.jumps)}" if analysis.jumps else "")
     )
     for pause in analysis.pauses:
         if pause.caught_up:
@@ -231,3 +243,5 @@ def summary(
         typer.echo(f"  correction {correction.date}: {correction.change:,}")
     for anomaly in analysis.anomalies:
         typer.echo(f"  suspect {anomaly.describe()}")
+    for jump in analysis.jumps:
+        typer.echo(f"  implausible {jump.describe()}")

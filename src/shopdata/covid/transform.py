@@ -45,6 +45,10 @@ MAX_ANOMALY_DAYS = 7
 SPIKE_TAKEN_BACK = 0.8
 """A drop is the revert of a spike when it takes back at least this share of the rise."""
 DIP_DEPTH = 0.5
+JUMP_FACTOR = 2
+"""A cumulative count that grows by this factor in one day is implausible (a :class:`Jump`)..."""
+JUMP_MIN_BEFORE = 1000
+"""...once it is at least this large (early counts do double: 1 -> 3)."""
 """A drop is a dip (not a correction) when it removes at least this share of the count."""
 
 
@@ -117,6 +121,27 @@ class Anomaly:
 
 
 @dataclass(frozen=True, slots=True)
+class Jump:
+    """A day on which the cumulative count at least doubled from ``JUMP_MIN_BEFORE`` or more.
+
+    Impossible for a confirmed-case count (a 10x typo), but nothing has taken it back yet (it
+    is typically the latest day): the bar shows it as served, and it is flagged, unconfirmed.
+    """
+
+    date: dt.date
+    before: int
+    reported: int
+
+    def describe(self) -> str:
+        """One line, e.g. ``2023-03-09: cumulative 2,235,294 -> 22,352,940 in one day (10.0x,
+        not taken back)``."""
+        return (
+            f"{self.date.isoformat()}: cumulative {self.before:,} -> {self.reported:,} in one "
+            f"day ({self.reported / self.before:.1f}x, not taken back)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """The whole series, ready to slice and draw."""
 
@@ -126,6 +151,8 @@ class Analysis:
     filled_dates: tuple[dt.date, ...]
     """Calendar days missing from the source, filled by carrying the count forward."""
     anomalies: tuple[Anomaly, ...] = ()
+    jumps: tuple[Jump, ...] = ()
+    """Implausible rises nothing has taken back (see :class:`Jump`); their bars are as served."""
 
     @property
     def first_date(self) -> dt.date:
@@ -315,12 +342,19 @@ def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> An
         kinds[j] = "catch_up"
         pauses.append(Pause(series[i].date, series[j].date, j - i + 1, changes[j], caught_up=True))
         i = j + 1
+    jumps = tuple(
+        Jump(series[k].date, counts[k - 1], counts[k])
+        for k in range(1, n)
+        if kinds[k] != "suspect"
+        and counts[k - 1] >= JUMP_MIN_BEFORE
+        and counts[k] >= JUMP_FACTOR * counts[k - 1]
+    )
     averages = trailing_mean(new)
     days = tuple(
         Day(p.date, p.cumulative, c, v, k, a)
         for p, c, v, k, a in zip(series, changes, new, kinds, averages, strict=True)
     )
-    return Analysis(days, tuple(pauses), tuple(corrections), filled, tuple(anomalies))
+    return Analysis(days, tuple(pauses), tuple(corrections), filled, tuple(anomalies), jumps)
 
 
 def select_range(analysis: Analysis, start: dt.date, end: dt.date) -> tuple[Day, ...]:
