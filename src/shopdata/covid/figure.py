@@ -354,6 +354,9 @@ def build_figure(
                 "range": x_range,
                 "automargin": True,
                 "title": {"text": "Reporting date", "standoff": 8},
+                # Clear of the lowest cumulative tick ("0", "50k") when the first date label
+                # sits at the left edge of the plot area.
+                "ticklabelstandoff": 6,
                 "hoverformat": "%a %d %b %Y",
                 "showspikes": True,
                 "spikemode": "across",
