@@ -117,10 +117,19 @@ def compare(old: Sequence[DayCount], new: Sequence[DayCount]) -> SeriesDiff:
     )
 
 
-def _span(dates: Sequence[dt.date]) -> str:
-    if len(dates) == 1:
-        return dates[0].isoformat()
-    return f"{dates[0].isoformat()}..{dates[-1].isoformat()}"
+def _span(dates: Sequence[dt.date], shown: int = 3) -> str:
+    """The dates as runs of consecutive days (``2020-01-22, 2022-03-01..2022-03-05``)."""
+    runs: list[list[dt.date]] = []
+    for date in dates:
+        if runs and date == runs[-1][-1] + dt.timedelta(days=1):
+            runs[-1].append(date)
+        else:
+            runs.append([date])
+    text = ", ".join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
+        for run in runs[:shown]
+    )
+    return text + (f" and {len(runs) - shown} more" if len(runs) > shown else "")
 
 
 def describe_diff(diff: SeriesDiff, baseline: str) -> str:
