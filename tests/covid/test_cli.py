@@ -215,3 +215,24 @@ def test_summary_says_it_reads_only_the_cache_when_an_api_is_configured(
         "why: `covid summary` reads only the local cache, never the live API (run `covid "
         "fetch` to refresh it)"
     )
+
+
+def test_a_cache_dir_that_is_a_file_is_one_line_not_a_traceback(
+    fake_api: FakeCovidApi, tmp_path: Path
+) -> None:
+    not_a_dir = tmp_path / "afile"
+    not_a_dir.write_text("x")
+    fake_api.script(json_reply(SPIKED))
+    result = runner.invoke(
+        app, ["covid", "fetch", "--api-base-url", fake_api.base_url, "--cache-dir", str(not_a_dir)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"Error: cannot write {not_a_dir / CACHE_FILE}: Not a directory; "
+        "the cache was not changed\n"
+    )
+    summary = runner.invoke(app, ["covid", "summary", "--cache-dir", str(not_a_dir)])
+    assert summary.exit_code == 0, summary.output
+    assert summary.stdout.splitlines()[0].endswith(
+        f"; the cache is unusable: {not_a_dir / CACHE_FILE}: cannot be read (Not a directory)"
+    )

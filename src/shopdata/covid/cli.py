@@ -158,7 +158,12 @@ def fetch(
         )
     else:
         baseline, old_days = "the bundled snapshot", load_snapshot()
-    write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
+    try:
+        write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
+    except OSError as exc:
+        raise _fail(
+            f"cannot write {path}: {exc.strerror or exc}; the cache was not changed"
+        ) from None
     first, last = result.days[0], result.days[-1]
     retried = f" after retrying {', '.join(result.retries)}" if result.retries else ""
     typer.echo(

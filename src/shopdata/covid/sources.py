@@ -82,10 +82,23 @@ def load_series(
     except ApiError as exc:
         return fallback(f"the live API failed: {exc}", cache_file, api_configured=True)
     fetched = now or dt.datetime.now(dt.UTC)
-    write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
+    note = cache_note(cache_file, CachedSeries(result.url, fetched, result.days))
     return LoadedSeries(
-        "live", f"live API {result.url}", f"answered at {stamp(fetched)}", result.days, fetched
+        "live",
+        f"live API {result.url}",
+        f"answered at {stamp(fetched)}{note}",
+        result.days,
+        fetched,
     )
+
+
+def cache_note(cache_file: Path, cached: CachedSeries) -> str:
+    """Write the cache; ``""``, or why it could not be written (the live data is shown anyway)."""
+    try:
+        write_cache(cache_file, cached)
+    except OSError as exc:
+        return f"; not cached: {cache_file}: {exc.strerror or exc}"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
