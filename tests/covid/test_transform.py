@@ -190,6 +190,12 @@ def test_a_reverted_dip_is_suspect_too() -> None:
     assert analysis.corrections == ()
     assert [d.new_cases for d in analysis.days][3:6] == [2000 / 3] * 3
     assert [d.kind for d in analysis.days][3:] == ["suspect", "suspect", "suspect", "reported"]
+    # A run of days says how long it lasted and when it was reverted ("the next day" was
+    # ambiguous for 2021-01-04..2021-01-05).
+    assert analysis.anomalies[0].describe() == (
+        "2021-01-04..2021-01-05: cumulative 602,000 -> 60,200 -> 60,300 -> 604,000 "
+        "(dip over 2 days, reverted on 2021-01-06)"
+    )
 
 
 def test_small_corrections_stay_corrections() -> None:

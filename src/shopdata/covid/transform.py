@@ -117,7 +117,13 @@ class Anomaly:
             else f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
         )
         values = " -> ".join(f"{v:,}" for v in (self.before, *self.reported, self.after))
-        return f"{span}: cumulative {values} ({self.shape}, reverted the next day)"
+        if self.first_day == self.last_day:
+            return f"{span}: cumulative {values} ({self.shape}, reverted the next day)"
+        days = (self.last_day - self.first_day).days + 1
+        reverted = (self.last_day + dt.timedelta(days=1)).isoformat()
+        return (
+            f"{span}: cumulative {values} ({self.shape} over {days} days, reverted on {reverted})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
