@@ -212,7 +212,7 @@ def test_answering_live_api_is_shown_as_live(
         page.close()
 
 
-VIEWPORTS = [(390, 844), (768, 1024), (1366, 768), (1920, 1080)]
+VIEWPORTS = [(360, 640), (390, 844), (768, 1024), (1366, 768), (1920, 1080), (2560, 1440)]
 
 
 @pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=lambda v: str(v))
@@ -222,7 +222,9 @@ def test_layout_fits_the_screen_with_no_overlapping_text(
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(offline_url)
     wait_for_bars(page, 1142)
-    for view, bars in (("all", 1142), ("2023", 67), ("2022", 365)):
+    # 2021: its first date label sits at the plot's left edge, next to the lowest cumulative
+    # tick ("50k" over "Jan 2021" at 360 px).
+    for view, bars in (("all", 1142), ("2023", 67), ("2022", 365), ("2021", 365)):
         if view != "all":
             page.click(f"#preset-{view}")
             wait_for_bars(page, bars)
@@ -251,6 +253,49 @@ def test_layout_fits_the_screen_with_no_overlapping_text(
             assert captions == ["New cases per day", "Cumulative"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"covid-{width}x{height}.png"))
+    page.close()
+
+
+def test_a_live_source_url_does_not_make_a_phone_scroll_sideways(
+    browser: Browser, fake_api: FakeCovidApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The source line names the API's URL, one unbreakable word of ~65 characters: at 360 px
+    # the page was 445 px wide (live or cached data; the snapshot's label wraps).
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("SHOPDATA_COVID__PAGE_POLL_S", "0.3")
+    with running_dashboard(free_port()) as url:
+        page = browser.new_page(viewport={"width": 360, "height": 640})
+        page.goto(url)
+        wait_for_bars(page, 1141)
+        page.wait_for_function("() => document.querySelector('.badge').textContent === 'live'")
+        assert page.inner_text("#source-label") == f"live API {fake_api.base_url}{ROUTE}"
+        assert page.evaluate("() => document.documentElement.scrollWidth") == 360
+        label = page.locator("#source-label").bounding_box()
+        assert label is not None and label["x"] + label["width"] <= 360
+        page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 640), (1366, 768), (2560, 1440)], ids=str)
+def test_log_scale_tick_labels_do_not_overlap(
+    browser: Browser, offline_url: str, width: int, height: int
+) -> None:
+    # Plotly labelled every digit between powers of ten on a log axis ("600", "700", "800",
+    # "900", "1,000" on top of each other) for 2022, 2023 and the last 90 days at any width,
+    # and the cumulative panel's "2,230,000" labels cut a phone's plot area to 80 %.
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(offline_url)
+    wait_for_bars(page, 1142)
+    page.click("text=Log")
+    for view, bars in (("2022", 365), ("2023", 67), ("90d", 89), ("2021", 365), ("all", 1142)):
+        page.click(f"#preset-{view}")
+        wait_for_bars(page, bars)
+        page.wait_for_timeout(300)
+        assert chart_state(page)["yType"] == "log"
+        boxes = page.evaluate(TEXT_BOXES_JS)
+        assert overlapping(boxes) == [], f"log, {view} at {width}x{height}"
+        assert sum(1 for box in boxes if box["group"] == "ytick") >= 2, (view, boxes)
+        geometry = page.evaluate(PLOT_GEOMETRY_JS)
+        assert geometry["plot"] >= 0.85 * geometry["chart"], (view, geometry)
     page.close()
 
 
@@ -460,6 +505,27 @@ def test_a_trickling_api_does_not_delay_the_page_and_fails_at_the_deadline(
         )
         assert source_reason(page).endswith(" bytes of the body received); no cache yet.")
         assert page.inner_text(".badge") == "snapshot"
+        page.close()
+
+
+def test_a_10x_jump_on_the_latest_day_is_flagged_on_the_page(
+    browser: Browser, fake_api: FakeCovidApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPDATA_COVID__API_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("SHOPDATA_COVID__PAGE_POLL_S", "0.3")
+    jumped = api_records(
+        ("2023-03-07", 2_230_868), ("2023-03-08", 2_235_294), ("2023-03-09", 22_352_940)
+    )
+    fake_api.script(json_reply(jumped))
+    with running_dashboard(free_port(), timeout_s=20) as url:
+        page = open_page(browser, url)
+        page.wait_for_function(
+            "() => document.querySelector('#source-suspect') !== null", timeout=20_000
+        )
+        assert page.inner_text("#source-suspect") == (
+            "Suspect data: 1 implausible jump(s), shown as served: 2023-03-09: cumulative "
+            "2,235,294 -> 22,352,940 in one day (10.0x, not taken back)."
+        )
         page.close()
 
 

@@ -164,6 +164,32 @@ def test_fetch_flags_a_reverted_spike_and_exits_3(fake_api: FakeCovidApi, covid_
     )
 
 
+def test_fetch_flags_a_10x_jump_on_the_last_day_and_exits_3(
+    fake_api: FakeCovidApi, covid_env: Path
+) -> None:
+    jumped = api_records(
+        ("2023-03-07", 2_230_868), ("2023-03-08", 2_235_294), ("2023-03-09", 22_352_940)
+    )
+    fake_api.script(json_reply(jumped))
+    result = runner.invoke(app, ["covid", "fetch", "--api-base-url", fake_api.base_url])
+    assert result.exit_code == 3, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "Suspect: 2023-03-09: cumulative 2,235,294 -> 22,352,940 in one day (10.0x, not taken back)"
+    )
+    assert result.stderr == (
+        "Error: 1 implausible jump(s) not taken back (listed above); cached as served, "
+        "flagged on the page and in `covid summary`\n"
+    )
+    summary = runner.invoke(app, ["covid", "summary"])
+    assert summary.exit_code == 0, summary.output
+    lines = summary.stdout.splitlines()
+    assert lines[2].endswith("; implausible jumps not taken back: 1")
+    assert lines[-1] == (
+        "  implausible 2023-03-09: cumulative 2,235,294 -> 22,352,940 in one day "
+        "(10.0x, not taken back)"
+    )
+
+
 def test_fetch_obeys_the_overall_deadline_against_a_trickling_api(
     fake_api: FakeCovidApi, covid_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,4 +214,25 @@ def test_summary_says_it_reads_only_the_cache_when_an_api_is_configured(
         "Source: Johns Hopkins University CSSE COVID-19 Data Repository (bundled snapshot); "
         "why: `covid summary` reads only the local cache, never the live API (run `covid "
         "fetch` to refresh it)"
+    )
+
+
+def test_a_cache_dir_that_is_a_file_is_one_line_not_a_traceback(
+    fake_api: FakeCovidApi, tmp_path: Path
+) -> None:
+    not_a_dir = tmp_path / "afile"
+    not_a_dir.write_text("x")
+    fake_api.script(json_reply(SPIKED))
+    result = runner.invoke(
+        app, ["covid", "fetch", "--api-base-url", fake_api.base_url, "--cache-dir", str(not_a_dir)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"Error: cannot write {not_a_dir / CACHE_FILE}: Not a directory; "
+        "the cache was not changed\n"
+    )
+    summary = runner.invoke(app, ["covid", "summary", "--cache-dir", str(not_a_dir)])
+    assert summary.exit_code == 0, summary.output
+    assert summary.stdout.splitlines()[0].endswith(
+        f"; the cache is unusable: {not_a_dir / CACHE_FILE}: cannot be read (Not a directory)"
     )

@@ -63,3 +63,23 @@ def test_a_failed_first_fetch_shows_the_cache_with_the_reason(
         f"the live API failed: GET {fake_api.base_url}{ROUTE}: no answer within the 0.5 s "
         "deadline (attempt 1 timed out); no cache yet"
     )
+
+
+def test_live_data_is_shown_even_when_the_cache_cannot_be_written(
+    tmp_path: Path, fake_api: FakeCovidApi
+) -> None:
+    # cache_dir pointing at a file (a careless operator): the answered data was dropped with
+    # a logged traceback and the page kept the snapshot.
+    not_a_dir = tmp_path / "afile"
+    not_a_dir.write_text("x")
+    cache = not_a_dir / "singapore_confirmed.json"
+    live = LiveData(fallback("waiting", cache, api_configured=True), 5.0)
+    assert live.current().loaded.reason.startswith("waiting; the cache is unusable: ")
+    fake_api.script(json_reply(api_records(("2020-01-23", 1), ("2020-01-24", 3))))
+    client = CovidApiClient(fake_api.base_url, max_retries=0, deadline_s=5)
+    live.refresh_once(client, "singapore", cache, now=lambda: NOW)
+    shown = live.current()
+    assert (shown.loaded.kind, len(shown.analysis.days)) == ("live", 2)
+    assert shown.loaded.reason == (
+        f"answered at 2026-11-29 15:00 UTC; not cached: {cache}: Not a directory"
+    )

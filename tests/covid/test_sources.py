@@ -92,3 +92,21 @@ def test_compare_and_describe() -> None:
         "served (2020-01-23), 1 revised day(s) (first 2020-01-24: 3 -> 4)."
     )
     assert describe_diff(compare(new, new), "the cache") == "No change compared with the cache."
+
+
+def test_describe_names_each_run_of_days_not_one_misleading_span() -> None:
+    # An API answer missing 2022-03-01..03-05 (and the snapshot's first day) was described as
+    # "6 day(s) no longer served (2020-01-22..2022-03-05)": two years, to a reader.
+    first = dt.date(2020, 1, 22)
+    old = [DayCount(first + dt.timedelta(days=i), i) for i in range(800)]
+    gone = {first, *(dt.date(2022, 3, d) for d in range(1, 6))}
+    new = [day for day in old if day.date not in gone]
+    assert describe_diff(compare(old, new), "the bundled snapshot") == (
+        "Compared with the bundled snapshot: 6 day(s) no longer served "
+        "(2020-01-22, 2022-03-01..2022-03-05)."
+    )
+    many = [day for day in old if day.date.day != 1]
+    assert describe_diff(compare(old, many), "the cache") == (
+        "Compared with the cache: 26 day(s) no longer served (2020-02-01, 2020-03-01, "
+        "2020-04-01 and 23 more)."
+    )

@@ -12,6 +12,7 @@ from shopdata.covid.snapshot import load_snapshot
 from shopdata.covid.transform import (
     Anomaly,
     Correction,
+    Jump,
     Pause,
     analyse,
     daily_changes,
@@ -189,6 +190,12 @@ def test_a_reverted_dip_is_suspect_too() -> None:
     assert analysis.corrections == ()
     assert [d.new_cases for d in analysis.days][3:6] == [2000 / 3] * 3
     assert [d.kind for d in analysis.days][3:] == ["suspect", "suspect", "suspect", "reported"]
+    # A run of days says how long it lasted and when it was reverted ("the next day" was
+    # ambiguous for 2021-01-04..2021-01-05).
+    assert analysis.anomalies[0].describe() == (
+        "2021-01-04..2021-01-05: cumulative 602,000 -> 60,200 -> 60,300 -> 604,000 "
+        "(dip over 2 days, reverted on 2021-01-06)"
+    )
 
 
 def test_small_corrections_stay_corrections() -> None:
@@ -198,3 +205,61 @@ def test_small_corrections_stay_corrections() -> None:
     # A spike reverted only after more than a week is not recognised either.
     assert find_anomalies([100, *[1000] * 8, 101]) == []
     assert find_anomalies([100, *[1000] * 7, 101]) == [(1, 7, "spike")]
+
+
+def test_a_spike_that_ends_a_reporting_pause_is_still_suspect() -> None:
+    # The bundled series' tail with a 10x typo on the catch-up day 2023-03-08, reverted on
+    # 03-09: it was a "pause" of 20,122,072 cases (2.87M a day) plus a -20M correction.
+    counts = [2_226_442, *[2_230_868] * 7, 22_352_940, 2_235_294]
+    analysis = analyse(series(*counts))
+    typo = D0 + dt.timedelta(days=8)
+    assert analysis.anomalies == (
+        Anomaly(typo, typo, "spike", 2_230_868, (22_352_940,), 2_235_294),
+    )
+    assert analysis.corrections == ()
+    # The 6 flat days, the typo and the revert share the honest change: 4,426 over 8 days.
+    assert [d.kind for d in analysis.days][1:] == ["reported", *["pause"] * 6, "suspect", "suspect"]
+    assert [d.new_cases for d in analysis.days][2:] == [4_426 / 8] * 8
+    assert analysis.pauses == (
+        Pause(D0 + dt.timedelta(days=2), D0 + dt.timedelta(days=9), 8, 4_426, caught_up=True),
+    )
+    shown = sum(d.new_cases for d in analysis.days if d.new_cases is not None)
+    assert round(shown, 6) == 2_235_294
+
+
+@given(st.lists(st.integers(min_value=-50, max_value=200), min_size=1, max_size=40))
+def test_every_reverted_run_is_reported_as_suspect(steps: list[int]) -> None:
+    counts: list[int] = []
+    total = 0
+    for k, step in enumerate(steps):
+        total = max(0, total + step)
+        # every fifth day served 10x (a typo the next day takes back), after flat runs too
+        counts.append(total * 10 + 1000 if k % 5 == 3 else total)
+    analysis = analyse(series(*counts))
+    found = [
+        (D0 + dt.timedelta(days=a), D0 + dt.timedelta(days=b)) for a, b, _ in find_anomalies(counts)
+    ]
+    assert [(a.first_day, a.last_day) for a in analysis.anomalies] == found
+
+
+def test_a_count_that_jumps_10x_on_the_last_day_is_flagged_unconfirmed() -> None:
+    # The day a typo is served, nothing has taken it back yet: a 20M-case bar was shown with
+    # no flag at all and `fetch` exited 0.
+    counts = [2_230_868, 2_230_868, 2_235_294, 22_352_940]
+    analysis = analyse(series(*counts))
+    assert analysis.anomalies == ()
+    assert analysis.jumps == (Jump(D0 + dt.timedelta(days=3), 2_235_294, 22_352_940),)
+    assert analysis.jumps[0].describe() == (
+        "2021-01-04: cumulative 2,235,294 -> 22,352,940 in one day (10.0x, not taken back)"
+    )
+    # Shown as served: the bars still add up to the last count.
+    assert analysis.days[-1].new_cases == 20_117_646
+    # Early counts do double; a reverted spike is an anomaly, not also a jump.
+    assert analyse(series(1, 3, 7, 400, 999, 1998)).jumps == ()
+    assert analyse(series(61_268, 612_680, 61_300)).jumps == ()
+
+
+def test_the_bundled_series_has_no_implausible_jump() -> None:
+    analysis = analyse(load_snapshot())
+    assert analysis.jumps == ()
+    assert analysis.anomalies == ()

@@ -44,7 +44,7 @@ INDEX = """<!DOCTYPE html>
          color: #1f2933; background: #f5f7fa; }
   .page { max-width: 2400px; margin: 0 auto; padding: 10px 18px 16px; }
   h1 { font-size: 21px; margin: 0 0 4px; }
-  .source { font-size: 13px; color: #4b5563; margin: 0 0 8px; }
+  .source { font-size: 13px; color: #4b5563; margin: 0 0 8px; overflow-wrap: anywhere; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600;
            font-size: 12px; margin-right: 2px; color: #fff; }
   .badge-live { background: #2f855a; } .badge-cache { background: #2b6cb0; }
@@ -221,18 +221,28 @@ def source_children(shown: Shown, now: dt.datetime) -> list[Any]:
             f" ({SNAPSHOT_LICENSE})",
         ]
     age = age_text(loaded.fetched_at, now)
-    anomalies = shown.analysis.anomalies
+    anomalies, jumps = shown.analysis.anomalies, shown.analysis.jumps
     flagged: list[Any] = []
-    if anomalies:
-        flagged = [
-            " ",
-            html.Strong(
-                f"Suspect data: {len(anomalies)} count(s) the source took back: "
+    found = [
+        *(
+            [
+                f"{len(anomalies)} count(s) the source took back: "
                 + "; ".join(a.describe() for a in anomalies)
-                + ".",
-                id="source-suspect",
-            ),
-        ]
+            ]
+            if anomalies
+            else []
+        ),
+        *(
+            [
+                f"{len(jumps)} implausible jump(s), shown as served: "
+                + "; ".join(j.describe() for j in jumps)
+            ]
+            if jumps
+            else []
+        ),
+    ]
+    if found:
+        flagged = [" ", html.Strong(f"Suspect data: {'. '.join(found)}.", id="source-suspect")]
     return [
         html.Span(loaded.kind, className=f"badge badge-{loaded.kind}", id="source-badge"),
         " ",

@@ -7,6 +7,7 @@ through the same invariants as the API data.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import tempfile
@@ -35,8 +36,11 @@ def cache_path(cache_dir: Path) -> Path:
 
 
 def write_cache(path: Path, cached: CachedSeries) -> None:
-    """Replace the cache file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace the cache file atomically; ``OSError`` (with its ``strerror``) when it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # the folder's name is taken by a file
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
     document = {
         "format": CACHE_FORMAT,
         "source_url": cached.source_url,
@@ -59,6 +63,8 @@ def read_cache(path: Path) -> CachedSeries | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a folder name taken by a file, a directory here, no permission
+        raise MalformedDataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         document: Any = json.loads(text)
     except json.JSONDecodeError as exc:

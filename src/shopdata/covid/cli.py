@@ -158,7 +158,12 @@ def fetch(
         )
     else:
         baseline, old_days = "the bundled snapshot", load_snapshot()
-    write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
+    try:
+        write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
+    except OSError as exc:
+        raise _fail(
+            f"cannot write {path}: {exc.strerror or exc}; the cache was not changed"
+        ) from None
     first, last = result.days[0], result.days[-1]
     retried = f" after retrying {', '.join(result.retries)}" if result.retries else ""
     typer.echo(
@@ -167,12 +172,23 @@ def fetch(
     )
     typer.echo(describe_diff(compare(old_days, result.days), baseline))
     typer.echo(f"Wrote {path}")
-    anomalies = analyse(result.days, settings.pause_min_daily_mean).anomalies
-    if anomalies:
-        for anomaly in anomalies:
-            typer.echo(f"Suspect: {anomaly.describe()}")
+    analysis = analyse(result.days, settings.pause_min_daily_mean)
+    anomalies, jumps = analysis.anomalies, analysis.jumps
+    for anomaly in anomalies:
+        typer.echo(f"Suspect: {anomaly.describe()}")
+    for jump in jumps:
+        typer.echo(f"Suspect: {jump.describe()}")
+    if anomalies or jumps:
+        found = [
+            *(
+                [f"{len(anomalies)} suspect count(s) that the source took back"]
+                if anomalies
+                else []
+            ),
+            *([f"{len(jumps)} implausible jump(s) not taken back"] if jumps else []),
+        ]
         raise _fail(
-            f"{len(anomalies)} suspect count(s) that the source took back (listed above); "
+            f"{' and '.join(found)} (listed above); "
             "cached as served, flagged on the page and in `covid summary`",
             SUSPECT_EXIT,
         )
@@ -213,6 +229,7 @@ def summary(
         f"downward corrections: {len(analysis.corrections)}; "
         f"suspect counts taken back: {len(analysis.anomalies)}; "
         f"missing days filled: {len(analysis.filled_dates)}"
+        + (f"; implausible jumps not taken back: {len(analysis.jumps)}" if analysis.jumps else "")
     )
     for pause in analysis.pauses:
         if pause.caught_up:
@@ -231,3 +248,5 @@ def summary(
         typer.echo(f"  correction {correction.date}: {correction.change:,}")
     for anomaly in analysis.anomalies:
         typer.echo(f"  suspect {anomaly.describe()}")
+    for jump in analysis.jumps:
+        typer.echo(f"  implausible {jump.describe()}")

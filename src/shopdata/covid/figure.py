@@ -14,6 +14,7 @@ not); ``assets/responsive.js`` adapts legend, margins and ticks to the chart's w
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -353,6 +354,9 @@ def build_figure(
                 "range": x_range,
                 "automargin": True,
                 "title": {"text": "Reporting date", "standoff": 8},
+                # Clear of the lowest cumulative tick ("0", "50k") when the first date label
+                # sits at the left edge of the plot area.
+                "ticklabelstandoff": 6,
                 "hoverformat": "%a %d %b %Y",
                 "showspikes": True,
                 "spikemode": "across",
@@ -367,6 +371,11 @@ def build_figure(
                 "tickformat": ",~r" if axis_type == "log" else ",",
                 "type": axis_type,
                 "rangemode": "tozero",
+                **(
+                    log_ticks([v for d in days for v in (d.new_cases, d.avg7)])
+                    if axis_type == "log"
+                    else {}
+                ),
             },
             "yaxis2": {
                 "domain": [0.0, 0.3],
@@ -375,11 +384,34 @@ def build_figure(
                 "fixedrange": True,
                 "tickformat": ",~r" if axis_type == "log" else "~s",
                 "type": axis_type,
+                **(log_ticks([d.cumulative for d in days]) if axis_type == "log" else {}),
             },
             "shapes": shapes,
             "annotations": annotations,
         },
     }
+
+
+def log_ticks(values: Sequence[float | None]) -> dict[str, Any]:
+    """Tick values for a panel on a log scale showing ``values``.
+
+    Over less than ~3 decades Plotly labels every digit between powers of ten (600, 700, 800,
+    900, 1,000, ...), and with full labels those overlap on any screen. There the ticks are 1, 2
+    and 5 times powers of ten; over more decades, or when fewer than two of those fall inside
+    the values (2,200,000 to 2,235,000), Plotly's own ticks are kept.
+    """
+    shown = [v for v in values if v is not None and v > 0]
+    if not shown or max(shown) / min(shown) > 10**3:
+        return {}
+    low, high = min(shown), max(shown)
+    ticks = [
+        m * 10**e
+        for e in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+        for m in (1, 2, 5)
+    ]
+    if sum(1 for t in ticks if low <= t <= high) < 2:
+        return {}
+    return {"tickmode": "array", "tickvals": [t for t in ticks if low / 3 <= t <= high * 3]}
 
 
 def chart_title(days: Sequence[Day]) -> str:

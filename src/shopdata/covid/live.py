@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopdata.covid.cache import CachedSeries, write_cache
-from shopdata.covid.sources import LoadedSeries, fallback, stamp
+from shopdata.covid.cache import CachedSeries
+from shopdata.covid.sources import LoadedSeries, cache_note, fallback, stamp
 from shopdata.covid.transform import Analysis, analyse
 
 if TYPE_CHECKING:
@@ -101,11 +101,11 @@ class LiveData:
                 self._publish(loaded, days_changed=loaded.days != shown.days)
         else:
             fetched = now()
-            write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
             loaded = LoadedSeries(
                 "live",
                 f"live API {result.url}",
-                f"answered at {stamp(fetched)}",
+                f"answered at {stamp(fetched)}"
+                + cache_note(cache_file, CachedSeries(result.url, fetched, result.days)),
                 result.days,
                 fetched,
             )

@@ -82,10 +82,23 @@ def load_series(
     except ApiError as exc:
         return fallback(f"the live API failed: {exc}", cache_file, api_configured=True)
     fetched = now or dt.datetime.now(dt.UTC)
-    write_cache(cache_file, CachedSeries(result.url, fetched, result.days))
+    note = cache_note(cache_file, CachedSeries(result.url, fetched, result.days))
     return LoadedSeries(
-        "live", f"live API {result.url}", f"answered at {stamp(fetched)}", result.days, fetched
+        "live",
+        f"live API {result.url}",
+        f"answered at {stamp(fetched)}{note}",
+        result.days,
+        fetched,
     )
+
+
+def cache_note(cache_file: Path, cached: CachedSeries) -> str:
+    """Write the cache; ``""``, or why it could not be written (the live data is shown anyway)."""
+    try:
+        write_cache(cache_file, cached)
+    except OSError as exc:
+        return f"; not cached: {cache_file}: {exc.strerror or exc}"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +130,19 @@ def compare(old: Sequence[DayCount], new: Sequence[DayCount]) -> SeriesDiff:
     )
 
 
-def _span(dates: Sequence[dt.date]) -> str:
-    if len(dates) == 1:
-        return dates[0].isoformat()
-    return f"{dates[0].isoformat()}..{dates[-1].isoformat()}"
+def _span(dates: Sequence[dt.date], shown: int = 3) -> str:
+    """The dates as runs of consecutive days (``2020-01-22, 2022-03-01..2022-03-05``)."""
+    runs: list[list[dt.date]] = []
+    for date in dates:
+        if runs and date == runs[-1][-1] + dt.timedelta(days=1):
+            runs[-1].append(date)
+        else:
+            runs.append([date])
+    text = ", ".join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
+        for run in runs[:shown]
+    )
+    return text + (f" and {len(runs) - shown} more" if len(runs) > shown else "")
 
 
 def describe_diff(diff: SeriesDiff, baseline: str) -> str:

@@ -45,6 +45,10 @@ MAX_ANOMALY_DAYS = 7
 SPIKE_TAKEN_BACK = 0.8
 """A drop is the revert of a spike when it takes back at least this share of the rise."""
 DIP_DEPTH = 0.5
+JUMP_FACTOR = 2
+"""A cumulative count that grows by this factor in one day is implausible (a :class:`Jump`)..."""
+JUMP_MIN_BEFORE = 1000
+"""...once it is at least this large (early counts do double: 1 -> 3)."""
 """A drop is a dip (not a correction) when it removes at least this share of the count."""
 
 
@@ -113,7 +117,34 @@ class Anomaly:
             else f"{self.first_day.isoformat()}..{self.last_day.isoformat()}"
         )
         values = " -> ".join(f"{v:,}" for v in (self.before, *self.reported, self.after))
-        return f"{span}: cumulative {values} ({self.shape}, reverted the next day)"
+        if self.first_day == self.last_day:
+            return f"{span}: cumulative {values} ({self.shape}, reverted the next day)"
+        days = (self.last_day - self.first_day).days + 1
+        reverted = (self.last_day + dt.timedelta(days=1)).isoformat()
+        return (
+            f"{span}: cumulative {values} ({self.shape} over {days} days, reverted on {reverted})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """A day on which the cumulative count at least doubled from ``JUMP_MIN_BEFORE`` or more.
+
+    Impossible for a confirmed-case count (a 10x typo), but nothing has taken it back yet (it
+    is typically the latest day): the bar shows it as served, and it is flagged, unconfirmed.
+    """
+
+    date: dt.date
+    before: int
+    reported: int
+
+    def describe(self) -> str:
+        """One line, e.g. ``2023-03-09: cumulative 2,235,294 -> 22,352,940 in one day (10.0x,
+        not taken back)``."""
+        return (
+            f"{self.date.isoformat()}: cumulative {self.before:,} -> {self.reported:,} in one "
+            f"day ({self.reported / self.before:.1f}x, not taken back)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +157,8 @@ class Analysis:
     filled_dates: tuple[dt.date, ...]
     """Calendar days missing from the source, filled by carrying the count forward."""
     anomalies: tuple[Anomaly, ...] = ()
+    jumps: tuple[Jump, ...] = ()
+    """Implausible rises nothing has taken back (see :class:`Jump`); their bars are as served."""
 
     @property
     def first_date(self) -> dt.date:
@@ -190,13 +223,14 @@ def find_anomalies(counts: Sequence[int]) -> list[tuple[int, int, AnomalyShape]]
     runs: list[tuple[int, int, AnomalyShape]] = []
     n = len(counts)
     j = 1
+    floor = 1  # a run starts after the day that reverted the previous one
     while j < n:
         if counts[j] >= counts[j - 1]:
             j += 1
             continue
         found: tuple[int, int, AnomalyShape] | None = None
         for i in range(j - 1, max(0, j - MAX_ANOMALY_DAYS - 1), -1):
-            if i < 1 or counts[i] <= counts[j]:
+            if i < floor or counts[i] <= counts[j]:
                 break
             if counts[i - 1] <= counts[j]:
                 rise = counts[j - 1] - counts[i - 1]
@@ -213,6 +247,7 @@ def find_anomalies(counts: Sequence[int]) -> list[tuple[int, int, AnomalyShape]]
             continue
         runs.append(found)
         j = found[1] + 2
+        floor = j
     return runs
 
 
@@ -283,18 +318,49 @@ def analyse(points: Sequence[DayCount], pause_min_daily_mean: float = 5.0) -> An
             pauses.append(Pause(series[i].date, series[j - 1].date, j - i, 0, caught_up=False))
             i = j
             continue
+        if j in runs:
+            # The pause ends in a count the source took back: its backlog is the honest change
+            # up to the day that reverted it, spread over the flat days and the suspect run.
+            last, shape = runs[j]
+            resolved = last + 1
+            backlog = counts[resolved] - counts[i - 1]
+            share = backlog / (resolved - i + 1)
+            for k in range(i, resolved + 1):
+                new[k], kinds[k] = share, ("pause" if k < j else "suspect")
+            pauses.append(
+                Pause(series[i].date, series[resolved].date, resolved - i + 1, backlog, True)
+            )
+            anomalies.append(
+                Anomaly(
+                    series[j].date,
+                    series[last].date,
+                    shape,
+                    counts[j - 1],
+                    tuple(counts[j:resolved]),
+                    counts[resolved],
+                )
+            )
+            i = resolved + 1
+            continue
         share = changes[j] / (j - i + 1)
         for k in range(i, j + 1):
             new[k], kinds[k] = share, "pause"
         kinds[j] = "catch_up"
         pauses.append(Pause(series[i].date, series[j].date, j - i + 1, changes[j], caught_up=True))
         i = j + 1
+    jumps = tuple(
+        Jump(series[k].date, counts[k - 1], counts[k])
+        for k in range(1, n)
+        if kinds[k] != "suspect"
+        and counts[k - 1] >= JUMP_MIN_BEFORE
+        and counts[k] >= JUMP_FACTOR * counts[k - 1]
+    )
     averages = trailing_mean(new)
     days = tuple(
         Day(p.date, p.cumulative, c, v, k, a)
         for p, c, v, k, a in zip(series, changes, new, kinds, averages, strict=True)
     )
-    return Analysis(days, tuple(pauses), tuple(corrections), filled, tuple(anomalies))
+    return Analysis(days, tuple(pauses), tuple(corrections), filled, tuple(anomalies), jumps)
 
 
 def select_range(analysis: Analysis, start: dt.date, end: dt.date) -> tuple[Day, ...]:

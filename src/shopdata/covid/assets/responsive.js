@@ -63,7 +63,7 @@
       }
       layout[name] = Object.assign({}, axis, {
         title: { text: "" },
-        tickformat: axis.type === "log" ? axis.tickformat : ".3~s",
+        tickformat: ".3~s",
         tickfont: { size: 10 },
       });
     });
