@@ -219,6 +219,50 @@ def test_stale_pid_file_naming_a_live_unrelated_process(embedded_env: tuple[Path
             unrelated.kill()
 
 
+def test_stale_pid_file_naming_another_clusters_postmaster(
+    embedded_env: tuple[Path, int],
+) -> None:
+    """A reused PID that is *a* postgres, but not the server of this data folder.
+
+    Every embedded server on the machine runs as the same OS user, so after a restart the PID
+    in a stale ``postmaster.pid`` can belong to another cluster's postmaster. ``db down`` used
+    to send that server the shutdown signal (it stopped another engineer's database) and fail
+    after 60 s; ``db up`` waited 60 s and said "Connection refused".
+    """
+    data_dir, _ = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    pid_file = data_dir / "postmaster.pid"
+    lines = pid_file.read_text().splitlines()
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+    server = connection.EmbeddedServer(data_dir)
+    # Another cluster's postmaster: a program called postgres, run by the server's OS user,
+    # in another folder (argv[0] "postgres", like the real one; the program is `sleep`).
+    other = subprocess.Popen(
+        ["postgres", "60"],
+        executable="/bin/sleep",
+        user=server._system_user(),
+        cwd="/",
+    )
+    try:
+        pid_file.write_text("\n".join([str(other.pid), *lines[1:]]) + "\n")
+        down = runner.invoke(app, ["db", "down"])
+        assert (down.exit_code, down.stdout, down.stderr) == (
+            0,
+            f"embedded PostgreSQL in {data_dir}: was not running\n",
+            "",
+        )
+        assert other.poll() is None, "db down signalled a server that is not its own"
+        pid_file.write_text("\n".join([str(other.pid), *lines[1:]]) + "\n")
+        up = runner.invoke(app, ["db", "up"])
+        assert up.exit_code == 0, up.output
+        assert ": started; schema present; " in up.stdout
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_two_simultaneous_first_ups(embedded_env: tuple[Path, int]) -> None:
     _ = embedded_env
     env = dict(os.environ)

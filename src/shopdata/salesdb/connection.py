@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import secrets
 import subprocess
@@ -225,7 +226,7 @@ class EmbeddedServer:
             port = int(lines[3])
         except (IndexError, ValueError):
             return None, None, False
-        return pid, port, _is_postmaster(pid)
+        return pid, port, _is_postmaster(pid, self.pgdata)
 
     def running_port(self) -> int | None:
         """The port of the running server, or None when it is not running."""
@@ -423,11 +424,16 @@ class EmbeddedServer:
             return True
 
 
-def _is_postmaster(pid: int) -> bool:
-    """Whether process ``pid`` is alive and is a PostgreSQL server (not a reused PID).
+def _is_postmaster(pid: int, pgdata: Path) -> bool:
+    """Whether process ``pid`` is alive and is the PostgreSQL server *of* ``pgdata``.
 
-    Linux: its ``/proc/<pid>/exe`` or command line names ``postgres``. Elsewhere only
-    liveness is checked.
+    A stale ``postmaster.pid`` may name a reused PID, and on a machine with several clusters
+    (every embedded server runs as the same OS user) that PID may well be *another* cluster's
+    postmaster: treating it as ours made ``db up`` wait for a server that never came and
+    ``db down`` send that other server the shutdown signal (issue 12). Linux: the process must
+    be ``postgres`` and run in ``pgdata`` (a postmaster's working directory is its data
+    directory; for a process of another OS user, whose ``cwd`` cannot be read, its ``-D``
+    argument). Elsewhere only liveness is checked.
     """
     try:
         os.kill(pid, 0)
@@ -443,7 +449,18 @@ def _is_postmaster(pid: int) -> bool:
     except OSError:
         return False
     program = Path(argv[0].decode(errors="replace")).name if argv and argv[0] else ""
-    return program in {"postgres", "postmaster"} or program.startswith("postgres:")
+    if not (program in {"postgres", "postmaster"} or program.startswith("postgres:")):
+        return False
+    try:
+        return os.path.samefile(proc / "cwd", pgdata)
+    except PermissionError:
+        pass
+    except OSError:
+        return False
+    for flag, value in itertools.pairwise(argv):
+        if flag == b"-D":
+            return Path(os.fsdecode(value)).resolve() == pgdata.resolve()
+    return False
 
 
 def wait_until_ready(url: str, timeout_s: float = 30.0) -> None:
