@@ -161,6 +161,34 @@ def test_other_os_users_cannot_read_the_password_file(embedded_env: tuple[Path, 
         assert "no password supplied" in refused.stderr, refused.stderr
 
 
+def test_other_os_users_cannot_hold_the_start_lock(embedded_env: tuple[Path, int]) -> None:
+    """flock() needs only a read-only descriptor: a readable lock file let any OS user hold it
+    and block every `db up` and `db down` of the owner indefinitely."""
+    data_dir, _ = embedded_env
+    lock_path = data_dir.resolve().parent / f".{data_dir.name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path.touch(mode=0o644)
+    lock_path.chmod(0o644)  # as an older shopdata left it
+    assert CliRunner().invoke(app, ["db", "up"]).exit_code == 0
+    info = lock_path.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, os.geteuid())
+    if os.geteuid() == 0:  # as root (CI containers), prove it as the OS user `nobody`
+        held = subprocess.run(
+            ["flock", "--nonblock", "--exclusive", str(lock_path), "true"],
+            user="nobody",
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+        )
+        assert (held.returncode, held.stderr) == (
+            66,  # EX_NOINPUT: util-linux flock could not open the file
+            f"flock: cannot open lock file {lock_path}: Permission denied\n",
+        )
+    down = CliRunner().invoke(app, ["db", "down"])
+    assert down.exit_code == 0, down.output
+
+
 def test_up_secures_a_cluster_made_with_trust(embedded_env: tuple[Path, int]) -> None:
     """A data folder from an older shopdata (trust, no password file) gets a password."""
     data_dir, port = embedded_env

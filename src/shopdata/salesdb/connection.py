@@ -202,14 +202,20 @@ class EmbeddedServer:
             finally:
                 _HELD_LOCKS[lock_path] -= 1
             return
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        # 0600: flock() works on a read-only descriptor, so a lock file that other OS users
+        # can open lets any of them hold it and block `db up`/`db down` forever (issue 12).
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # also a lock file left 0644 by an older shopdata
+            fcntl.flock(fd, fcntl.LOCK_EX)
             _HELD_LOCKS[lock_path] = 1
             try:
                 yield
             finally:
                 _HELD_LOCKS[lock_path] = 0
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @property
     def pid_file(self) -> Path:
