@@ -134,7 +134,12 @@ def number_problem(value: str, scale: int) -> str | None:
         return None
     if number.is_nan() or number.is_infinite():
         return f"{value!r} is not a finite number (NaN and infinity are refused)"
-    if number != number.quantize(Decimal(1).scaleb(-scale)):
+    # Digits past the column's scale must all be zero. Counted on the digits, not with
+    # quantize(), which raises InvalidOperation (a traceback) once the result needs more than
+    # the context's 28 digits, e.g. for 1e30; the range itself is PostgreSQL's to judge.
+    _, digits, exponent = number.as_tuple()
+    beyond = -scale - int(exponent)
+    if beyond > 0 and any(digits[-beyond:]):
         return (
             f"{value!r} has more than {scale} decimal places "
             "(it would be rounded; round it in the file if that is meant)"
