@@ -181,11 +181,24 @@ def move_staged(
             sql.Identifier(SCHEMA, table), cols, cols, sql.Identifier(staging)
         )
     else:
+        # Inserted in file order, not key order: identity columns (members.member_key, the
+        # teams' stand-in for the birthday-derived membership_id) are numbered in insert order,
+        # and numbering by membership_id leaked the order of the birthday hashes (issue 12).
         key = sql.Identifier(on_conflict_do_nothing)
         statement = sql.SQL(
-            "insert into {} ({}) select distinct on ({}) {} from {}"
-            " order by {}, _source, _line on conflict ({}) do nothing"
-        ).format(sql.Identifier(SCHEMA, table), cols, key, cols, sql.Identifier(staging), key, key)
+            "insert into {} ({}) select {} from"
+            " (select distinct on ({}) {}, _source, _line from {} order by {}, _source, _line)"
+            " as first_lines order by _source, _line on conflict ({}) do nothing"
+        ).format(
+            sql.Identifier(SCHEMA, table),
+            cols,
+            cols,
+            key,
+            cols,
+            sql.Identifier(staging),
+            key,
+            key,
+        )
     try:
         with conn.transaction():
             cur = conn.execute(statement)
