@@ -189,6 +189,19 @@ BAD = [
     ),
     pytest.param(
         "items.csv",
+        ITEMS_HEADER + '1,1,Kettle,20.00,1.500\n2,2,"Mug\nlarge",5.00,0.300\n3,1,Lid,-1,0.1\n',
+        'items.csv line 5: violates check constraint "items_cost_nonnegative"',
+        id="line-after-a-quoted-line-break",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + '1,1,Kettle,20.00,1.500\n2,2,"Mug\nlarge",5.00,0.300\n1,1,Lid,1,0.1\n',
+        'items.csv line 5: violates unique constraint "items_pkey": Key (item_id)=(1) already'
+        " exists.",
+        id="duplicate-after-a-quoted-line-break",
+    ),
+    pytest.param(
+        "items.csv",
         "manufacturer_id,name,cost,weight_kg\n1,Kettle,20.00,1.500\n",
         "items.csv line 1: header lacks the required column(s) item_id",
         id="no-id-column",

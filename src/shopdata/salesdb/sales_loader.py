@@ -148,8 +148,10 @@ def number_problem(value: str, scale: int) -> str | None:
 
 
 def _read(
-    path: Path, allowed: tuple[str, ...], scales: dict[str, int]
+    path: Path, allowed: tuple[str, ...], scales: dict[str, int], row_lines: list[int]
 ) -> tuple[list[str], Iterator[list[str | None]]]:
+    """The header and the rows of ``path``; each row's first file line goes to ``row_lines``
+    (a quoted field may hold a line break, so rows and lines can differ)."""
     header_row: list[str] = []
     lines = _utf8_lines(path, header_row)
     reader = csv.reader(lines)
@@ -186,6 +188,7 @@ def _read(
                         raise LoadError(
                             f"{path.name} line {line_no}: {column}: {problem}; nothing was loaded"
                         )
+                row_lines.append(line_no)
                 yield [value if value != "" else None for value in row]
                 line_no = reader.line_num + 1
 
@@ -208,10 +211,11 @@ def load_sales(url: str, folder: Path) -> SalesReport:
         for name in present:
             table, allowed = FILES[name]
             table_scales = {c: n for (t, c), n in scales.items() if t == table}
-            columns, rows = _read(folder / name, allowed, table_scales)
+            row_lines: list[int] = []
+            columns, rows = _read(folder / name, allowed, table_scales, row_lines)
             staging = f"{table}_in"
             create_staging(conn, table, staging)
-            copy_rows(conn, staging, columns, rows, StagedSource(name))
+            copy_rows(conn, staging, columns, rows, StagedSource(name, lines=row_lines))
             for column in NOT_FUTURE.get(name, ()):
                 if column in columns:
                     found = first_future_row(conn, staging, column)

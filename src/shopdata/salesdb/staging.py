@@ -34,6 +34,15 @@ class StagedSource:
 
     name: str
     first_line: int = 2  # line 1 is the CSV header
+    #: The file line of each row, when rows may span lines (a quoted field holding a line
+    #: break); the reader appends each row's line before yielding the row.
+    lines: list[int] | None = None
+
+    def line_of(self, offset: int) -> int:
+        """The file line of the row at ``offset`` (0-based) in the COPY."""
+        if self.lines is not None and offset < len(self.lines):
+            return self.lines[offset]
+        return self.first_line + offset
 
 
 def create_staging(conn: psycopg.Connection[Any], table: str, staging: str) -> None:
@@ -77,13 +86,13 @@ def copy_rows(
     try:
         with conn.cursor() as cur, cur.copy(statement) as copy:
             for offset, row in enumerate(rows):
-                copy.write_row([*row, source.name, source.first_line + offset])
+                copy.write_row([*row, source.name, source.line_of(offset)])
                 count += 1
     except psycopg.Error as error:
         match = _COPY_LINE.search(error.diag.context or "")
         if match is None:
             raise LoadError(f"{source.name}: {_describe(error)}; nothing was loaded") from error
-        line = source.first_line + int(match.group(1)) - 1
+        line = source.line_of(int(match.group(1)) - 1)
         column = match.group(2)
         what = _describe(error)
         if column and error.diag.sqlstate and error.diag.sqlstate.startswith("22"):
