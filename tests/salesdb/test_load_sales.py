@@ -202,6 +202,12 @@ BAD = [
     ),
     pytest.param(
         "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,20.00,1.500\n2,2,Mu\0g,5.00,0.300\n",
+        "items.csv line 3: name: holds a NUL byte (0x00), which PostgreSQL text cannot store",
+        id="nul-byte-named-its-line",
+    ),
+    pytest.param(
+        "items.csv",
         "manufacturer_id,name,cost,weight_kg\n1,Kettle,20.00,1.500\n",
         "items.csv line 1: header lacks the required column(s) item_id",
         id="no-id-column",

@@ -182,6 +182,12 @@ def _read(
                         f"{path.name} line {line_no}: expected {len(header)} fields, found "
                         f"{len(row)}; nothing was loaded"
                     )
+                for column, value in zip(header, row, strict=True):
+                    if "\0" in value:
+                        raise LoadError(
+                            f"{path.name} line {line_no}: {column}: holds a NUL byte (0x00), "
+                            "which PostgreSQL text cannot store; nothing was loaded"
+                        )
                 for index, column, scale in numeric:
                     problem = number_problem(row[index], scale) if row[index] else None
                     if problem is not None:
