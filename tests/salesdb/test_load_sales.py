@@ -207,6 +207,12 @@ BAD = [
         id="nul-byte-named-its-line",
     ),
     pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,pending,-infinity,\n",
+        "transactions.csv line 2: created_at: -infinity is not a finite time",
+        id="purchase-at-minus-infinity",
+    ),
+    pytest.param(
         "items.csv",
         "manufacturer_id,name,cost,weight_kg\n1,Kettle,20.00,1.500\n",
         "items.csv line 1: header lacks the required column(s) item_id",

@@ -227,9 +227,11 @@ def load_sales(url: str, folder: Path) -> SalesReport:
                     found = first_future_row(conn, staging, column)
                     if found is not None:
                         line, value = found
+                        what = (
+                            "is not a finite time" if value == "-infinity" else "is in the future"
+                        )
                         raise LoadError(
-                            f"{name} line {line}: {column}: {value} is in the future; "
-                            "nothing was loaded"
+                            f"{name} line {line}: {column}: {value} {what}; nothing was loaded"
                         )
             report.rows[table] = move_staged(conn, staging, table, columns)
         conn.execute(read_sql("salesdb/sync_identities.sql"))

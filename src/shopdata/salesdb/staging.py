@@ -104,10 +104,12 @@ def copy_rows(
 def first_future_row(
     conn: psycopg.Connection[Any], staging: str, column: str
 ) -> tuple[int, str] | None:
-    """(line, value) of the first staged row whose ``column`` lies after now(), or None."""
+    """(line, value) of the first staged row whose ``column`` lies after now() or is not a
+    finite time (``infinity``, ``-infinity``), or None."""
     row = conn.execute(
         sql.SQL(
-            "select _line, {col}::text from {tbl} where {col} > now() order by _line limit 1"
+            "select _line, {col}::text from {tbl} where {col} > now() or not isfinite({col})"
+            " order by _line limit 1"
         ).format(col=sql.Identifier(column), tbl=sql.Identifier(staging))
     ).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
