@@ -7,8 +7,10 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +54,10 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     runner = CliRunner()
     # The URL names the password file, never the password (issue 12: no password-less login).
     passfile = data_dir.resolve().parent / f".{data_dir.name}.pgpass"
-    url = f"postgresql://postgres@127.0.0.1:{port}/shopdata?passfile={passfile}"
+    url = (
+        f"postgresql://postgres@127.0.0.1:{port}/shopdata?passfile={passfile}"
+        "&require_auth=scram-sha-256"
+    )
 
     down_first = runner.invoke(app, ["db", "url"])
     assert (down_first.exit_code, down_first.stderr) == (
@@ -86,6 +91,48 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     assert restart.stdout == (
         f"embedded PostgreSQL in {data_dir}: started; schema present; {url}\n"
     )
+
+
+def test_a_fake_server_on_the_port_gets_no_password(embedded_env: tuple[Path, int]) -> None:
+    """Any OS user may listen on the port while the server is down. A listener that asks for a
+    cleartext password used to receive the superuser's, read from the password file by libpq,
+    from anyone who kept the URL (`export DATABASE_URL=$(shopdata db url)`)."""
+    data_dir, port = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    url = runner.invoke(app, ["db", "url"]).stdout.strip()
+    password = connection.EmbeddedServer(data_dir).password()
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+
+    received: list[bytes] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1)
+
+        def fake_server() -> None:
+            client, _ = listener.accept()
+            with client:
+                while True:
+                    size = struct.unpack("!I", client.recv(4))[0]
+                    startup = client.recv(size - 4)
+                    if startup[:4] != struct.pack("!I", 80877103):  # not an SSLRequest
+                        break
+                    client.sendall(b"N")
+                client.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
+                client.settimeout(5)
+                try:
+                    while chunk := client.recv(4096):
+                        received.append(chunk)
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=fake_server)
+        thread.start()
+        with pytest.raises(psycopg.OperationalError) as caught:
+            psycopg.connect(url, connect_timeout=5).close()
+        thread.join(timeout=10)
+    assert "server requested a cleartext password" in str(caught.value)
+    assert password.encode() not in b"".join(received)
 
 
 def _login_error(conninfo: str) -> str:

@@ -118,10 +118,16 @@ def pgpass_line(password: str) -> str:
 
 
 def with_passfile(url: str, passfile: Path) -> str:
-    """``url`` with libpq's ``passfile`` parameter set to ``passfile``."""
+    """``url`` with libpq's ``passfile`` parameter set to ``passfile``, SCRAM required.
+
+    ``require_auth=scram-sha-256`` (libpq 16+): any OS user may listen on 127.0.0.1:<port>
+    while the server is down, and libpq answers a server that asks for a *cleartext* password
+    with the one in the password file. With SCRAM only, a listener learns nothing it can use.
+    """
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "passfile"]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in {"passfile", "require_auth"}]
     query.append(("passfile", str(passfile)))
+    query.append(("require_auth", AUTH_METHOD))
     return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
 
 
