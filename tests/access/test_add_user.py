@@ -57,7 +57,10 @@ def test_add_user_creates_a_login_that_works_with_the_printed_password(
     assert match is not None, out
     assert (match["name"], match["team"]) == (new_name, "logistics")
     port = proof_db.cluster.port
-    assert match["conninfo"] == f"host=127.0.0.1 port={port} dbname={proof_db.name} user={new_name}"
+    assert match["conninfo"] == (
+        f"host=127.0.0.1 port={port} dbname={proof_db.name} user={new_name}"
+        " require_auth=scram-sha-256"
+    )
 
     user = NewUser(new_name, "logistics", match["password"])
     with psycopg.connect(proof_db.user_conninfo(user)) as conn:

@@ -48,10 +48,11 @@ def people_line(proof_db: ProofDb) -> str:
 def expected_people_decisions(matrix: Matrix, people: int) -> int:
     """Per role (people and teams): 5 attributes, memberships, settings, nothing tied to it;
     per team role also LOGIN; per person also connection limit and settings; plus default
-    privileges and the sum of connection limits once each."""
+    privileges, the sum of connection limits, session defaults for every role and grant
+    options once each."""
     teams = len(matrix.teams)
     per_role = len(ATTRIBUTES) + 2 + 1
-    return (teams + people) * per_role + teams + 2 * people + 1 + 1
+    return (teams + people) * per_role + teams + 2 * people + 1 + 1 + 2
 
 
 def test_the_proof_database_is_compliant(proof_db: ProofDb, matrix: Matrix) -> None:
@@ -170,6 +171,63 @@ def test_people_are_audited_not_only_teams(people_drift: dict[str, str], proof_d
         people_line(proof_db).strip().replace(f"{lg} (logistics)", f"{lg} (no team)"),
     ]
     assert (code, err) == (1, f"Error: 7 difference(s) between {url} and db/access/matrix.yaml\n")
+
+
+@pytest.fixture
+def everyone_drift(
+    owner_conn: psycopg.Connection[tuple[object, ...]], proof_db: ProofDb
+) -> Iterator[None]:
+    """Drift that names no person: database-wide defaults and a team's grant option."""
+    db = sql.Identifier(proof_db.name)
+    statements = [
+        (
+            sql.SQL("alter database {} set row_security = off").format(db),
+            sql.SQL("alter database {} reset row_security").format(db),
+        ),
+        (
+            sql.SQL("alter role all set work_mem = '2GB'"),
+            sql.SQL("alter role all reset work_mem"),
+        ),
+        (
+            sql.SQL("grant select (name) on sales.items to sales with grant option"),
+            # Sales reads items table-wide; the column grant is the drift, all of it goes.
+            sql.SQL("revoke select (name) on sales.items from sales"),
+        ),
+        (
+            sql.SQL("grant usage on schema sales to analytics with grant option"),
+            sql.SQL("revoke grant option for usage on schema sales from analytics"),
+        ),
+    ]
+    done: list[sql.Composed | sql.SQL] = []
+    try:
+        for apply, undo in statements:
+            owner_conn.execute(apply)
+            done.append(undo)
+        yield
+    finally:
+        for undo in reversed(done):
+            owner_conn.execute(undo)
+
+
+def test_settings_for_everyone_and_grant_options_are_reported(
+    everyone_drift: None, proof_db: ProofDb
+) -> None:
+    """Issue 12.4: per-database defaults (pg_db_role_setting with setrole 0) and a team's
+    WITH GRANT OPTION passed the audit: every cell still said what the matrix says."""
+    url = owner_url(proof_db)
+    code, out, err = run(url)
+    assert out.splitlines() == [
+        f"database {proof_db.name} has session defaults for every role: row_security=off; "
+        "the matrix sets defaults per team, on each person's login",
+        "every database has session defaults for every role: work_mem=2GB; the matrix sets "
+        "defaults per team, on each person's login",
+        "analytics may grant USAGE on schema sales to others (WITH GRANT OPTION); only the "
+        "owner grants",
+        "sales may grant SELECT on column name of table sales.items to others (WITH GRANT "
+        "OPTION); only the owner grants",
+        people_line(proof_db).strip(),
+    ]
+    assert (code, err) == (1, f"Error: 4 difference(s) between {url} and db/access/matrix.yaml\n")
 
 
 def test_unreachable_database() -> None:

@@ -8,6 +8,7 @@ SET``), so a Sales user can hold ACCESS EXCLUSIVE on the catalogue while idle. W
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -80,6 +81,71 @@ def test_kill_idle_ends_a_session_that_sits_on_a_lock(
             assert owner.execute("select count(*) from sales.items").fetchone() == (3,)
         with pytest.raises(psycopg.OperationalError):
             hostile.execute("select 1")
+    finally:
+        hostile.close()
+
+
+def test_kill_blocking_ends_a_busy_session_that_sits_on_a_lock(proof_db: ProofDb) -> None:
+    """The same lock held while *busy*: statement timeout off, then pg_sleep. The session is
+    active, not idle in a transaction, so --kill-idle passes it by while the owner waits."""
+    user = proof_db.users["sales"]
+    hostile = psycopg.connect(proof_db.user_conninfo(user))
+    hostile_error: list[BaseException] = []
+    owner_rows: list[object] = []
+
+    def sleep_on_the_lock() -> None:
+        try:
+            hostile.execute("select pg_sleep(60)")
+        except psycopg.Error as error:
+            hostile_error.append(error)
+
+    def owner_reads() -> None:
+        with psycopg.connect(owner_url(proof_db)) as owner:
+            owner.execute("set lock_timeout = '50s'")
+            owner_rows.append(owner.execute("select count(*) from sales.items").fetchone())
+
+    try:
+        hostile.execute("set statement_timeout = 0")
+        hostile.execute("lock table sales.items in access exclusive mode")
+        pid = hostile.info.backend_pid
+        sleeper = threading.Thread(target=sleep_on_the_lock)
+        sleeper.start()
+        reader = threading.Thread(target=owner_reads)
+        reader.start()
+        url = owner_url(proof_db)
+        deadline = time.monotonic() + 20
+        while True:  # until the owner's read waits on the lock and the transaction is 1 s old
+            listed = CliRunner().invoke(app, ["db", "sessions", "--database-url", url])
+            mine = [line for line in listed.stdout.splitlines() if f"pid {pid} " in line]
+            if mine == [f"pid {pid} {user.name} on {proof_db.name}: active, blocking 1 session(s)"]:
+                break
+            assert time.monotonic() < deadline, listed.stdout
+            time.sleep(0.2)
+        time.sleep(1.2)
+
+        idle = CliRunner().invoke(
+            app, ["db", "sessions", "--kill-idle", "1", "--database-url", url]
+        )
+        assert idle.exit_code == 0, idle.output
+        assert "terminated: " not in idle.stdout
+        assert reader.is_alive()  # still waiting
+
+        result = CliRunner().invoke(
+            app, ["db", "sessions", "--kill-blocking", "1", "--database-url", url]
+        )
+        assert result.exit_code == 0, result.output
+        assert (
+            f"terminated: pid {pid} {user.name} on {proof_db.name}: active, blocking 1 session(s)"
+            in result.stdout.splitlines()
+        )
+        assert result.stdout.splitlines()[-1].endswith(
+            "; 1 blocking others from a transaction open >= 1 s terminated"
+        )
+        reader.join(timeout=20)
+        sleeper.join(timeout=20)
+        assert owner_rows == [(3,)]
+        assert len(hostile_error) == 1
+        assert isinstance(hostile_error[0], psycopg.OperationalError)
     finally:
         hostile.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -57,6 +58,31 @@ def test_loads_every_partition_once(db_env: str) -> None:
         ("Dixon_7d1c8", "William", "Dixon", "William_Dixon@woodward-fuller.com", "40601711", dt.date(1986, 1, 10), True, "active"),
         ("Horn_3a9f2", "Kristen", "Horn", "kristen.horn@lin.com", "73793100", dt.date(1974, 9, 10), True, "active"),
     ]  # fmt: skip
+
+
+def test_member_keys_follow_the_file_not_the_birthday_hash(db_env: str, tmp_path: Path) -> None:
+    """member_key is the teams' stand-in for membership_id, which they may not read because its
+    5 hex digits are sha256 of the birthday. Keys were handed out in membership_id order, so
+    within a last name their order was the order of the birthday hashes: with the birth year
+    (analytics) that narrows each birthday down, and with enough namesakes pins it. Keys now
+    follow the applications' own order (the file's lines)."""
+    born = [dt.date(1960, 1, 1) + dt.timedelta(days=97 * i) for i in range(6)]
+    ids = [f"Tan_{hashlib.sha256(d.strftime('%Y%m%d').encode()).hexdigest()[:5]}" for d in born]
+    by_hash_descending = sorted(zip(ids, born, strict=True), reverse=True)
+    lines = [
+        f"{mid},Ann{i},Tan,ann{i}@tan.com,{90000000 + i},{d.strftime('%Y%m%d')},true\n"
+        for i, (mid, d) in enumerate(by_hash_descending)
+    ]
+    out = tmp_path / "out"
+    part = out / "successful/date=2024-03-02/hour=08/successful_tan.csv"
+    part.parent.mkdir(parents=True)
+    part.write_text(HEADER + "".join(lines), encoding="utf-8")
+    assert _invoke("load-members", str(out))[0] == 0
+    with psycopg.connect(db_env) as conn:
+        rows = conn.execute(
+            "select membership_id from sales.members order by member_key"
+        ).fetchall()
+    assert [r[0] for r in rows] == [mid for mid, _ in by_hash_descending]
 
 
 def test_a_later_partition_adds_only_its_new_members(db_env: str, tmp_path: Path) -> None:

@@ -169,6 +169,51 @@ BAD = [
     ),
     pytest.param(
         "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,1e30,1.500\n",
+        "items.csv line 2: cost: numeric field overflow",
+        id="cost-1e30-was-a-traceback",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,20.00,1e400\n",
+        "items.csv line 2: weight_kg: numeric field overflow",
+        id="weight-1e400-was-a-traceback",
+    ),
+    pytest.param(
+        "transaction_items.csv",
+        LINES_HEADER + "1,1,2,20.0000000000000000000000000000001,1.500\n",
+        "transaction_items.csv line 2: unit_price: '20.0000000000000000000000000000001' has"
+        " more than 2 decimal places (it would be rounded; round it in the file if that is"
+        " meant)",
+        id="unit-price-33-digits-rounded",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + '1,1,Kettle,20.00,1.500\n2,2,"Mug\nlarge",5.00,0.300\n3,1,Lid,-1,0.1\n',
+        'items.csv line 5: violates check constraint "items_cost_nonnegative"',
+        id="line-after-a-quoted-line-break",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + '1,1,Kettle,20.00,1.500\n2,2,"Mug\nlarge",5.00,0.300\n1,1,Lid,1,0.1\n',
+        'items.csv line 5: violates unique constraint "items_pkey": Key (item_id)=(1) already'
+        " exists.",
+        id="duplicate-after-a-quoted-line-break",
+    ),
+    pytest.param(
+        "items.csv",
+        ITEMS_HEADER + "1,1,Kettle,20.00,1.500\n2,2,Mu\0g,5.00,0.300\n",
+        "items.csv line 3: name: holds a NUL byte (0x00), which PostgreSQL text cannot store",
+        id="nul-byte-named-its-line",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TX_HEADER + "1,Dixon_7d1c8,pending,-infinity,\n",
+        "transactions.csv line 2: created_at: -infinity is not a finite time",
+        id="purchase-at-minus-infinity",
+    ),
+    pytest.param(
+        "items.csv",
         "manufacturer_id,name,cost,weight_kg\n1,Kettle,20.00,1.500\n",
         "items.csv line 1: header lacks the required column(s) item_id",
         id="no-id-column",
@@ -313,6 +358,30 @@ def test_load_never_moves_an_id_sequence_backwards(with_members: str) -> None:
             " values (1, 'Lid', 1.00, 0.100) returning item_id"
         ).fetchone()
     assert row == (51,)
+
+
+def test_a_later_load_does_not_reissue_ids_of_deleted_rows(
+    with_members: str, tmp_path: Path
+) -> None:
+    """After a load the sequence stood at max(id) + 1 with is_called = false, where
+    pg_sequence_last_value() is null: the next load reset it to the new max(id) + 1, so
+    the id of a never-sold item deleted in between was handed out again."""
+    folder = tmp_path / "sales"
+    folder.mkdir()
+    (folder / "manufacturers.csv").write_text("manufacturer_id,name\n1,Acme\n")
+    (folder / "items.csv").write_text(ITEMS_HEADER + "1,1,Kettle,20.00,1.500\n9,1,Lid,1.00,0.1\n")
+    assert _invoke("load-sales", str(folder))[0] == 0
+    with psycopg.connect(with_members) as conn:
+        conn.execute("delete from sales.items where item_id = 9")  # never sold: allowed
+    (folder / "items.csv").unlink()
+    (folder / "manufacturers.csv").write_text("manufacturer_id,name\n2,Brio\n")
+    assert _invoke("load-sales", str(folder))[0] == 0
+    with psycopg.connect(with_members) as conn:
+        row = conn.execute(
+            "insert into sales.items (manufacturer_id, name, cost, weight_kg)"
+            " values (1, 'Mug', 5.00, 0.300) returning item_id"
+        ).fetchone()
+    assert row == (10,)
 
 
 def test_missing_folder_is_a_usage_error(db_env: str, tmp_path: Path) -> None:

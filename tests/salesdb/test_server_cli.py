@@ -7,8 +7,11 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +55,10 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     runner = CliRunner()
     # The URL names the password file, never the password (issue 12: no password-less login).
     passfile = data_dir.resolve().parent / f".{data_dir.name}.pgpass"
-    url = f"postgresql://postgres@127.0.0.1:{port}/shopdata?passfile={passfile}"
+    url = (
+        f"postgresql://postgres@127.0.0.1:{port}/shopdata?passfile={passfile}"
+        "&require_auth=scram-sha-256"
+    )
 
     down_first = runner.invoke(app, ["db", "url"])
     assert (down_first.exit_code, down_first.stderr) == (
@@ -86,6 +92,49 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     assert restart.stdout == (
         f"embedded PostgreSQL in {data_dir}: started; schema present; {url}\n"
     )
+
+
+def test_a_fake_server_on_the_port_gets_no_password(embedded_env: tuple[Path, int]) -> None:
+    """Any OS user may listen on the port while the server is down. A listener that asks for a
+    cleartext password used to receive the superuser's, read from the password file by libpq,
+    from anyone who kept the URL (`export DATABASE_URL=$(shopdata db url)`)."""
+    data_dir, port = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    url = runner.invoke(app, ["db", "url"]).stdout.strip()
+    password = connection.EmbeddedServer(data_dir).password()
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+
+    received: list[bytes] = []
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the server just left
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1)
+
+        def fake_server() -> None:
+            client, _ = listener.accept()
+            with client:
+                while True:
+                    size = struct.unpack("!I", client.recv(4))[0]
+                    startup = client.recv(size - 4)
+                    if startup[:4] != struct.pack("!I", 80877103):  # not an SSLRequest
+                        break
+                    client.sendall(b"N")
+                client.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
+                client.settimeout(5)
+                try:
+                    while chunk := client.recv(4096):
+                        received.append(chunk)
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=fake_server)
+        thread.start()
+        with pytest.raises(psycopg.OperationalError) as caught:
+            psycopg.connect(url, connect_timeout=5).close()
+        thread.join(timeout=10)
+    assert "server requested a cleartext password" in str(caught.value)
+    assert password.encode() not in b"".join(received)
 
 
 def _login_error(conninfo: str) -> str:
@@ -161,6 +210,34 @@ def test_other_os_users_cannot_read_the_password_file(embedded_env: tuple[Path, 
         assert "no password supplied" in refused.stderr, refused.stderr
 
 
+def test_other_os_users_cannot_hold_the_start_lock(embedded_env: tuple[Path, int]) -> None:
+    """flock() needs only a read-only descriptor: a readable lock file let any OS user hold it
+    and block every `db up` and `db down` of the owner indefinitely."""
+    data_dir, _ = embedded_env
+    lock_path = data_dir.resolve().parent / f".{data_dir.name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path.touch(mode=0o644)
+    lock_path.chmod(0o644)  # as an older shopdata left it
+    assert CliRunner().invoke(app, ["db", "up"]).exit_code == 0
+    info = lock_path.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, os.geteuid())
+    if os.geteuid() == 0:  # as root (CI containers), prove it as the OS user `nobody`
+        held = subprocess.run(
+            ["flock", "--nonblock", "--exclusive", str(lock_path), "true"],
+            user="nobody",
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+        )
+        assert (held.returncode, held.stderr) == (
+            66,  # EX_NOINPUT: util-linux flock could not open the file
+            f"flock: cannot open lock file {lock_path}: Permission denied\n",
+        )
+    down = CliRunner().invoke(app, ["db", "down"])
+    assert down.exit_code == 0, down.output
+
+
 def test_up_secures_a_cluster_made_with_trust(embedded_env: tuple[Path, int]) -> None:
     """A data folder from an older shopdata (trust, no password file) gets a password."""
     data_dir, port = embedded_env
@@ -217,6 +294,78 @@ def test_stale_pid_file_naming_a_live_unrelated_process(embedded_env: tuple[Path
             assert ": started; schema present; " in up.stdout
         finally:
             unrelated.kill()
+
+
+def test_stale_pid_file_naming_another_clusters_postmaster(
+    embedded_env: tuple[Path, int],
+) -> None:
+    """A reused PID that is *a* postgres, but not the server of this data folder.
+
+    Every embedded server on the machine runs as the same OS user, so after a restart the PID
+    in a stale ``postmaster.pid`` can belong to another cluster's postmaster. ``db down`` used
+    to send that server the shutdown signal (it stopped another engineer's database) and fail
+    after 60 s; ``db up`` waited 60 s and said "Connection refused".
+    """
+    data_dir, _ = embedded_env
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "up"]).exit_code == 0
+    pid_file = data_dir / "postmaster.pid"
+    lines = pid_file.read_text().splitlines()
+    assert runner.invoke(app, ["db", "down"]).exit_code == 0
+    server = connection.EmbeddedServer(data_dir)
+    # Another cluster's postmaster: a program called postgres, run by the server's OS user,
+    # in another folder (argv[0] "postgres", like the real one; the program is `sleep`).
+    other = subprocess.Popen(
+        ["postgres", "60"],
+        executable="/bin/sleep",
+        user=server._system_user(),
+        cwd="/",
+    )
+    try:
+        pid_file.write_text("\n".join([str(other.pid), *lines[1:]]) + "\n")
+        down = runner.invoke(app, ["db", "down"])
+        assert (down.exit_code, down.stdout, down.stderr) == (
+            0,
+            f"embedded PostgreSQL in {data_dir}: was not running\n",
+            "",
+        )
+        assert other.poll() is None, "db down signalled a server that is not its own"
+        pid_file.write_text("\n".join([str(other.pid), *lines[1:]]) + "\n")
+        up = runner.invoke(app, ["db", "up"])
+        assert up.exit_code == 0, up.output
+        assert ": started; schema present; " in up.stdout
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_up_after_a_first_up_was_killed_during_initdb(embedded_env: tuple[Path, int]) -> None:
+    """A first `db up` killed while initdb writes the cluster (Ctrl-C, OOM) left a half-built
+    cluster with PG_VERSION in the data folder: the next `db up` started it, the server
+    crash-looped ("could not find relation mapping") and `db up` failed without a hint."""
+    data_dir, _ = embedded_env
+    command = [str(Path(sys.executable).parent / "shopdata"), "db", "up"]
+    first = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    building = data_dir.resolve().parent / f".{data_dir.name}.initdb"
+    deadline = time.monotonic() + 120
+    try:
+        while not any((d / "base").exists() for d in (building, data_dir)):
+            assert first.poll() is None, "db up finished before initdb could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # shopdata and its initdb
+        first.wait()
+    up = CliRunner().invoke(app, ["db", "up"])
+    assert up.exit_code == 0, up.output
+    assert ": started; schema created from db/initdb; " in up.stdout
+    assert not building.exists()
+    url = CliRunner().invoke(app, ["db", "url"]).stdout.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from sales.members").fetchone() == (0,)
 
 
 def test_two_simultaneous_first_ups(embedded_env: tuple[Path, int]) -> None:

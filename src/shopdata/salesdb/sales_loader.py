@@ -134,7 +134,12 @@ def number_problem(value: str, scale: int) -> str | None:
         return None
     if number.is_nan() or number.is_infinite():
         return f"{value!r} is not a finite number (NaN and infinity are refused)"
-    if number != number.quantize(Decimal(1).scaleb(-scale)):
+    # Digits past the column's scale must all be zero. Counted on the digits, not with
+    # quantize(), which raises InvalidOperation (a traceback) once the result needs more than
+    # the context's 28 digits, e.g. for 1e30; the range itself is PostgreSQL's to judge.
+    _, digits, exponent = number.as_tuple()
+    beyond = -scale - int(exponent)
+    if beyond > 0 and any(digits[-beyond:]):
         return (
             f"{value!r} has more than {scale} decimal places "
             "(it would be rounded; round it in the file if that is meant)"
@@ -143,8 +148,10 @@ def number_problem(value: str, scale: int) -> str | None:
 
 
 def _read(
-    path: Path, allowed: tuple[str, ...], scales: dict[str, int]
+    path: Path, allowed: tuple[str, ...], scales: dict[str, int], row_lines: list[int]
 ) -> tuple[list[str], Iterator[list[str | None]]]:
+    """The header and the rows of ``path``; each row's first file line goes to ``row_lines``
+    (a quoted field may hold a line break, so rows and lines can differ)."""
     header_row: list[str] = []
     lines = _utf8_lines(path, header_row)
     reader = csv.reader(lines)
@@ -175,12 +182,19 @@ def _read(
                         f"{path.name} line {line_no}: expected {len(header)} fields, found "
                         f"{len(row)}; nothing was loaded"
                     )
+                for column, value in zip(header, row, strict=True):
+                    if "\0" in value:
+                        raise LoadError(
+                            f"{path.name} line {line_no}: {column}: holds a NUL byte (0x00), "
+                            "which PostgreSQL text cannot store; nothing was loaded"
+                        )
                 for index, column, scale in numeric:
                     problem = number_problem(row[index], scale) if row[index] else None
                     if problem is not None:
                         raise LoadError(
                             f"{path.name} line {line_no}: {column}: {problem}; nothing was loaded"
                         )
+                row_lines.append(line_no)
                 yield [value if value != "" else None for value in row]
                 line_no = reader.line_num + 1
 
@@ -203,18 +217,21 @@ def load_sales(url: str, folder: Path) -> SalesReport:
         for name in present:
             table, allowed = FILES[name]
             table_scales = {c: n for (t, c), n in scales.items() if t == table}
-            columns, rows = _read(folder / name, allowed, table_scales)
+            row_lines: list[int] = []
+            columns, rows = _read(folder / name, allowed, table_scales, row_lines)
             staging = f"{table}_in"
             create_staging(conn, table, staging)
-            copy_rows(conn, staging, columns, rows, StagedSource(name))
+            copy_rows(conn, staging, columns, rows, StagedSource(name, lines=row_lines))
             for column in NOT_FUTURE.get(name, ()):
                 if column in columns:
                     found = first_future_row(conn, staging, column)
                     if found is not None:
                         line, value = found
+                        what = (
+                            "is not a finite time" if value == "-infinity" else "is in the future"
+                        )
                         raise LoadError(
-                            f"{name} line {line}: {column}: {value} is in the future; "
-                            "nothing was loaded"
+                            f"{name} line {line}: {column}: {value} {what}; nothing was loaded"
                         )
             report.rows[table] = move_staged(conn, staging, table, columns)
         conn.execute(read_sql("salesdb/sync_identities.sql"))

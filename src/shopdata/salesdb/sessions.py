@@ -6,7 +6,7 @@ teams' timeouts in ``db/access/matrix.yaml`` are defaults, not limits. A session
 transaction, takes a lock and then idles can block a table for as long as it likes. This module
 is the operator's answer: list people's sessions (superusers excluded) with their idle time
 inside a transaction and how many sessions wait on them, and terminate those idle in a
-transaction for at least N seconds.
+transaction for at least N seconds, or that block others from a transaction open that long.
 """
 
 from __future__ import annotations
@@ -58,6 +58,20 @@ def list_sessions(conn: psycopg.Connection[tuple[object, ...]]) -> list[Session]
 def to_kill(sessions: list[Session], idle_seconds: int) -> list[Session]:
     """The sessions idle inside a transaction for at least ``idle_seconds`` (pure)."""
     return [s for s in sessions if s.idle_for_at_least(idle_seconds)]
+
+
+def to_kill_blocking(sessions: list[Session], seconds: int) -> list[Session]:
+    """The sessions that make others wait, in a transaction open for at least ``seconds`` (pure).
+
+    A user who switched its statement timeout off holds its locks just as well while *busy*
+    (``select pg_sleep(3600)`` after ``LOCK TABLE``) as while idle, and ``--kill-idle`` does
+    not see a busy session.
+    """
+    return [
+        s
+        for s in sessions
+        if s.blocking > 0 and s.transaction_s is not None and s.transaction_s >= seconds
+    ]
 
 
 def terminate(conn: psycopg.Connection[tuple[object, ...]], session: Session) -> bool:

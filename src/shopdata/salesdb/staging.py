@@ -34,6 +34,15 @@ class StagedSource:
 
     name: str
     first_line: int = 2  # line 1 is the CSV header
+    #: The file line of each row, when rows may span lines (a quoted field holding a line
+    #: break); the reader appends each row's line before yielding the row.
+    lines: list[int] | None = None
+
+    def line_of(self, offset: int) -> int:
+        """The file line of the row at ``offset`` (0-based) in the COPY."""
+        if self.lines is not None and offset < len(self.lines):
+            return self.lines[offset]
+        return self.first_line + offset
 
 
 def create_staging(conn: psycopg.Connection[Any], table: str, staging: str) -> None:
@@ -77,13 +86,13 @@ def copy_rows(
     try:
         with conn.cursor() as cur, cur.copy(statement) as copy:
             for offset, row in enumerate(rows):
-                copy.write_row([*row, source.name, source.first_line + offset])
+                copy.write_row([*row, source.name, source.line_of(offset)])
                 count += 1
     except psycopg.Error as error:
         match = _COPY_LINE.search(error.diag.context or "")
         if match is None:
             raise LoadError(f"{source.name}: {_describe(error)}; nothing was loaded") from error
-        line = source.first_line + int(match.group(1)) - 1
+        line = source.line_of(int(match.group(1)) - 1)
         column = match.group(2)
         what = _describe(error)
         if column and error.diag.sqlstate and error.diag.sqlstate.startswith("22"):
@@ -95,10 +104,12 @@ def copy_rows(
 def first_future_row(
     conn: psycopg.Connection[Any], staging: str, column: str
 ) -> tuple[int, str] | None:
-    """(line, value) of the first staged row whose ``column`` lies after now(), or None."""
+    """(line, value) of the first staged row whose ``column`` lies after now() or is not a
+    finite time (``infinity``, ``-infinity``), or None."""
     row = conn.execute(
         sql.SQL(
-            "select _line, {col}::text from {tbl} where {col} > now() order by _line limit 1"
+            "select _line, {col}::text from {tbl} where {col} > now() or not isfinite({col})"
+            " order by _line limit 1"
         ).format(col=sql.Identifier(column), tbl=sql.Identifier(staging))
     ).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
@@ -181,11 +192,24 @@ def move_staged(
             sql.Identifier(SCHEMA, table), cols, cols, sql.Identifier(staging)
         )
     else:
+        # Inserted in file order, not key order: identity columns (members.member_key, the
+        # teams' stand-in for the birthday-derived membership_id) are numbered in insert order,
+        # and numbering by membership_id leaked the order of the birthday hashes (issue 12).
         key = sql.Identifier(on_conflict_do_nothing)
         statement = sql.SQL(
-            "insert into {} ({}) select distinct on ({}) {} from {}"
-            " order by {}, _source, _line on conflict ({}) do nothing"
-        ).format(sql.Identifier(SCHEMA, table), cols, key, cols, sql.Identifier(staging), key, key)
+            "insert into {} ({}) select {} from"
+            " (select distinct on ({}) {}, _source, _line from {} order by {}, _source, _line)"
+            " as first_lines order by _source, _line on conflict ({}) do nothing"
+        ).format(
+            sql.Identifier(SCHEMA, table),
+            cols,
+            cols,
+            key,
+            cols,
+            sql.Identifier(staging),
+            key,
+            key,
+        )
     try:
         with conn.transaction():
             cur = conn.execute(statement)

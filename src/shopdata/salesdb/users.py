@@ -139,9 +139,15 @@ def drop_user(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
 
 
 def connect_hint(url: str, user: str) -> str:
-    """A psql command for the new user, built from the server URL (without its credentials)."""
+    """A psql command for the new user, built from the server URL (without its credentials).
+
+    ``require_auth=scram-sha-256``: the password is a SCRAM one, and without it libpq hands
+    the password in clear to whatever listens on the port and asks for it (any OS user can
+    while the server is down).
+    """
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     parts = conninfo_to_dict(url)
     keep = {k: parts[k] for k in ("host", "port", "dbname") if parts.get(k) is not None}
-    return f'psql "{make_conninfo("", **keep, user=user)}"'
+    conninfo = make_conninfo("", **keep, user=user, require_auth="scram-sha-256")
+    return f'psql "{conninfo}"'
