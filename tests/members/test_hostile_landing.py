@@ -176,3 +176,57 @@ def test_permission_problems(ws: Workspace, applications: Callable[..., str], ki
         )
         assert not ws.output.exists()
         assert ws.landed() == ["good.csv"]
+
+
+def test_hard_link_to_a_secret_is_quarantined_unread_and_its_mode_kept(
+    ws: Workspace, applications: Callable[..., str], tmp_path: Path
+) -> None:
+    secret = tmp_path / "id_rsa"
+    secret.write_text(f"{SECRET},key\n")
+    secret.chmod(0o600)
+    os.utime(secret, (0, 0))  # long settled
+    os.link(secret, ws.landing / "x.csv")
+    ws.land("good.csv", applications(ANN))
+    code, stdout, stderr = ws.run()
+    assert (code, stdout, stderr) == (1, "", "")
+    report = report_of(ws)
+    (entry,) = [f for f in report["files_detail"] if f["name"] == "x.csv"]
+    reason = (
+        "not_regular_file: a hard link (2 names for one file); "
+        "the pipeline never opens or follows it"
+    )
+    assert (entry["status"], entry["error"]) == ("quarantined", reason)
+    assert (ws.output / "quarantine" / f"{report['run_id']}__x.csv.error.txt").read_text() == (
+        reason + "\n"
+    )
+    moved = ws.output / "quarantine" / f"{report['run_id']}__x.csv"
+    assert moved.stat().st_ino == secret.stat().st_ino  # the name moved, as it was
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600  # the other name's mode is not widened
+    moved.unlink()
+    assert SECRET.encode() not in everything_written(ws)  # nothing of it copied anywhere
+    assert ws.landed() == []
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+
+
+def test_files_owned_by_a_producer_are_archived_0640_by_an_unprivileged_pipeline(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A shared landing folder: producers own their files, which the pipeline cannot chmod."""
+    producer = 65534  # nobody
+    ws.landing.chmod(0o1777)
+    for name, row in (("a.csv", ANN), ("b.csv", ("Bo Tan", "bo@x.com", "1980-02-02", "87654321"))):
+        path = ws.land(name, applications(row))
+        path.chmod(0o644)
+        os.chown(path, producer, producer)
+        os.utime(path, (0, 0))  # long settled
+    done = ws.run_process(unprivileged=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert ws.landed() == []
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com", "bo@x.com"]
+    archived = sorted((ws.output / "archive").glob("date=*/hour=*/run=*/*.csv"))
+    assert [p.name for p in archived] == ["a.csv", "b.csv"]
+    for path in archived:
+        info = path.stat()
+        assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o640, os.geteuid())
+    again = ws.run_process(unprivileged=True)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")

@@ -89,6 +89,15 @@ def bounded_name(name: str, reserve: int) -> str:
     return cut + "~"
 
 
+def hard_link(links: int) -> str | None:
+    """Why a regular file with more than one name is not read (None if it has one).
+
+    A hard link to a file elsewhere (``ln /root/secret landing/x.csv``) is a regular file: only
+    its link count tells it from a landed one. Producers write, then rename; they never link.
+    """
+    return f"a hard link ({links} names for one file)" if links > 1 else None
+
+
 def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> list[Entry]:
     """Entries ready in ``landing``, in name order (the order IDs are issued in).
 
@@ -112,7 +121,7 @@ def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> l
             if mode == stat.S_IFREG:
                 if clock - info.st_mtime < settle_seconds:
                     continue
-                entries.append(Entry(name, None))
+                entries.append(Entry(name, hard_link(info.st_nlink)))
             else:
                 entries.append(Entry(name, _KINDS.get(mode, "not a regular file")))
     return sorted(entries, key=lambda entry: os.fsencode(entry.name))
@@ -140,6 +149,9 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
         if not stat.S_ISREG(before.st_mode):
             kind = _KINDS.get(stat.S_IFMT(before.st_mode), "not a regular file")
             raise NotReadable("not_regular_file", f"{kind}; only regular files are read")
+        linked = hard_link(before.st_nlink)
+        if linked:
+            raise NotReadable("not_regular_file", f"{linked}; the pipeline never reads it")
         try:
             with os.fdopen(os.dup(fd), "rb", closefd=True) as handle:
                 data = handle.read()
