@@ -230,3 +230,21 @@ def test_files_owned_by_a_producer_are_archived_0640_by_an_unprivileged_pipeline
         assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o640, os.geteuid())
     again = ws.run_process(unprivileged=True)
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+
+
+def test_sticky_landing_folder_of_another_user_is_a_usage_error(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """In a ``chmod 1777`` folder owned by someone else only a file's owner may move it out."""
+    path = ws.land("good.csv", applications(ANN))
+    os.chown(path, 65533, 65533)
+    os.chown(ws.landing, 65534, 65534)
+    ws.landing.chmod(0o1777)
+    done = ws.run_process(unprivileged=True)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"Error: landing folder {ws.landing} has the sticky bit and belongs to another user, so "
+        "this user cannot move other users' files out of it; nothing was done\n"
+    )
+    assert not ws.output.exists()
+    assert ws.landed() == ["good.csv"]

@@ -141,7 +141,10 @@ def _move_inputs(
                 continue
         elif not os.path.lexists(source) or os.path.lexists(target):
             continue
-        move_durably(source, target, options.file_mode, options.dir_mode)
+        try:
+            move_durably(source, target, options.file_mode, options.dir_mode)
+        except PermissionError:  # the run has committed: it must finish; the file stays
+            left.append(record.name)
     return left
 
 
