@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from shopdata.cli import app
 
 Workspace = Any  # see conftest.py
 
@@ -248,3 +251,14 @@ def test_sticky_landing_folder_of_another_user_is_a_usage_error(
     )
     assert not ws.output.exists()
     assert ws.landed() == ["good.csv"]
+
+
+def test_file_names_are_shown_as_they_are_not_as_console_markup(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A name like ``[white on white]x.csv`` must not restyle or hide itself on the console."""
+    ws.land("[bold]evil.csv", applications(ANN))
+    result = CliRunner().invoke(app, ws.args(), env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "[1/1] reading [bold]evil.csv\n" in result.stderr
+    assert "│ [bold]evil.csv │ processed │" in result.stdout
