@@ -262,3 +262,21 @@ def test_file_names_are_shown_as_they_are_not_as_console_markup(
     assert result.exit_code == 0
     assert "[1/1] reading [bold]evil.csv\n" in result.stderr
     assert "│ [bold]evil.csv │ processed │" in result.stdout
+
+
+def test_a_landed_file_named_like_an_error_file_is_not_overwritten(ws: Workspace) -> None:
+    ws.land("a.csv", "name,email,date_of_birth,mobile_no\n")
+    ws.land("a.csv.error.txt", b"PRECIOUS DATA\xff\n")
+    code, stdout, stderr = ws.run()
+    assert (code, stdout, stderr) == (1, "", "")
+    run_id = report_of(ws)["run_id"]
+    quarantine = {
+        path.name.removeprefix(f"{run_id}__"): path.read_bytes()
+        for path in (ws.output / "quarantine").iterdir()
+    }
+    assert quarantine == {
+        "a.csv": b"name,email,date_of_birth,mobile_no\n",
+        "a.csv.error.txt": b"header_only: file has a header but no data rows\n",
+        "a.csv.error.txt~2": b"PRECIOUS DATA\xff\n",
+        "a.csv.error.txt~2.error.txt": b"not_utf8: not UTF-8: invalid byte 0xff at offset 13\n",
+    }

@@ -469,6 +469,20 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
+def _quarantine_name(name: str, used: set[str]) -> str:
+    """A quarantine name that is neither taken nor another file's ``.error.txt`` (both reserved).
+
+    A landed ``a.csv.error.txt`` quarantined beside a quarantined ``a.csv`` must not be
+    overwritten by ``a.csv``'s error text.
+    """
+    candidate, index = name, 1
+    while candidate in used or candidate + ERROR_SUFFIX in used:
+        index += 1
+        candidate = f"{name}~{index}"
+    used.update((candidate, candidate + ERROR_SUFFIX))
+    return candidate
+
+
 def _read_files(
     landing: Path,
     entries: list[Entry],
@@ -527,9 +541,8 @@ def _read_files(
         for index, entry in enumerate(entries, start=1):
             name = _unique(display_name(entry.name), used_names)
             hex_name = os.fsencode(entry.name).hex()
-            quarantined = (
-                f"quarantine/{run_id}__{_unique(bounded_name(name, reserve), used_quarantine)}"
-            )
+            shown = _quarantine_name(bounded_name(name, reserve), used_quarantine)
+            quarantined = f"quarantine/{run_id}__{shown}"
             if progress:
                 progress(index, len(entries), name)
             if entry.kind is not None:
