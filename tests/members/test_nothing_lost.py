@@ -192,6 +192,28 @@ def test_recovery_removes_orphaned_temporary_files(
     assert list((state / "staging").iterdir()) == []
 
 
+def test_recovery_removes_orphans_outside_the_state_folder(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A run killed while copying an input into archive/ (another file system, or a producer's
+    file) or writing its committed marker leaves a temporary file there, as large as the input."""
+    dead = "20260101T000000.000000Z-dead03"
+    orphans = [
+        f"archive/date=2026-01-01/hour=00/run={dead}/.a.csv.79.tmp",
+        f"committed/.{dead}.json.79.tmp",
+        f"quarantine/.{dead}__bad.csv.79.tmp",
+    ]
+    kept = ["archive/date=2026-01-01/hour=00/run=x/.notes", "committed/.keep.tmp"]
+    for relative in orphans + kept:
+        path = ws.output / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * 4096)
+    ws.land("a.csv", applications(ANN))
+    report = run_in_process(ws)
+    assert report.document["removed_orphans"] == orphans[1:2] + orphans[:1] + orphans[2:]
+    assert [relative for relative in orphans + kept if (ws.output / relative).exists()] == kept
+
+
 def test_options_default_settle_is_zero_for_library_callers() -> None:
     assert RunOptions().settle_seconds == 0.0
 

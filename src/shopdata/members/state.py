@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -64,6 +65,11 @@ create table if not exists file_identity (
 );
 create unique index if not exists files_processed_once on files (sha256) where status = 'processed';
 """
+
+
+# Folders a run publishes into, and the name its temporary files have there (write.tmp_path).
+PUBLIC_FOLDERS = ("committed", "archive", "quarantine", "successful", "unsuccessful", "reports")
+_TMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
 
 
 class LockBusy(Exception):
@@ -249,6 +255,16 @@ class StateStore:
             for tmp in sorted(folder.glob(f".*{TMP_SUFFIX}")):
                 tmp.unlink(missing_ok=True)
                 removed.append(str(tmp.relative_to(self.output_dir)))
+        # Outside _state, runs write temporary files beside their targets too: the committed
+        # marker, and inputs copied into archive/ or quarantine/ (another file system, or a file
+        # owned by a producer). A copy killed half-way is as large as its input.
+        for name in PUBLIC_FOLDERS:
+            for parent, _dirs, names in os.walk(self.output_dir / name):
+                for tmp_name in sorted(names):
+                    if _TMP_NAME.fullmatch(tmp_name):
+                        tmp = Path(parent) / tmp_name
+                        tmp.unlink(missing_ok=True)
+                        removed.append(str(tmp.relative_to(self.output_dir)))
         return removed
 
     def drop_manifest(self, run_id: str) -> None:
