@@ -151,14 +151,14 @@ def _check_field_lengths(frame: pl.DataFrame) -> None:
 
 def _read_header(first_record: list[str]) -> tuple[str, ...]:
     header = tuple(column.strip().lower() for column in first_record)
+    if "" in header:  # before duplicates: two blank names would read "duplicate column(s): "
+        raise BadFile("blank_column", f"blank column name at position {header.index('') + 1}")
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
         raise BadFile(
             "duplicate_columns",
             f"duplicate column(s) in header: {sanitise(', '.join(duplicated))}",
         )
-    if "" in header:
-        raise BadFile("blank_column", f"blank column name at position {header.index('') + 1}")
     return header
 
 
