@@ -110,6 +110,19 @@ def test_a_file_still_being_written_waits_for_the_settle_window(
     assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
 
 
+def test_files_stamped_in_the_future_after_the_clock_went_back_are_processed(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A clock set back an hour makes every landed file look modified in the future: they are
+    watched for the settle window instead of waiting, unreported, for the clock to catch up."""
+    ws.land("a.csv", applications(ANN))
+    settle(ws.landing / "a.csv", age=-3600)
+    done = ws.run_process("--settle-seconds", "1")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert ws.landed() == []
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+
+
 def test_winscp_filepart_is_in_flight(ws: Workspace, applications: Callable[..., str]) -> None:
     ws.land("upload.csv.filepart", applications(ANN))
     assert ws.run()[0] == 0

@@ -102,10 +102,12 @@ def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> l
     """Entries ready in ``landing``, in name order (the order IDs are issued in).
 
     Skipped: hidden names, in-flight suffixes, sub-folders, and regular files modified less than
-    ``settle_seconds`` ago. Every other entry is returned; non-regular ones carry their kind.
+    ``settle_seconds`` ago (or, stamped in the future, changed while watched for that long).
+    Every other entry is returned; non-regular ones carry their kind.
     """
     clock = time.time() if now is None else now
     entries: list[Entry] = []
+    future: list[tuple[str, os.stat_result]] = []
     with os.scandir(landing) as iterator:
         for item in iterator:
             name = item.name
@@ -119,12 +121,45 @@ def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> l
             if mode == stat.S_IFDIR:
                 continue
             if mode == stat.S_IFREG:
+                if info.st_mtime > clock + settle_seconds:
+                    future.append((name, info))
+                    continue
                 if clock - info.st_mtime < settle_seconds:
                     continue
                 entries.append(Entry(name, hard_link(info.st_nlink)))
             else:
                 entries.append(Entry(name, _KINDS.get(mode, "not a regular file")))
+    entries.extend(_settled_by_watching(landing, future, settle_seconds))
     return sorted(entries, key=lambda entry: os.fsencode(entry.name))
+
+
+def _settled_by_watching(
+    landing: Path, future: list[tuple[str, os.stat_result]], settle_seconds: float
+) -> list[Entry]:
+    """Files stamped later than the clock reads: settled if unchanged for ``settle_seconds``.
+
+    After the clock is set back (or against a file server whose clock is ahead) every landed
+    file looks modified in the future, and its age cannot be told from the clock: it would wait,
+    unreported, until the clock caught up. Such files are watched instead, once per run for all
+    of them: a file whose size, mtime and ctime stay the same for the settle window is settled.
+    """
+    if not future:
+        return []
+    time.sleep(settle_seconds)  # a monotonic wait: it does not depend on the wall clock
+    settled = []
+    for name, before in future:
+        try:
+            after = os.lstat(landing / name)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(after.st_mode) and (
+            after.st_ino,
+            after.st_size,
+            after.st_mtime_ns,
+            after.st_ctime_ns,
+        ) == (before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns):
+            settled.append(Entry(name, hard_link(after.st_nlink)))
+    return settled
 
 
 def read_regular(path: Path) -> tuple[bytes, Identity]:
