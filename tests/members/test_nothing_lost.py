@@ -110,6 +110,28 @@ def test_a_file_still_being_written_waits_for_the_settle_window(
     assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
 
 
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_not_archived_unprocessed(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """Same size, same mtime (``touch -d``), new content: only ctime tells, and it is checked."""
+    path = ws.land("a.csv", applications(ANN))
+    killed = ws.run_process(env={"SHOPDATA_MEMBERS_CRASH_AT": "after_commit"})
+    assert killed.returncode == -9
+    before = path.stat()
+    other = applications(("Ben Ong", "ben@x.com", "1990-01-01", "12345678"))
+    assert len(other) == before.st_size
+    path.write_text(other)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rerun = ws.run_process()  # rolls the killed run forward, then reads the new content
+    assert (rerun.returncode, rerun.stderr) == (0, "")
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com", "ben@x.com"]
+    assert ws.landed() == []
+    # The first content was overwritten by its producer; the archive holds what was read last.
+    assert [p.read_text() for p in ws.output.glob("archive/*/*/*/a.csv")] == [other]
+    (marker,) = [m for m in (ws.output / "committed").glob("*.json") if "a.csv" in m.read_text()]
+    assert json.loads(marker.read_text())["left_in_landing"] == ["a.csv"]
+
+
 def test_files_stamped_in_the_future_after_the_clock_went_back_are_processed(
     ws: Workspace, applications: Callable[..., str]
 ) -> None:

@@ -46,6 +46,9 @@ class Identity:
     inode: int
     size: int
     mtime_ns: int
+    # Only the kernel sets ctime: a file rewritten in place at the same size with its mtime put
+    # back (``touch -d``, ``cp -p``) keeps size and mtime but not ctime. 0: not recorded.
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -195,11 +198,15 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
         after = os.fstat(fd)
     finally:
         os.close(fd)
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
+    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ctime_ns,
+    ) or len(data) != after.st_size:
         raise StillChanging(str(path))
-    return data, Identity(after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
+    return data, Identity(
+        after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns
+    )
 
 
 def still_same(path: Path, identity: Identity) -> bool:
@@ -208,12 +215,12 @@ def still_same(path: Path, identity: Identity) -> bool:
         info = os.lstat(path)
     except FileNotFoundError:
         return False
-    return stat.S_ISREG(info.st_mode) and (
-        info.st_dev,
-        info.st_ino,
-        info.st_size,
-        info.st_mtime_ns,
-    ) == (identity.device, identity.inode, identity.size, identity.mtime_ns)
+    return (
+        stat.S_ISREG(info.st_mode)
+        and (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        == (identity.device, identity.inode, identity.size, identity.mtime_ns)
+        and identity.ctime_ns in (0, info.st_ctime_ns)
+    )
 
 
 def entry_still_there(path: Path, kind: str | None) -> bool:

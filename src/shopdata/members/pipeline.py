@@ -134,7 +134,9 @@ def _move_inputs(
         source = landing / _landing_name(record)
         target = output / record.moved_to
         if record.inode:  # a regular file that was read
-            identity = Identity(record.device, record.inode, record.size, record.mtime_ns)
+            identity = Identity(
+                record.device, record.inode, record.size, record.mtime_ns, record.ctime_ns
+            )
             if not still_same(source, identity):
                 if not os.path.lexists(target):
                     left.append(record.name)
@@ -523,6 +525,7 @@ def _read_files(
                 inode=ident.inode,
                 size=ident.size,
                 mtime_ns=ident.mtime_ns,
+                ctime_ns=ident.ctime_ns,
                 landing_name_hex=os.fsencode(original).hex(),
             )
         )
@@ -583,6 +586,7 @@ def _read_files(
                 inode=ident.inode,
                 size=ident.size,
                 mtime_ns=ident.mtime_ns,
+                ctime_ns=ident.ctime_ns,
                 landing_name_hex=hex_name,
             )
             earlier = store.processed_file(sha)

@@ -89,6 +89,7 @@ class FileRecord:
     inode: int = 0
     size: int = 0
     mtime_ns: int = 0
+    ctime_ns: int = 0  # 0 in manifests written before it was recorded
     landing_name_hex: str = ""  # the entry's exact name in the landing folder, as hex bytes
     prefix_sha256: str = ""  # a growing file: the already processed prefix it continues
 
