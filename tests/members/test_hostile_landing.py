@@ -280,3 +280,29 @@ def test_a_landed_file_named_like_an_error_file_is_not_overwritten(ws: Workspace
         "a.csv.error.txt~2": b"PRECIOUS DATA\xff\n",
         "a.csv.error.txt~2.error.txt": b"not_utf8: not UTF-8: invalid byte 0xff at offset 13\n",
     }
+
+
+def test_lone_crs_among_lf_line_ends_quarantine_the_file_not_the_batch(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A broken export mixing lone CRs with LFs crashed every run (exit 4) for good."""
+    ws.land("bad1.csv", b"name,email,date_of_birth,mobile_no,x\r,\n")
+    ws.land("bad2.csv", b'\rname,email,date_of_birth,mobile_no,x\n,\r1"a\n')
+    ws.land("mixed.csv", b"name,email,date_of_birth,mobile_no\rA B,a@x.com,1990-01-01,1\r\n")
+    ws.land("good.csv", applications(ANN))
+    code, stdout, stderr = ws.run()
+    assert (code, stdout, stderr) == (1, "", "")
+    errors = {f["name"]: f.get("error") for f in report_of(ws)["files_detail"]}
+    assert errors == {
+        "bad1.csv": "ragged_rows: ragged rows: 1 record(s) do not have the header's 5 fields; "
+        "the first is at line 2 with 2",
+        "bad2.csv": "missing_columns: missing required column(s): name, email, date_of_birth, "
+        "mobile_no (header: )",
+        "good.csv": None,
+        "mixed.csv": None,  # read as the CSV parser reads it: a lone CR ends a line
+    }
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+    assert [
+        (r["source_file"], r["line_number"], r["reasons"]) for r in ws.rows("unsuccessful")
+    ] == [("mixed.csv", "2", "mobile_invalid")]
+    assert ws.landed() == []

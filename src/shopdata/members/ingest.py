@@ -85,9 +85,16 @@ def parse_applications(data: bytes) -> ParsedFile:
             "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF",
         )
     # Quoted fields (RFC 4180) need the CSV parser, on text; a quoted header may even span lines.
-    quoted = (text if text is not None else data.decode("ascii")) if b'"' in data else None
+    # So do lone CRs among LF line ends (a broken export): the CSV parser reads them as line
+    # breaks, as the header is read, where the fast path would not.
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    needs_parser = b'"' in data or lone_cr
+    quoted = (text if text is not None else data.decode("ascii")) if needs_parser else None
     if quoted is not None:
-        first_record = next(csv.reader(io.StringIO(quoted)), [])
+        try:
+            first_record = next(csv.reader(io.StringIO(quoted, newline=""), strict=True), [])
+        except csv.Error as exc:
+            raise BadFile("malformed_csv", f"malformed CSV at line 1: {exc}") from None
     else:
         # As the CSV parser reads it: up to the first line break, \r included; blank = no fields.
         first_break = _LINE_BREAK.search(data)

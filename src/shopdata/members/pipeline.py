@@ -413,10 +413,21 @@ def _load(path: Path) -> _Loaded | NotReadable | StillChanging:
     except (NotReadable, StillChanging) as problem:
         return problem
     sha = content_hash(data)
+    return _Loaded(data, identity, sha, _parse(data))
+
+
+def _parse(data: bytes) -> ParsedFile | BadFile:
+    """Parse one file; whatever goes wrong in it is that file's problem, never the batch's.
+
+    An error the parser did not foresee is quarantined as ``unparseable`` with only its type
+    named (a library's message may quote the file's content).
+    """
     try:
-        return _Loaded(data, identity, sha, parse_applications(data))
+        return parse_applications(data)
     except BadFile as bad:
-        return _Loaded(data, identity, sha, bad)
+        return bad
+    except Exception as exc:  # one bad file never stops the batch
+        return BadFile("unparseable", f"the file could not be parsed ({type(exc).__name__})")
 
 
 def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile | BadFile | None:
@@ -427,10 +438,9 @@ def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile |
         if size >= len(data) or not prefix.endswith(b"\n") or content_hash(prefix) != sha:
             continue
         header_end = data.find(b"\n") + 1
-        try:
-            parsed = parse_applications(data[:header_end] + data[size:])
-        except BadFile as bad:
-            return bad
+        parsed = _parse(data[:header_end] + data[size:])
+        if isinstance(parsed, BadFile):
+            return parsed
         offset = prefix.count(b"\n") - 1
         frame = parsed.frame.with_columns(pl.col(LINE) + offset)
         return ParsedFile(frame, parsed.extra_columns, parsed.has_controls)
