@@ -64,6 +64,11 @@ HEADER = b"name,email,date_of_birth,mobile_no"
             "blank column name at position 1",
         ),
         (
+            HEADER.rstrip(b"\n") + b",,\nA B,a@b.com,1990-01-01,12345678,,\n",
+            "blank_column",
+            "blank column name at position 5",
+        ),
+        (
             HEADER + b'\n"A B,a@b.com,1990-01-01,12345678\n',
             "malformed_csv",
             "malformed CSV at line 2: unexpected end of data",
@@ -83,6 +88,7 @@ HEADER = b"name,email,date_of_birth,mobile_no"
         "short-row-and-trailing-comma-at-eof",
         "blank-first-line",
         "spaces-then-cr-before-header",
+        "two-blank-column-names",
         "unclosed-quote",
     ],
 )

@@ -110,6 +110,41 @@ def test_a_file_still_being_written_waits_for_the_settle_window(
     assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
 
 
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_not_archived_unprocessed(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """Same size, same mtime (``touch -d``), new content: only ctime tells, and it is checked."""
+    path = ws.land("a.csv", applications(ANN))
+    killed = ws.run_process(env={"SHOPDATA_MEMBERS_CRASH_AT": "after_commit"})
+    assert killed.returncode == -9
+    before = path.stat()
+    other = applications(("Ben Ong", "ben@x.com", "1990-01-01", "12345678"))
+    assert len(other) == before.st_size
+    path.write_text(other)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rerun = ws.run_process()  # rolls the killed run forward, then reads the new content
+    assert (rerun.returncode, rerun.stderr) == (0, "")
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com", "ben@x.com"]
+    assert ws.landed() == []
+    # The first content was overwritten by its producer; the archive holds what was read last.
+    assert [p.read_text() for p in ws.output.glob("archive/*/*/*/a.csv")] == [other]
+    markers = [json.loads(m.read_text()) for m in (ws.output / "committed").glob("*.json")]
+    assert sorted(m["left_in_landing"] for m in markers) == [[], ["a.csv"]]
+
+
+def test_files_stamped_in_the_future_after_the_clock_went_back_are_processed(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A clock set back an hour makes every landed file look modified in the future: they are
+    watched for the settle window instead of waiting, unreported, for the clock to catch up."""
+    ws.land("a.csv", applications(ANN))
+    settle(ws.landing / "a.csv", age=-3600)
+    done = ws.run_process("--settle-seconds", "1")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert ws.landed() == []
+    assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]
+
+
 def test_winscp_filepart_is_in_flight(ws: Workspace, applications: Callable[..., str]) -> None:
     ws.land("upload.csv.filepart", applications(ANN))
     assert ws.run()[0] == 0
@@ -190,6 +225,28 @@ def test_recovery_removes_orphaned_temporary_files(
     ]
     assert not any(orphan.exists() for orphan in orphans)
     assert list((state / "staging").iterdir()) == []
+
+
+def test_recovery_removes_orphans_outside_the_state_folder(
+    ws: Workspace, applications: Callable[..., str]
+) -> None:
+    """A run killed while copying an input into archive/ (another file system, or a producer's
+    file) or writing its committed marker leaves a temporary file there, as large as the input."""
+    dead = "20260101T000000.000000Z-dead03"
+    orphans = [
+        f"archive/date=2026-01-01/hour=00/run={dead}/.a.csv.79.tmp",
+        f"committed/.{dead}.json.79.tmp",
+        f"quarantine/.{dead}__bad.csv.79.tmp",
+    ]
+    kept = ["archive/date=2026-01-01/hour=00/run=x/.notes", "committed/.keep.tmp"]
+    for relative in orphans + kept:
+        path = ws.output / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * 4096)
+    ws.land("a.csv", applications(ANN))
+    report = run_in_process(ws)
+    assert report.document["removed_orphans"] == orphans[1:2] + orphans[:1] + orphans[2:]
+    assert [relative for relative in orphans + kept if (ws.output / relative).exists()] == kept
 
 
 def test_options_default_settle_is_zero_for_library_callers() -> None:

@@ -197,3 +197,58 @@ def test_a_one_word_name_loads_with_an_empty_first_name(db_env: str, tmp_path: P
         )
         == "|Madonna"
     )
+
+
+def test_formula_escaped_emails_load_as_received(db_env: str, tmp_path: Path) -> None:
+    """The pipeline writes ``'`` before a cell that looks like a formula; the loader drops it."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    emails = ["=cmd@x.com", "+tag@x.com", "-dash@x.com", "'quote@x.com", "plain@x.com"]
+    (landing / "a.csv").write_text(
+        "name,email,date_of_birth,mobile_no\n"
+        + "".join(
+            f"Ann Lee{i},{email},1990-01-0{i + 1},12345678\n" for i, email in enumerate(emails)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["--landing", str(landing), "--output", str(out), "--settle-seconds", "0", "--quiet"]
+    result = CliRunner().invoke(app, ["members", "run", *args])
+    assert result.exit_code == 0, result.output
+    assert _invoke("load-members", str(out)) == (
+        0,
+        "members: 5 new, 0 already present (5 rows in 1 files)\n",
+        "",
+    )
+    with psycopg.connect(db_env) as conn:
+        loaded = [row[0] for row in conn.execute("select email from sales.members order by 1")]
+    assert loaded == sorted(emails)
+
+
+def test_emails_with_control_characters_are_invalid_and_the_load_succeeds(
+    db_env: str, tmp_path: Path
+) -> None:
+    """A NUL in an email cannot be stored by PostgreSQL: it used to be issued an ID, and then
+    every load of the folder failed."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_bytes(
+        b"name,email,date_of_birth,mobile_no\n"
+        b'Ann Lee,"a\x00b@x.com",1990-01-01,12345678\n'
+        b'Ben Ong,"b\x1b[31mo@x.com",1990-01-01,12345678\n'
+        b"Cy Tan,cy@x.com,1990-01-01,12345678\n"
+    )
+    out = tmp_path / "out"
+    args = ["--landing", str(landing), "--output", str(out), "--settle-seconds", "0", "--quiet"]
+    result = CliRunner().invoke(app, ["members", "run", *args])
+    assert result.exit_code == 0, result.output
+    unsuccessful = sorted(out.glob("unsuccessful/*/*/*.csv"))[0].read_text().splitlines()
+    assert [line.split(",")[:3] for line in unsuccessful[1:]] == [
+        ["a.csv", "2", "email_invalid"],
+        ["a.csv", "3", "email_invalid"],
+    ]
+    assert _invoke("load-members", str(out)) == (
+        0,
+        "members: 1 new, 0 already present (1 rows in 1 files)\n",
+        "",
+    )

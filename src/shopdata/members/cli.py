@@ -42,6 +42,7 @@ def _run_once(
     settle_seconds: float | None = None,
 ) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from shopdata.config import get_settings
     from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
@@ -58,7 +59,7 @@ def _run_once(
 
     def progress(index: int, total: int, name: str) -> None:
         if not quiet:
-            err.print(f"[{index}/{total}] reading {name}", highlight=False)
+            err.print(f"[{index}/{total}] reading {escape(name)}", highlight=False)
 
     problem = usage_problem(landing, output)
     if problem:
@@ -87,6 +88,7 @@ def _run_once(
 
 def _print_summary(document: dict[str, object]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -100,13 +102,13 @@ def _print_summary(document: dict[str, object]) -> None:
     console.print(f"Run {document['run_id']} in {document['duration_seconds']} s")
     table = Table("file", "status", "rows", "successful", "unsuccessful", "note")
     for entry in document["files_detail"]:  # type: ignore[attr-defined]
-        table.add_row(
-            entry["name"],
+        table.add_row(  # names and quoted headers come from the landing folder: never markup
+            escape(entry["name"]),
             entry["status"],
             str(entry.get("rows", "")),
             str(entry.get("successful", "")),
             str(entry.get("unsuccessful", "")),
-            entry.get("error", ""),
+            escape(entry.get("error", "")),
         )
     console.print(table)
     console.print(

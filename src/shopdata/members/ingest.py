@@ -85,9 +85,16 @@ def parse_applications(data: bytes) -> ParsedFile:
             "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF",
         )
     # Quoted fields (RFC 4180) need the CSV parser, on text; a quoted header may even span lines.
-    quoted = (text if text is not None else data.decode("ascii")) if b'"' in data else None
+    # So do lone CRs among LF line ends (a broken export): the CSV parser reads them as line
+    # breaks, as the header is read, where the fast path would not.
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    needs_parser = b'"' in data or lone_cr
+    quoted = (text if text is not None else data.decode("ascii")) if needs_parser else None
     if quoted is not None:
-        first_record = next(csv.reader(io.StringIO(quoted)), [])
+        try:
+            first_record = next(csv.reader(io.StringIO(quoted, newline=""), strict=True), [])
+        except csv.Error as exc:
+            raise BadFile("malformed_csv", f"malformed CSV at line 1: {exc}") from None
     else:
         # As the CSV parser reads it: up to the first line break, \r included; blank = no fields.
         first_break = _LINE_BREAK.search(data)
@@ -151,14 +158,14 @@ def _check_field_lengths(frame: pl.DataFrame) -> None:
 
 def _read_header(first_record: list[str]) -> tuple[str, ...]:
     header = tuple(column.strip().lower() for column in first_record)
+    if "" in header:  # before duplicates: two blank names would read "duplicate column(s): "
+        raise BadFile("blank_column", f"blank column name at position {header.index('') + 1}")
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
         raise BadFile(
             "duplicate_columns",
             f"duplicate column(s) in header: {sanitise(', '.join(duplicated))}",
         )
-    if "" in header:
-        raise BadFile("blank_column", f"blank column name at position {header.index('') + 1}")
     return header
 
 

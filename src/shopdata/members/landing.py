@@ -46,6 +46,9 @@ class Identity:
     inode: int
     size: int
     mtime_ns: int
+    # Only the kernel sets ctime: a file rewritten in place at the same size with its mtime put
+    # back (``touch -d``, ``cp -p``) keeps size and mtime but not ctime. 0: not recorded.
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,14 +92,25 @@ def bounded_name(name: str, reserve: int) -> str:
     return cut + "~"
 
 
+def hard_link(links: int) -> str | None:
+    """Why a regular file with more than one name is not read (None if it has one).
+
+    A hard link to a file elsewhere (``ln /root/secret landing/x.csv``) is a regular file: only
+    its link count tells it from a landed one. Producers write, then rename; they never link.
+    """
+    return f"a hard link ({links} names for one file)" if links > 1 else None
+
+
 def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> list[Entry]:
     """Entries ready in ``landing``, in name order (the order IDs are issued in).
 
     Skipped: hidden names, in-flight suffixes, sub-folders, and regular files modified less than
-    ``settle_seconds`` ago. Every other entry is returned; non-regular ones carry their kind.
+    ``settle_seconds`` ago (or, stamped in the future, changed while watched for that long).
+    Every other entry is returned; non-regular ones carry their kind.
     """
     clock = time.time() if now is None else now
     entries: list[Entry] = []
+    future: list[tuple[str, os.stat_result]] = []
     with os.scandir(landing) as iterator:
         for item in iterator:
             name = item.name
@@ -110,12 +124,45 @@ def scan(landing: Path, *, settle_seconds: float, now: float | None = None) -> l
             if mode == stat.S_IFDIR:
                 continue
             if mode == stat.S_IFREG:
+                if info.st_mtime > clock + settle_seconds:
+                    future.append((name, info))
+                    continue
                 if clock - info.st_mtime < settle_seconds:
                     continue
-                entries.append(Entry(name, None))
+                entries.append(Entry(name, hard_link(info.st_nlink)))
             else:
                 entries.append(Entry(name, _KINDS.get(mode, "not a regular file")))
+    entries.extend(_settled_by_watching(landing, future, settle_seconds))
     return sorted(entries, key=lambda entry: os.fsencode(entry.name))
+
+
+def _settled_by_watching(
+    landing: Path, future: list[tuple[str, os.stat_result]], settle_seconds: float
+) -> list[Entry]:
+    """Files stamped later than the clock reads: settled if unchanged for ``settle_seconds``.
+
+    After the clock is set back (or against a file server whose clock is ahead) every landed
+    file looks modified in the future, and its age cannot be told from the clock: it would wait,
+    unreported, until the clock caught up. Such files are watched instead, once per run for all
+    of them: a file whose size, mtime and ctime stay the same for the settle window is settled.
+    """
+    if not future:
+        return []
+    time.sleep(settle_seconds)  # a monotonic wait: it does not depend on the wall clock
+    settled = []
+    for name, before in future:
+        try:
+            after = os.lstat(landing / name)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(after.st_mode) and (
+            after.st_ino,
+            after.st_size,
+            after.st_mtime_ns,
+            after.st_ctime_ns,
+        ) == (before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns):
+            settled.append(Entry(name, hard_link(after.st_nlink)))
+    return settled
 
 
 def read_regular(path: Path) -> tuple[bytes, Identity]:
@@ -140,6 +187,9 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
         if not stat.S_ISREG(before.st_mode):
             kind = _KINDS.get(stat.S_IFMT(before.st_mode), "not a regular file")
             raise NotReadable("not_regular_file", f"{kind}; only regular files are read")
+        linked = hard_link(before.st_nlink)
+        if linked:
+            raise NotReadable("not_regular_file", f"{linked}; the pipeline never reads it")
         try:
             with os.fdopen(os.dup(fd), "rb", closefd=True) as handle:
                 data = handle.read()
@@ -148,11 +198,15 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
         after = os.fstat(fd)
     finally:
         os.close(fd)
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
+    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ctime_ns,
+    ) or len(data) != after.st_size:
         raise StillChanging(str(path))
-    return data, Identity(after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns)
+    return data, Identity(
+        after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns
+    )
 
 
 def still_same(path: Path, identity: Identity) -> bool:
@@ -161,12 +215,12 @@ def still_same(path: Path, identity: Identity) -> bool:
         info = os.lstat(path)
     except FileNotFoundError:
         return False
-    return stat.S_ISREG(info.st_mode) and (
-        info.st_dev,
-        info.st_ino,
-        info.st_size,
-        info.st_mtime_ns,
-    ) == (identity.device, identity.inode, identity.size, identity.mtime_ns)
+    return (
+        stat.S_ISREG(info.st_mode)
+        and (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        == (identity.device, identity.inode, identity.size, identity.mtime_ns)
+        and identity.ctime_ns in (0, info.st_ctime_ns)
+    )
 
 
 def entry_still_there(path: Path, kind: str | None) -> bool:

@@ -134,14 +134,19 @@ def _move_inputs(
         source = landing / _landing_name(record)
         target = output / record.moved_to
         if record.inode:  # a regular file that was read
-            identity = Identity(record.device, record.inode, record.size, record.mtime_ns)
+            identity = Identity(
+                record.device, record.inode, record.size, record.mtime_ns, record.ctime_ns
+            )
             if not still_same(source, identity):
                 if not os.path.lexists(target):
                     left.append(record.name)
                 continue
         elif not os.path.lexists(source) or os.path.lexists(target):
             continue
-        move_durably(source, target, options.file_mode, options.dir_mode)
+        try:
+            move_durably(source, target, options.file_mode, options.dir_mode)
+        except PermissionError:  # the run has committed: it must finish; the file stays
+            left.append(record.name)
     return left
 
 
@@ -408,10 +413,21 @@ def _load(path: Path) -> _Loaded | NotReadable | StillChanging:
     except (NotReadable, StillChanging) as problem:
         return problem
     sha = content_hash(data)
+    return _Loaded(data, identity, sha, _parse(data))
+
+
+def _parse(data: bytes) -> ParsedFile | BadFile:
+    """Parse one file; whatever goes wrong in it is that file's problem, never the batch's.
+
+    An error the parser did not foresee is quarantined as ``unparseable`` with only its type
+    named (a library's message may quote the file's content).
+    """
     try:
-        return _Loaded(data, identity, sha, parse_applications(data))
+        return parse_applications(data)
     except BadFile as bad:
-        return _Loaded(data, identity, sha, bad)
+        return bad
+    except Exception as exc:  # one bad file never stops the batch
+        return BadFile("unparseable", f"the file could not be parsed ({type(exc).__name__})")
 
 
 def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile | BadFile | None:
@@ -422,10 +438,9 @@ def _continuation(loaded: _Loaded, store: StateStore, name: str) -> ParsedFile |
         if size >= len(data) or not prefix.endswith(b"\n") or content_hash(prefix) != sha:
             continue
         header_end = data.find(b"\n") + 1
-        try:
-            parsed = parse_applications(data[:header_end] + data[size:])
-        except BadFile as bad:
-            return bad
+        parsed = _parse(data[:header_end] + data[size:])
+        if isinstance(parsed, BadFile):
+            return parsed
         offset = prefix.count(b"\n") - 1
         frame = parsed.frame.with_columns(pl.col(LINE) + offset)
         return ParsedFile(frame, parsed.extra_columns, parsed.has_controls)
@@ -463,6 +478,20 @@ def _unique(name: str, used: set[str]) -> str:
         index += 1
         candidate = f"{name}~{index}"
     used.add(candidate)
+    return candidate
+
+
+def _quarantine_name(name: str, used: set[str]) -> str:
+    """A quarantine name that is neither taken nor another file's ``.error.txt`` (both reserved).
+
+    A landed ``a.csv.error.txt`` quarantined beside a quarantined ``a.csv`` must not be
+    overwritten by ``a.csv``'s error text.
+    """
+    candidate, index = name, 1
+    while candidate in used or candidate + ERROR_SUFFIX in used:
+        index += 1
+        candidate = f"{name}~{index}"
+    used.update((candidate, candidate + ERROR_SUFFIX))
     return candidate
 
 
@@ -506,6 +535,7 @@ def _read_files(
                 inode=ident.inode,
                 size=ident.size,
                 mtime_ns=ident.mtime_ns,
+                ctime_ns=ident.ctime_ns,
                 landing_name_hex=os.fsencode(original).hex(),
             )
         )
@@ -524,9 +554,8 @@ def _read_files(
         for index, entry in enumerate(entries, start=1):
             name = _unique(display_name(entry.name), used_names)
             hex_name = os.fsencode(entry.name).hex()
-            quarantined = (
-                f"quarantine/{run_id}__{_unique(bounded_name(name, reserve), used_quarantine)}"
-            )
+            shown = _quarantine_name(bounded_name(name, reserve), used_quarantine)
+            quarantined = f"quarantine/{run_id}__{shown}"
             if progress:
                 progress(index, len(entries), name)
             if entry.kind is not None:
@@ -567,6 +596,7 @@ def _read_files(
                 inode=ident.inode,
                 size=ident.size,
                 mtime_ns=ident.mtime_ns,
+                ctime_ns=ident.ctime_ns,
                 landing_name_hex=hex_name,
             )
             earlier = store.processed_file(sha)

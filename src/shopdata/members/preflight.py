@@ -5,7 +5,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import stat
 from pathlib import Path
+
+_CAP_FOWNER = 3  # linux/capability.h
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -27,12 +30,36 @@ def usage_problem(landing: Path, output: Path) -> str | None:
             f"landing folder {landing} does not let this user move files out of it "
             "(it needs read, write and search permission); nothing was done"
         )
+    if _sticky_for_others(landing):
+        return (
+            f"landing folder {landing} has the sticky bit and belongs to another user, so this "
+            "user cannot move other users' files out of it; nothing was done"
+        )
     existing = output_real
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         return f"output folder {output} is not writable by this user; nothing was done"
     return None
+
+
+def _has_fowner() -> bool:
+    """Whether this process may rename other users' files out of a sticky folder (CAP_FOWNER)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) & (1 << _CAP_FOWNER))
+    except OSError:
+        pass
+    return os.geteuid() == 0
+
+
+def _sticky_for_others(landing: Path) -> bool:
+    """A sticky landing folder (``chmod 1777``, as shared drop folders are) owned by another user:
+    only a file's owner may rename it out, so producers' files could never be archived."""
+    info = landing.stat()
+    return bool(info.st_mode & stat.S_ISVTX) and info.st_uid != os.geteuid() and not _has_fowner()
 
 
 def describe_failure(exc: BaseException) -> str:

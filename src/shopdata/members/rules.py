@@ -29,7 +29,9 @@ EARLIEST_DATE_OF_BIRTH = dt.date(1900, 1, 1)
 
 _LEADING_HONORIFICS = r"(?i)^(?:(?:" + "|".join(HONORIFICS) + r")\.?(?:\s+|$))+"
 _TRAILING_SUFFIXES = r"(?i)(?:(?:^|\s+)(?:" + "|".join(SUFFIXES) + r")\.?)+$"
-_EMAIL = r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+$"
+# No whitespace and no control character (NUL, ESC, DEL, C1) anywhere: PostgreSQL cannot store
+# a NUL, and an escape sequence would reach every terminal that shows the address.
+_EMAIL = r"^[^@\s\x00-\x1f\x7f-\x9f]+@(?:[^@\s.\x00-\x1f\x7f-\x9f]+\.)+[^@\s.\x00-\x1f\x7f-\x9f]+$"
 # C0 and C1 control characters other than tab, line feed and carriage return (which are
 # whitespace in a name, collapsed to one space).
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
@@ -76,7 +78,7 @@ def first_name(core: pl.Expr) -> pl.Expr:
 
 
 def email_is_well_formed(email: pl.Expr) -> pl.Expr:
-    """One '@', a non-empty local part without spaces, and a dotted domain without empty labels."""
+    """One '@', a non-empty local part, a dotted domain without empty labels; no space/control."""
     return email.str.contains(_EMAIL)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -66,6 +67,11 @@ create unique index if not exists files_processed_once on files (sha256) where s
 """
 
 
+# Folders a run publishes into, and the name its temporary files have there (write.tmp_path).
+PUBLIC_FOLDERS = ("committed", "archive", "quarantine", "successful", "unsuccessful", "reports")
+_TMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
+
+
 class LockBusy(Exception):
     """Another run holds the lock."""
 
@@ -83,6 +89,7 @@ class FileRecord:
     inode: int = 0
     size: int = 0
     mtime_ns: int = 0
+    ctime_ns: int = 0  # 0 in manifests written before it was recorded
     landing_name_hex: str = ""  # the entry's exact name in the landing folder, as hex bytes
     prefix_sha256: str = ""  # a growing file: the already processed prefix it continues
 
@@ -249,6 +256,16 @@ class StateStore:
             for tmp in sorted(folder.glob(f".*{TMP_SUFFIX}")):
                 tmp.unlink(missing_ok=True)
                 removed.append(str(tmp.relative_to(self.output_dir)))
+        # Outside _state, runs write temporary files beside their targets too: the committed
+        # marker, and inputs copied into archive/ or quarantine/ (another file system, or a file
+        # owned by a producer). A copy killed half-way is as large as its input.
+        for name in PUBLIC_FOLDERS:
+            for parent, _dirs, names in os.walk(self.output_dir / name):
+                for tmp_name in sorted(names):
+                    if _TMP_NAME.fullmatch(tmp_name):
+                        tmp = Path(parent) / tmp_name
+                        tmp.unlink(missing_ok=True)
+                        removed.append(str(tmp.relative_to(self.output_dir)))
         return removed
 
     def drop_manifest(self, run_id: str) -> None:

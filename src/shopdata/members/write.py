@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,47 @@ def move_durably(
         else:
             os.replace(tmp, target)
         source.unlink()
-    if not target.is_symlink():
-        os.chmod(target, file_mode)
+    _restrict(target, file_mode)
     fsync_dir(target.parent)
     fsync_dir(source.parent)
+
+
+def _restrict(target: Path, file_mode: int) -> None:
+    """Give a moved regular file ``file_mode``; never change a file that has another name.
+
+    A file with a second hard link is not only ours: changing its mode would change the other
+    name's too (a producer's ``ln /root/secret landing/x.csv`` must not widen the secret). A file
+    owned by another user (a producer writing into a shared landing folder) cannot be chmod-ed by
+    an unprivileged pipeline: it is replaced by a copy the pipeline owns, with ``file_mode``.
+    """
+    info = os.lstat(target)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        return
+    try:
+        os.chmod(target, file_mode)
+    except PermissionError:
+        _replace_with_own_copy(target, file_mode)
+
+
+def _replace_with_own_copy(target: Path, file_mode: int) -> None:
+    try:
+        source_fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except PermissionError:  # unreadable to us: it cannot leak through us; it stays as it is
+        return
+    tmp = tmp_path(target)
+    try:
+        with (
+            os.fdopen(source_fd, "rb") as source,
+            open(
+                os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, file_mode),
+                "wb",
+            ) as copy,
+        ):
+            os.fchmod(copy.fileno(), file_mode)
+            shutil.copyfileobj(source, copy)
+            copy.flush()
+            os.fsync(copy.fileno())
+        os.replace(tmp, target)
+    finally:
+        if os.path.lexists(tmp):
+            tmp.unlink()

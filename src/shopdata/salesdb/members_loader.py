@@ -66,8 +66,8 @@ def find_member_files(output_dir: Path) -> list[Path]:
     return sorted(output_dir / outputs["successful"] for outputs in named)
 
 
-def _unquote_name(value: str) -> str:
-    """Drop the one leading ``'`` the pipeline adds before formula-like values."""
+def _unquote(value: str) -> str:
+    """Drop the one leading ``'`` the pipeline adds before formula-like values (any column)."""
     return value[1:] if value.startswith("'") else value
 
 
@@ -86,11 +86,11 @@ def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
                     f"{display} line {line_no}: expected {len(HEADER)} fields, found "
                     f"{len(row)}; nothing was loaded"
                 )
-            membership_id, first, last, email, mobile, dob, above_18 = row
+            membership_id, first, last, email, mobile, dob, above_18 = map(_unquote, row)
             yield [
                 membership_id or None,
-                _unquote_name(first),  # '' for a one-word name
-                _unquote_name(last) or None,
+                first,  # '' for a one-word name
+                last or None,
                 email or None,
                 mobile or None,
                 dob or None,
