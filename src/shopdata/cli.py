@@ -45,8 +45,8 @@ class LazyGroup(TyperGroup):
         self._built: dict[str, Any] = {}
         super().__init__(*args, **kwargs)
 
-    @property
-    def commands(self) -> dict[str, Any]:  # type: ignore[override]
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, Any]:
         """Every command, each component loaded (for --help and the CLI reference)."""
         for name in COMPONENTS:
             self._load(name)
