@@ -1,6 +1,8 @@
 """Time of the car buying-price model: `predict` as a whole process, batch scoring, and training.
 
-Run: ``.venv/bin/python bench/bench_carprice.py [--model-dir DIR] [--runs N] [--skip-training]``.
+Run: ``.venv/bin/python bench/bench_carprice.py [--model-dir DIR] [--runs N] [--skip-training]
+[--baseline SRC]`` (``SRC``: e.g. ``git archive main src | tar -x -C /tmp/main``, then
+``/tmp/main/src``, to run main's ``predict`` alternately with this checkout's).
 
 * **predict, whole process**: ``shopdata carprice predict`` for the issue's question, started as
   a fresh process each time, against yardsticks run alternately with it (so a busy machine
@@ -51,11 +53,13 @@ print(predict(model_scorer(model), rows, query).probabilities)
 """
 
 
-def _run(command: list[str]) -> tuple[float, float]:
+def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one child process running ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -82,8 +86,12 @@ def _train_small(directory: Path) -> None:
     )
 
 
-def bench_predict(model_dir: Path, runs: int) -> None:
-    """Whole-process predict against the bare interpreter and the old way, alternating."""
+def bench_predict(model_dir: Path, runs: int, baseline: Path | None = None) -> None:
+    """Whole-process predict against the bare interpreter and the old way, alternating.
+
+    ``baseline``: the ``src`` folder of another checkout (say ``git archive main src``), whose
+    ``predict`` runs alternately too (``PYTHONPATH``), so a change is measured side by side.
+    """
     commands = {
         "python -c pass (floor)": [sys.executable, "-c", "pass"],
         "evaluate (CLI floor: reads metrics.json)": [
@@ -102,12 +110,17 @@ def bench_predict(model_dir: Path, runs: int) -> None:
             sys.executable, "-c", OLD_WAY, str(model_dir)
         ],
     }  # fmt: skip
+    envs: dict[str, dict[str, str] | None] = {name: None for name in commands}
+    if baseline is not None:
+        name = "predict, baseline (--baseline src)"
+        commands[name] = commands["predict (probability table)"]
+        envs[name] = {**os.environ, "PYTHONPATH": str(baseline.resolve())}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for command in commands.values():  # warm the file cache once
-        _run(command)
+    for name, command in commands.items():  # warm the file cache once
+        _run(command, envs[name])
     for _ in range(runs):
         for name, command in commands.items():
-            times[name].append(_run(command))
+            times[name].append(_run(command, envs[name]))
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (cpus: {os.cpu_count()})")
     print(f"{'process':<44}{'wall (s)':>10}{'CPU (s)':>10}   median of {runs}")
     for name, measured in times.items():
@@ -182,13 +195,16 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, help="a trained model (default: train one)")
     parser.add_argument("--runs", type=int, default=9, help="runs per process (default 9)")
     parser.add_argument("--skip-training", action="store_true", help="skip the training section")
+    parser.add_argument(
+        "--baseline", type=Path, help="src folder of another checkout to run predict from too"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         model_dir = args.model_dir
         if model_dir is None:
             model_dir = Path(folder) / "model"
             _train_small(model_dir)
-        bench_predict(model_dir, args.runs)
+        bench_predict(model_dir, args.runs, args.baseline)
         bench_batch(model_dir)
     if not args.skip_training:
         bench_training()

@@ -1,30 +1,83 @@
 """The ``shopdata`` command: one sub-command group per component.
 
 Each component owns its commands in ``shopdata/<component>/cli.py``; this module only wires them
-together. Heavy libraries are imported inside the commands so that ``--help`` stays fast.
+together. A component's module is imported only when its group is used (or listed, as by
+``shopdata --help``): `shopdata carprice predict` starts without loading the other components'
+command modules. Heavy libraries are imported inside the commands so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+from typer.main import get_group_from_info
+from typer.models import TyperInfo
 
 from shopdata import __version__
-from shopdata.carprice.cli import app as carprice_app
-from shopdata.covid.cli import app as covid_app
-from shopdata.members.cli import app as members_app
-from shopdata.salesdb.cli import app as db_app
+
+# sub-command group -> module whose ``app`` holds its commands, in the order --help lists them
+COMPONENTS = {
+    "members": "shopdata.members.cli",
+    "db": "shopdata.salesdb.cli",
+    "covid": "shopdata.covid.cli",
+    "carprice": "shopdata.carprice.cli",
+}
+
+
+def _component_group(name: str) -> TyperGroup:
+    """The Click group of one component, built as ``app.add_typer(component_app, name=name)``."""
+    component: typer.Typer = importlib.import_module(COMPONENTS[name]).app
+    return get_group_from_info(
+        TyperInfo(component, name=name),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+        suggest_commands=app.suggest_commands,
+    )
+
+
+class LazyGroup(TyperGroup):
+    """The root group: each component's group is built the first time it is asked for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._built: dict[str, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, Any]:
+        """Every command, each component loaded (for --help and the CLI reference)."""
+        for name in COMPONENTS:
+            self._load(name)
+        return self._built
+
+    @commands.setter
+    def commands(self, value: dict[str, Any]) -> None:
+        self._built.update(value)
+
+    def _load(self, name: str) -> None:
+        if name in COMPONENTS and name not in self._built:
+            self._built[name] = _component_group(name)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Only the component named on the command line is imported."""
+        self._load(cmd_name)
+        return self._built.get(cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The components in their --help order."""
+        return list(self.commands)
+
 
 app = typer.Typer(
     name="shopdata",
+    cls=LazyGroup,
     help="Data platform of the shop: membership pipeline, sales database, dashboards, models.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(members_app, name="members")
-app.add_typer(db_app, name="db")
-app.add_typer(covid_app, name="covid")
-app.add_typer(carprice_app, name="carprice")
 
 
 def _version(value: bool) -> None:

@@ -8,6 +8,7 @@ someone could read, so without a trained model it stops with exit code 1 and say
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -90,8 +91,24 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _environment_is_silent() -> bool:
+    """True when neither a ``SHOPDATA_*`` variable nor a ``.env`` file could change a setting.
+
+    The settings object then holds every section's defaults, so its car-price section is
+    ``CarPriceSettings()``, and pydantic-settings (about a third of `predict`'s start-up) need not
+    be imported. Any such variable, valid or not, or any ``.env`` file takes the full path.
+    """
+    if any(name.upper().startswith("SHOPDATA_") for name in os.environ):
+        return False
+    return not Path(".env").exists()
+
+
 def _settings() -> CarPriceSettings:
     """The car-price settings; a bad environment value stops with one line and exit code 2."""
+    if _environment_is_silent():
+        from shopdata.carprice.settings import CarPriceSettings
+
+        return CarPriceSettings()
     from pydantic import ValidationError
 
     from shopdata.config import get_settings
