@@ -24,6 +24,8 @@ from typer.testing import CliRunner
 
 from shopdata.cli import app
 
+from .conftest import settle
+
 HEADER = "name,email,date_of_birth,mobile_no\n"
 ROW = "Ann Lee,ann@lee.com,1990-01-01,81234567\n"
 IN_FLIGHT = (
@@ -48,9 +50,12 @@ def test_files_still_being_written_are_left_alone_until_renamed(tmp_path: Path) 
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "a.csv").write_text(HEADER + ROW, encoding="utf-8")
+    settle(landing / "a.csv")  # older than the settle window: a finished file
     for number, name in enumerate(IN_FLIGHT):
         # Half-written content: a header and a cut-off row (quarantined if it were read).
         (landing / name).write_bytes(f"{HEADER}Bob {number},bob{number}@x.com,19".encode())
+        # Old enough to pass the settle window: only the suffix may keep them waiting.
+        settle(landing / name)
     before = {name: (landing / name).read_bytes() for name in IN_FLIGHT}
 
     code, report = run(landing, tmp_path / "out")
@@ -63,6 +68,7 @@ def test_files_still_being_written_are_left_alone_until_renamed(tmp_path: Path) 
     # The producer finishes b.csv and renames it: the next run takes it, and only it.
     (landing / "b.csv.tmp").write_text(HEADER + "Bob Tan,bob@tan.com,1991-02-03,81234568\n")
     (landing / "b.csv.tmp").rename(landing / "b.csv")
+    settle(landing / "b.csv")
     code, report = run(landing, tmp_path / "out")
     assert code == 0
     assert [f["name"] for f in report["files_detail"]] == ["b.csv"]  # type: ignore[index]
@@ -90,6 +96,7 @@ def test_a_landing_folder_on_another_file_system_is_archived_by_copy(
     )
     content = (HEADER + ROW).encode()
     (other_file_system / "a.csv").write_bytes(content)
+    settle(other_file_system / "a.csv")
 
     code, report = run(other_file_system, output)
     assert code == 0
@@ -102,5 +109,6 @@ def test_a_landing_folder_on_another_file_system_is_archived_by_copy(
 
     # The archived file is known: landing the same bytes again is a duplicate, not a new file.
     (other_file_system / "again.csv").write_bytes(content)
+    settle(other_file_system / "again.csv")
     code, report = run(other_file_system, output)
     assert report["totals"]["files_duplicate"] == 1  # type: ignore[index]

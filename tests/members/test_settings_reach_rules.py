@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import settle
+
 HEADER = "name,email,date_of_birth,mobile_no\n"
 #: On the default reference date 2022-01-01: 16 years old, 20 years old, 30 years old.
 AGE_16 = "Ann Sixteen,ann@sixteen.com,2005-06-01,81234567\n"
@@ -39,6 +41,7 @@ def run_cli(
     landing = root / "landing"
     landing.mkdir()
     (landing / "applications.csv").write_text(HEADER + rows, encoding="utf-8")
+    settle(landing / "applications.csv")  # older than the producer's settle window
     if dotenv:
         (root / ".env").write_text(dotenv, encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SHOPDATA_")}
@@ -182,6 +185,7 @@ def test_a_malformed_setting_is_one_clear_error_and_nothing_is_written(tmp_path:
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "applications.csv").write_text(HEADER + AGE_30, encoding="utf-8")
+    settle(landing / "applications.csv")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SHOPDATA_")}
     result = subprocess.run(
         [
