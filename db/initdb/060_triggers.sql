@@ -54,35 +54,37 @@ begin
 end;
 $$;
 
--- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
--- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
-create function sales.line_item_changing() returns trigger
+-- Two row triggers per line write. BEFORE the write: lock the purchase row and check it (the
+-- lock must come before the foreign-key check's KEY SHARE lock, see above). AFTER the write:
+-- move the purchase's totals and append the summary deltas. The accounting must not run before
+-- the write: an INSERT ... ON CONFLICT fires the BEFORE INSERT trigger for a row that is then
+-- skipped (DO NOTHING) or turned into an UPDATE (DO UPDATE, which fires the UPDATE triggers),
+-- so accounting there counted lines that were never written. AFTER ROW triggers fire only for
+-- rows actually written. The lock taken before is held until commit, so the status checked
+-- before is still the status when the accounting runs.
+create function sales.line_item_checking() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
     line sales.transaction_items;
-    sign integer;
+    adding boolean;
     purchase record;
 begin
     for pass in 1..passes loop
-        if tg_op = 'INSERT' or pass = 2 then
+        adding := tg_op = 'INSERT' or pass = 2;
+        if adding then
             line := new;
-            sign := 1;
         else
             line := old;
-            sign := -1;
         end if;
 
-        -- Lock the purchase row and move its totals; the UPDATE waits for a concurrent writer
-        -- of that purchase and then works on (and returns) the latest committed version. The
-        -- item's removal date comes with it (one statement instead of two per line).
-        update sales.transactions as t
-        set total_price = t.total_price + sign * line.quantity * line.unit_price,
-            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
-            total_quantity = t.total_quantity + sign * line.quantity
-        from sales.items as i
-        where t.transaction_id = line.transaction_id and i.item_id = line.item_id
-        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
+        -- Lock the purchase row; in READ COMMITTED this waits for a concurrent writer of that
+        -- purchase and then returns the latest committed version, so the status is current.
+        select t.status, t.created_at, i.discontinued_at into purchase
+        from sales.transactions as t
+        inner join sales.items as i on i.item_id = line.item_id
+        where t.transaction_id = line.transaction_id
+        for no key update of t;
         if not found then
             continue;  -- no such purchase or item: the foreign-key check reports it
         end if;
@@ -99,7 +101,7 @@ begin
                 );
         end if;
 
-        if sign > 0 and purchase.discontinued_at <= purchase.created_at then
+        if adding and purchase.discontinued_at <= purchase.created_at then
             raise exception using
                 errcode = 'check_violation',
                 constraint = 'transaction_items_item_on_sale',
@@ -108,6 +110,51 @@ begin
                     'at %s, before the transaction was made',
                     line.transaction_id, line.item_id, line.item_id, purchase.discontinued_at
                 );
+        end if;
+    end loop;
+    if tg_op = 'DELETE' then
+        return old;
+    end if;
+    return new;
+end;
+$$;
+
+comment on function sales.line_item_checking() is
+'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
+'refuses discontinued items.';
+
+create trigger transaction_items_checking
+before insert or update or delete on sales.transaction_items
+for each row execute function sales.line_item_checking();
+
+-- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
+-- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
+create function sales.line_item_changed() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
+    line sales.transaction_items;
+    sign integer;
+    purchase record;
+begin
+    for pass in 1..passes loop
+        if tg_op = 'INSERT' or pass = 2 then
+            line := new;
+            sign := 1;
+        else
+            line := old;
+            sign := -1;
+        end if;
+
+        -- The row lock is already held (line_item_checking), so this does not wait.
+        update sales.transactions as t
+        set total_price = t.total_price + sign * line.quantity * line.unit_price,
+            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
+            total_quantity = t.total_quantity + sign * line.quantity
+        where t.transaction_id = line.transaction_id
+        returning t.status, t.membership_id into purchase;
+        if not found then
+            continue;  -- the purchase is gone (deleted with its lines in this transaction)
         end if;
 
         if purchase.status <> 'cancelled' then
@@ -124,20 +171,17 @@ begin
             insert into sales.summary_deltas (item_id) values (line.item_id);
         end if;
     end loop;
-    if tg_op = 'DELETE' then
-        return old;
-    end if;
-    return new;
+    return null;
 end;
 $$;
 
-comment on function sales.line_item_changing() is
-'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
-'refuses discontinued items, moves the purchase totals and appends summary deltas.';
+comment on function sales.line_item_changed() is
+'Row-level, after the write (so only for rows really written, ON CONFLICT included): moves '
+'the purchase totals and appends summary deltas.';
 
-create trigger transaction_items_changing
-before insert or update or delete on sales.transaction_items
-for each row execute function sales.line_item_changing();
+create trigger transaction_items_changed
+after insert or update or delete on sales.transaction_items
+for each row execute function sales.line_item_changed();
 
 -- Transactions: guards. ------------------------------------------------------------------
 
