@@ -381,18 +381,41 @@ end;
 $$;
 
 -- Removal from sale takes effect now or later: a discontinued_at in the past would make
--- purchases already made look like sales after removal. Relisting (null) is allowed.
+-- purchases already made look like sales after removal. Relisting (null) is allowed. now() is
+-- the start of the updating transaction, so a transaction held open for an hour could still
+-- set an hour-old time: purchases made meanwhile are checked too.
 create function sales.check_discontinued_at() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    sold record;
 begin
-    raise exception using
-        errcode = 'check_violation',
-        constraint = 'items_discontinued_not_retroactive',
-        message = format(
-            'item %s: discontinued_at %s is in the past; removing an item from sale takes '
-            'effect now or later, never retroactively',
-            new.item_id, new.discontinued_at
-        );
+    if new.discontinued_at < now() then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'items_discontinued_not_retroactive',
+            message = format(
+                'item %s: discontinued_at %s is in the past; removing an item from sale takes '
+                'effect now or later, never retroactively',
+                new.item_id, new.discontinued_at
+            );
+    end if;
+    select t.transaction_id, t.created_at into sold
+    from sales.transaction_items as li
+    inner join sales.transactions as t on li.transaction_id = t.transaction_id
+    where li.item_id = new.item_id and t.created_at >= new.discontinued_at
+    order by t.created_at
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'items_discontinued_not_retroactive',
+            message = format(
+                'item %s: discontinued_at %s is before its sale in transaction %s at %s; '
+                'removing an item from sale takes effect now or later, never retroactively',
+                new.item_id, new.discontinued_at, sold.transaction_id, sold.created_at
+            );
+    end if;
+    return new;
 end;
 $$;
 
@@ -401,7 +424,7 @@ before update of discontinued_at on sales.items
 for each row
 when (
     new.discontinued_at is distinct from old.discontinued_at
-    and new.discontinued_at < now()
+    and new.discontinued_at is not null
 )
 execute function sales.check_discontinued_at();
 

@@ -14,7 +14,6 @@ from shopdata.salesdb.queries import run_sql_file
 
 from .helpers import apply_sql_file
 
-
 ITEM_1 = "select purchase_count, units_sold, revenue from sales.item_sales where item_id = 1"
 
 

@@ -209,3 +209,44 @@ def test_a_nan_price_cannot_reach_the_summaries(sales_db: str) -> None:
         assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
         top = run_sql_file(conn, "analyst/top_members.sql").rows
     assert top[0] == (1, "Ang_00001", "Alice", "Ang", Decimal("200.00"), 1)  # unchanged
+
+
+def test_discontinuing_from_an_old_transaction_cannot_precede_a_sale(sales_db: str) -> None:
+    """`now()` is when the discontinuing transaction began: held open while a purchase of the
+    item was made, `set discontinued_at = now()` would date the removal before that sale."""
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with (
+        psycopg.connect(sales_db) as remover,
+        psycopg.connect(sales_db, autocommit=True) as shop,
+    ):
+        remover.execute("select now()")  # the remover's transaction (and its now()) begins
+        shop.execute("select pg_sleep(0.05)")
+        row = shop.execute(
+            "insert into sales.transactions (transaction_id, membership_id)"
+            " select max(transaction_id) + 1, 'Ang_00001' from sales.transactions"
+            " returning transaction_id"
+        ).fetchone()
+        assert row is not None
+        shop.execute(
+            "insert into sales.transaction_items"
+            " (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+            " select %s, item_id, 1, cost, weight_kg from sales.items where item_id = 2",
+            (row[0],),
+        )
+        with pytest.raises(psycopg.errors.CheckViolation) as excinfo:
+            remover.execute("update sales.items set discontinued_at = now() where item_id = 2")
+        remover.rollback()
+        sold_after_removal = shop.execute(
+            "select count(*) from sales.transaction_items as li"
+            " join sales.transactions as t using (transaction_id)"
+            " join sales.items as i using (item_id)"
+            " where i.discontinued_at <= t.created_at"
+        ).fetchone()
+    message = excinfo.value.diag.message_primary or ""
+    assert message.startswith("item 2: discontinued_at ")
+    assert f" is before its sale in transaction {row[0]} at " in message
+    assert message.endswith(
+        "removing an item from sale takes effect now or later, never retroactively"
+    )
+    assert excinfo.value.diag.constraint_name == "items_discontinued_not_retroactive"
+    assert sold_after_removal == (0,)
