@@ -241,11 +241,11 @@ def test_a_latin1_file_is_one_line_naming_line_and_column(
         ("update sales.items set cost = 'NaN'", "items_cost_finite"),
         ("update sales.items set weight_kg = 'NaN'", "items_weight_finite"),
         (
-            "update sales.transaction_items set unit_price = 'NaN'",
+            "update sales.transaction_items set unit_price = 'NaN' where transaction_id = 2",
             "transaction_items_unit_price_finite",
         ),
         (
-            "update sales.transaction_items set unit_weight_kg = 'NaN'",
+            "update sales.transaction_items set unit_weight_kg = 'NaN' where transaction_id = 2",
             "transaction_items_unit_weight_finite",
         ),
     ],
