@@ -11,9 +11,10 @@
 --
 -- Concurrency. Every write to a line item first takes the row lock of its purchase (the
 -- SELECT ... FOR NO KEY UPDATE in line_item_checking) and reads the purchase's status from the
--- version it locked, i.e. the latest committed one. A cancellation or completion takes the same lock, so a
--- line write and a status change on one purchase are serialised: the line sees the new status
--- and is refused, or the status change waits for the line's commit and then reads its lines.
+-- version it locked, i.e. the latest committed one. A cancellation or completion takes the
+-- same lock, so a line write and a status change on one purchase are serialised: the line sees
+-- the new status and is refused, or the status change waits for the line's commit and then
+-- reads its lines.
 -- The line-item triggers are BEFORE ROW triggers, so an INSERT locks the purchase before the
 -- foreign-key check takes its KEY SHARE lock on it (the other order deadlocks with a purchase
 -- being deleted). Lock order for the shop's operations (docs/salesdb.md, "Concurrency"):
