@@ -61,7 +61,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "db/initdb/020_members.sql",
         "check (first_name = btrim(first_name))",
-        "check (first_name = rtrim(first_name))",
+        "check (first_name is not null)",
         "first_name is trimmed (so never only blanks)",
     ),
     Mutation(
