@@ -60,9 +60,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/020_members.sql",
-        "check (btrim(first_name) <> '')",
-        "check (first_name <> '')",
-        "first_name is not blank",
+        "check (first_name = btrim(first_name))",
+        "check (first_name is not null)",
+        "first_name is trimmed (so never only blanks)",
     ),
     Mutation(
         "db/initdb/020_members.sql",
@@ -117,14 +117,22 @@ MUTATIONS: tuple[Mutation, ...] = (
     # 060_triggers.sql ------------------------------------------------------------------------
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        where o.status <> 'pending'",
-        "        where false",
+        "    if old.status <> 'pending' then\n        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_history_kept',",
+        "    if false then\n        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_history_kept',",
         "only pending purchases are deleted",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "    if old.status <> 'pending' then",
-        "    if false then",
+        "    if old.status <> 'pending' then\n        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_status_lifecycle',",
+        "    if false then\n        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_status_lifecycle',",
         "status moves only from pending",
     ),
     Mutation(
@@ -135,26 +143,26 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "'where i.discontinued_at <= t.created_at '",
-        "'where i.discontinued_at < t.created_at '",
+        "if adding and purchase.discontinued_at <= purchase.created_at then",
+        "if adding and purchase.discontinued_at < purchase.created_at then",
         "no line item for an item discontinued at (or before) the purchase",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "'where t.status <> ''pending'' and not ($1 = ''INSERT'' and t.total_quantity = 0) '",
-        "'where t.status <> ''pending'' and not ($1 = ''INSERT'') '",
+        "and not (tg_op = 'INSERT' and sales.finished_here(line.transaction_id)) then",
+        "and not (tg_op = 'INSERT') then",
         "lines of a finished purchase with lines cannot be added to",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        '    where t.status <> ''cancelled'''",
-        "        '    where true'",
+        "        if purchase.status <> 'cancelled' then",
+        "        if true then",
         "cancelled purchases do not count in item_sales",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        '    where status <> ''cancelled'''",
-        "        '    where true'",
+        "    values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);",
+        "    values (new.membership_id, 1);",
         "cancelled purchases do not count in member_spending",
     ),
     Mutation(
@@ -191,20 +199,22 @@ MUTATIONS: tuple[Mutation, ...] = (
     # sql/analyst -----------------------------------------------------------------------------
     Mutation(
         "sql/analyst/top_members.sql",
-        "    where s.total_spent > 0",
-        "    where s.total_spent >= 0",
+        "    where cs.total_spent > 0",
+        "    where cs.total_spent >= 0",
         "members who spent nothing are never listed",
     ),
     Mutation(
         "sql/analyst/top_members.sql",
+        "    where cs.total_spent > 0\n    order by cs.total_spent desc\n"
         "    fetch first 10 rows with ties",
+        "    where cs.total_spent > 0\n    order by cs.total_spent desc\n"
         "    fetch first 10 rows only",
         "every member tied with the 10th is listed",
     ),
     Mutation(
         "sql/analyst/top_members.sql",
-        "rank() over (order by s.total_spent desc) as spending_rank",
-        "dense_rank() over (order by s.total_spent desc) as spending_rank",
+        "rank() over (order by cs.total_spent desc) as spending_rank",
+        "dense_rank() over (order by cs.total_spent desc) as spending_rank",
         "spending_rank is the SQL rank (1, 2, 2, 4)",
     ),
     Mutation(
@@ -215,20 +225,22 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "    where s.purchase_count > 0",
-        "    where s.purchase_count >= 0",
+        "    where cs.purchase_count > 0",
+        "    where cs.purchase_count >= 0",
         "items never bought are never listed",
     ),
     Mutation(
         "sql/analyst/top_items.sql",
+        "    where cs.purchase_count > 0\n    order by cs.purchase_count desc\n"
         "    fetch first 3 rows with ties",
+        "    where cs.purchase_count > 0\n    order by cs.purchase_count desc\n"
         "    fetch first 3 rows only",
         "every item tied with the 3rd is listed",
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "rank() over (order by s.purchase_count desc) as purchase_rank",
-        "rank() over (order by s.units_sold desc) as purchase_rank",
+        "rank() over (order by cs.purchase_count desc) as purchase_rank",
+        "rank() over (order by cs.units_sold desc) as purchase_rank",
         "items are ranked by purchases, not units",
     ),
     Mutation(

@@ -9,11 +9,12 @@
 --   * member_spending and item_sales (plus sales.summary_deltas) stay exactly equal to a
 --     recomputation.
 --
--- Concurrency. Every write to a line item first takes the row lock of its purchase (the totals
--- UPDATE below, FOR NO KEY UPDATE strength) and reads the purchase's status from the version it
--- locked, i.e. the latest committed one. A cancellation or completion takes the same lock, so a
--- line write and a status change on one purchase are serialised: the line sees the new status
--- and is refused, or the status change waits for the line's commit and then reads its lines.
+-- Concurrency. Every write to a line item first takes the row lock of its purchase (the
+-- SELECT ... FOR NO KEY UPDATE in line_item_checking) and reads the purchase's status from the
+-- version it locked, i.e. the latest committed one. A cancellation or completion takes the
+-- same lock, so a line write and a status change on one purchase are serialised: the line sees
+-- the new status and is refused, or the status change waits for the line's commit and then
+-- reads its lines.
 -- The line-item triggers are BEFORE ROW triggers, so an INSERT locks the purchase before the
 -- foreign-key check takes its KEY SHARE lock on it (the other order deadlocks with a purchase
 -- being deleted). Lock order for the shop's operations (docs/salesdb.md, "Concurrency"):
@@ -54,35 +55,37 @@ begin
 end;
 $$;
 
--- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
--- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
-create function sales.line_item_changing() returns trigger
+-- Two row triggers per line write. BEFORE the write: lock the purchase row and check it (the
+-- lock must come before the foreign-key check's KEY SHARE lock, see above). AFTER the write:
+-- move the purchase's totals and append the summary deltas. The accounting must not run before
+-- the write: an INSERT ... ON CONFLICT fires the BEFORE INSERT trigger for a row that is then
+-- skipped (DO NOTHING) or turned into an UPDATE (DO UPDATE, which fires the UPDATE triggers),
+-- so accounting there counted lines that were never written. AFTER ROW triggers fire only for
+-- rows actually written. The lock taken before is held until commit, so the status checked
+-- before is still the status when the accounting runs.
+create function sales.line_item_checking() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
     line sales.transaction_items;
-    sign integer;
+    adding boolean;
     purchase record;
 begin
     for pass in 1..passes loop
-        if tg_op = 'INSERT' or pass = 2 then
+        adding := tg_op = 'INSERT' or pass = 2;
+        if adding then
             line := new;
-            sign := 1;
         else
             line := old;
-            sign := -1;
         end if;
 
-        -- Lock the purchase row and move its totals; the UPDATE waits for a concurrent writer
-        -- of that purchase and then works on (and returns) the latest committed version. The
-        -- item's removal date comes with it (one statement instead of two per line).
-        update sales.transactions as t
-        set total_price = t.total_price + sign * line.quantity * line.unit_price,
-            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
-            total_quantity = t.total_quantity + sign * line.quantity
-        from sales.items as i
-        where t.transaction_id = line.transaction_id and i.item_id = line.item_id
-        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
+        -- Lock the purchase row; in READ COMMITTED this waits for a concurrent writer of that
+        -- purchase and then returns the latest committed version, so the status is current.
+        select t.status, t.created_at, i.discontinued_at into purchase
+        from sales.transactions as t
+        inner join sales.items as i on i.item_id = line.item_id
+        where t.transaction_id = line.transaction_id
+        for no key update of t;
         if not found then
             continue;  -- no such purchase or item: the foreign-key check reports it
         end if;
@@ -99,7 +102,7 @@ begin
                 );
         end if;
 
-        if sign > 0 and purchase.discontinued_at <= purchase.created_at then
+        if adding and purchase.discontinued_at <= purchase.created_at then
             raise exception using
                 errcode = 'check_violation',
                 constraint = 'transaction_items_item_on_sale',
@@ -108,6 +111,51 @@ begin
                     'at %s, before the transaction was made',
                     line.transaction_id, line.item_id, line.item_id, purchase.discontinued_at
                 );
+        end if;
+    end loop;
+    if tg_op = 'DELETE' then
+        return old;
+    end if;
+    return new;
+end;
+$$;
+
+comment on function sales.line_item_checking() is
+'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
+'refuses discontinued items.';
+
+create trigger transaction_items_checking
+before insert or update or delete on sales.transaction_items
+for each row execute function sales.line_item_checking();
+
+-- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
+-- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
+create function sales.line_item_changed() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
+    line sales.transaction_items;
+    sign integer;
+    purchase record;
+begin
+    for pass in 1..passes loop
+        if tg_op = 'INSERT' or pass = 2 then
+            line := new;
+            sign := 1;
+        else
+            line := old;
+            sign := -1;
+        end if;
+
+        -- The row lock is already held (line_item_checking), so this does not wait.
+        update sales.transactions as t
+        set total_price = t.total_price + sign * line.quantity * line.unit_price,
+            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
+            total_quantity = t.total_quantity + sign * line.quantity
+        where t.transaction_id = line.transaction_id
+        returning t.status, t.membership_id into purchase;
+        if not found then
+            continue;  -- the purchase is gone (deleted with its lines in this transaction)
         end if;
 
         if purchase.status <> 'cancelled' then
@@ -124,20 +172,17 @@ begin
             insert into sales.summary_deltas (item_id) values (line.item_id);
         end if;
     end loop;
-    if tg_op = 'DELETE' then
-        return old;
-    end if;
-    return new;
+    return null;
 end;
 $$;
 
-comment on function sales.line_item_changing() is
-'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
-'refuses discontinued items, moves the purchase totals and appends summary deltas.';
+comment on function sales.line_item_changed() is
+'Row-level, after the write (so only for rows really written, ON CONFLICT included): moves '
+'the purchase totals and appends summary deltas.';
 
-create trigger transaction_items_changing
-before insert or update or delete on sales.transaction_items
-for each row execute function sales.line_item_changing();
+create trigger transaction_items_changed
+after insert or update or delete on sales.transaction_items
+for each row execute function sales.line_item_changed();
 
 -- Transactions: guards. ------------------------------------------------------------------
 
@@ -337,18 +382,41 @@ end;
 $$;
 
 -- Removal from sale takes effect now or later: a discontinued_at in the past would make
--- purchases already made look like sales after removal. Relisting (null) is allowed.
+-- purchases already made look like sales after removal. Relisting (null) is allowed. now() is
+-- the start of the updating transaction, so a transaction held open for an hour could still
+-- set an hour-old time: purchases made meanwhile are checked too.
 create function sales.check_discontinued_at() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    sold record;
 begin
-    raise exception using
-        errcode = 'check_violation',
-        constraint = 'items_discontinued_not_retroactive',
-        message = format(
-            'item %s: discontinued_at %s is in the past; removing an item from sale takes '
-            'effect now or later, never retroactively',
-            new.item_id, new.discontinued_at
-        );
+    if new.discontinued_at < now() then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'items_discontinued_not_retroactive',
+            message = format(
+                'item %s: discontinued_at %s is in the past; removing an item from sale takes '
+                'effect now or later, never retroactively',
+                new.item_id, new.discontinued_at
+            );
+    end if;
+    select t.transaction_id, t.created_at into sold
+    from sales.transaction_items as li
+    inner join sales.transactions as t on li.transaction_id = t.transaction_id
+    where li.item_id = new.item_id and t.created_at >= new.discontinued_at
+    order by t.created_at
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'check_violation',
+            constraint = 'items_discontinued_not_retroactive',
+            message = format(
+                'item %s: discontinued_at %s is before its sale in transaction %s at %s; '
+                'removing an item from sale takes effect now or later, never retroactively',
+                new.item_id, new.discontinued_at, sold.transaction_id, sold.created_at
+            );
+    end if;
+    return new;
 end;
 $$;
 
@@ -357,7 +425,7 @@ before update of discontinued_at on sales.items
 for each row
 when (
     new.discontinued_at is distinct from old.discontinued_at
-    and new.discontinued_at < now()
+    and new.discontinued_at is not null
 )
 execute function sales.check_discontinued_at();
 

@@ -209,3 +209,143 @@ def test_a_nan_price_cannot_reach_the_summaries(sales_db: str) -> None:
         assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
         top = run_sql_file(conn, "analyst/top_members.sql").rows
     assert top[0] == (1, "Ang_00001", "Alice", "Ang", Decimal("200.00"), 1)  # unchanged
+
+
+def test_discontinuing_from_an_old_transaction_cannot_precede_a_sale(sales_db: str) -> None:
+    """`now()` is when the discontinuing transaction began: held open while a purchase of the
+    item was made, `set discontinued_at = now()` would date the removal before that sale."""
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with (
+        psycopg.connect(sales_db) as remover,
+        psycopg.connect(sales_db, autocommit=True) as shop,
+    ):
+        remover.execute("select now()")  # the remover's transaction (and its now()) begins
+        shop.execute("select pg_sleep(0.05)")
+        row = shop.execute(
+            "insert into sales.transactions (transaction_id, membership_id)"
+            " select max(transaction_id) + 1, 'Ang_00001' from sales.transactions"
+            " returning transaction_id"
+        ).fetchone()
+        assert row is not None
+        shop.execute(
+            "insert into sales.transaction_items"
+            " (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+            " select %s, item_id, 1, cost, weight_kg from sales.items where item_id = 2",
+            (row[0],),
+        )
+        with pytest.raises(psycopg.errors.CheckViolation) as excinfo:
+            remover.execute("update sales.items set discontinued_at = now() where item_id = 2")
+        remover.rollback()
+        sold_after_removal = shop.execute(
+            "select count(*) from sales.transaction_items as li"
+            " join sales.transactions as t using (transaction_id)"
+            " join sales.items as i using (item_id)"
+            " where i.discontinued_at <= t.created_at"
+        ).fetchone()
+    message = excinfo.value.diag.message_primary or ""
+    assert message.startswith("item 2: discontinued_at ")
+    assert f" is before its sale in transaction {row[0]} at " in message
+    assert message.endswith(
+        "removing an item from sale takes effect now or later, never retroactively"
+    )
+    assert excinfo.value.diag.constraint_name == "items_discontinued_not_retroactive"
+    assert sold_after_removal == (0,)
+
+
+def test_repair_under_writers_never_deadlocks(db_env: str) -> None:
+    """A purchase locks transactions then transaction_items, a line statement the other way
+    round: a repair that locked both deadlocked with one of them (a writer or the repair was
+    aborted with 40P01). Writers of both kinds race repeated repairs; none may fail."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    apply_sql_file(db_env, "fixture_sales.sql")
+    with psycopg.connect(db_env, autocommit=True) as conn:
+        conn.execute(
+            "select setval(pg_get_serial_sequence('sales.transactions', 'transaction_id'),"
+            " (select max(transaction_id) from sales.transactions))"
+        )
+    deadline = time.monotonic() + 6
+    failures: list[str] = []
+
+    def buyer() -> None:
+        with psycopg.connect(db_env) as conn:
+            while time.monotonic() < deadline:
+                try:
+                    with conn.transaction():
+                        row = conn.execute(
+                            "insert into sales.transactions (membership_id)"
+                            " values ('Ang_00001') returning transaction_id"
+                        ).fetchone()
+                        assert row is not None
+                        conn.execute("select pg_sleep(0.005)")
+                        conn.execute(
+                            "insert into sales.transaction_items"
+                            " (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+                            " values (%s, 1, 1, 10.00, 1.000)",
+                            (row[0],),
+                        )
+                except psycopg.Error as error:
+                    failures.append(f"buyer {error.sqlstate}: {error}")
+
+    def line_writer() -> None:
+        with psycopg.connect(db_env) as conn:
+            while time.monotonic() < deadline:
+                try:
+                    with conn.transaction():
+                        conn.execute(
+                            "update sales.transaction_items set quantity = quantity + 1"
+                            " where transaction_id = (select max(transaction_id)"
+                            " from sales.transactions where status = 'pending')"
+                        )
+                        conn.execute("select pg_sleep(0.005)")
+                        conn.execute(
+                            "update sales.transaction_items set quantity = quantity - 1"
+                            " where transaction_id = (select max(transaction_id)"
+                            " from sales.transactions where status = 'pending')"
+                            " and quantity > 1"
+                        )
+                except psycopg.Error as error:
+                    failures.append(f"line writer {error.sqlstate}: {error}")
+
+    threads = [threading.Thread(target=work) for work in (buyer, buyer, line_writer, line_writer)]
+    for thread in threads:
+        thread.start()
+    shopdata = str(Path(sys.executable).parent / "shopdata")
+    env = {**os.environ, "DATABASE_URL": db_env}
+    repairs = []
+    while time.monotonic() < deadline:
+        done = subprocess.run(
+            [shopdata, "db", "repair-summaries"], env=env, capture_output=True, text=True
+        )
+        repairs.append((done.returncode, done.stdout, done.stderr))
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(repairs) >= 3
+    assert {(code, err) for code, _, err in repairs} == {(0, "")}
+    check = CliRunner().invoke(app, ["db", "check"])
+    assert (check.exit_code, check.stdout) == (0, CONSISTENT)
+
+
+def test_a_server_error_is_not_reported_as_unreachable(
+    db_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadlock or lock timeout is an answer from the server; "cannot reach the database"
+    sent the operator to check the network instead."""
+    from shopdata.config import get_settings
+
+    separator = "&" if "?" in db_env else "?"
+    monkeypatch.setenv("DATABASE_URL", f"{db_env}{separator}options=-c%20lock_timeout%3D200")
+    get_settings.cache_clear()
+    with psycopg.connect(db_env) as holder:
+        holder.execute("lock table sales.item_sales in access exclusive mode")
+        result = CliRunner().invoke(app, ["db", "repair-summaries"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: canceling statement due to lock timeout (SQLSTATE 55P03); nothing was changed\n"
+    )

@@ -55,7 +55,11 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_DATA) from None
     except psycopg.OperationalError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        typer.echo(f"Error: cannot reach the database: {first}", err=True)
+        if error.sqlstate:
+            # The server answered (a deadlock, a lock or statement timeout...): it was reached.
+            typer.echo(f"Error: {first} (SQLSTATE {error.sqlstate}); nothing was changed", err=True)
+        else:
+            typer.echo(f"Error: cannot reach the database: {first}", err=True)
         raise typer.Exit(EXIT_DATA) from None
 
 
