@@ -60,9 +60,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/020_members.sql",
-        "check (btrim(first_name) <> '')",
-        "check (first_name <> '')",
-        "first_name is not blank",
+        "check (first_name = btrim(first_name))",
+        "check (true)",
+        "first_name has no surrounding spaces (it may be empty: one-word names)",
     ),
     Mutation(
         "db/initdb/020_members.sql",
@@ -117,14 +117,26 @@ MUTATIONS: tuple[Mutation, ...] = (
     # 060_triggers.sql ------------------------------------------------------------------------
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        where o.status <> 'pending'",
-        "        where false",
+        "    if old.status <> 'pending' then\n"
+        "        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_history_kept',",
+        "    if false then\n"
+        "        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_history_kept',",
         "only pending purchases are deleted",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "    if old.status <> 'pending' then",
-        "    if false then",
+        "    if old.status <> 'pending' then\n"
+        "        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_status_lifecycle',",
+        "    if false then\n"
+        "        raise exception using\n"
+        "            errcode = 'check_violation',\n"
+        "            constraint = 'transactions_status_lifecycle',",
         "status moves only from pending",
     ),
     Mutation(
@@ -135,27 +147,27 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "'where i.discontinued_at <= t.created_at '",
-        "'where i.discontinued_at < t.created_at '",
+        "if sign > 0 and purchase.discontinued_at <= purchase.created_at then",
+        "if sign > 0 and purchase.discontinued_at < purchase.created_at then",
         "no line item for an item discontinued at (or before) the purchase",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "'where t.status <> ''pending'' and not ($1 = ''INSERT'' and t.total_quantity = 0) '",
-        "'where t.status <> ''pending'' and not ($1 = ''INSERT'') '",
+        "and not (tg_op = 'INSERT' and sales.finished_here(line.transaction_id)) then",
+        "and not (tg_op = 'INSERT') then",
         "lines of a finished purchase with lines cannot be added to",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        '    where t.status <> ''cancelled'''",
-        "        '    where true'",
-        "cancelled purchases do not count in item_sales",
+        "        if purchase.status <> 'cancelled' then",
+        "        if true then",
+        "lines of cancelled purchases count nowhere (item_sales, member_spending)",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "        '    where status <> ''cancelled'''",
-        "        '    where true'",
-        "cancelled purchases do not count in member_spending",
+        "    is_counted boolean := new.status <> 'cancelled';",
+        "    is_counted boolean := true;",
+        "a cancelled purchase leaves member_spending and item_sales",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
@@ -191,20 +203,20 @@ MUTATIONS: tuple[Mutation, ...] = (
     # sql/analyst -----------------------------------------------------------------------------
     Mutation(
         "sql/analyst/top_members.sql",
-        "    where s.total_spent > 0",
-        "    where s.total_spent >= 0",
+        "    where cs.total_spent > 0",
+        "    where cs.total_spent >= 0",
         "members who spent nothing are never listed",
     ),
     Mutation(
         "sql/analyst/top_members.sql",
-        "    fetch first 10 rows with ties",
-        "    fetch first 10 rows only",
+        "    order by cs.total_spent desc\n    fetch first 10 rows with ties",
+        "    order by cs.total_spent desc\n    fetch first 10 rows only",
         "every member tied with the 10th is listed",
     ),
     Mutation(
         "sql/analyst/top_members.sql",
-        "rank() over (order by s.total_spent desc) as spending_rank",
-        "dense_rank() over (order by s.total_spent desc) as spending_rank",
+        "rank() over (order by cs.total_spent desc) as spending_rank",
+        "dense_rank() over (order by cs.total_spent desc) as spending_rank",
         "spending_rank is the SQL rank (1, 2, 2, 4)",
     ),
     Mutation(
@@ -215,20 +227,20 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "    where s.purchase_count > 0",
-        "    where s.purchase_count >= 0",
+        "    where cs.purchase_count > 0",
+        "    where cs.purchase_count >= 0",
         "items never bought are never listed",
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "    fetch first 3 rows with ties",
-        "    fetch first 3 rows only",
+        "    order by cs.purchase_count desc\n    fetch first 3 rows with ties",
+        "    order by cs.purchase_count desc\n    fetch first 3 rows only",
         "every item tied with the 3rd is listed",
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "rank() over (order by s.purchase_count desc) as purchase_rank",
-        "rank() over (order by s.units_sold desc) as purchase_rank",
+        "rank() over (order by cs.purchase_count desc) as purchase_rank",
+        "rank() over (order by cs.units_sold desc) as purchase_rank",
         "items are ranked by purchases, not units",
     ),
     Mutation(
@@ -236,6 +248,49 @@ MUTATIONS: tuple[Mutation, ...] = (
         "order by r.purchase_rank asc, r.item_id asc;",
         "order by r.purchase_rank asc, r.item_id desc;",
         "equal items are listed by item_id",
+    ),
+    # added after issue 13 (summary deltas) and issue 12 (member_key) ---------------------------
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent",
+        "coalesce(s.total_spent, 0) as total_spent",
+        "spending between roll-ups counts (member_spending plus the pending deltas)",
+    ),
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "        order by s.total_spent desc\n        fetch first 10 rows with ties",
+        "        order by s.total_spent desc\n        fetch first 9 rows with ties",
+        "the summary's top 10 (with ties) are candidates",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "coalesce(s.purchase_count, 0) + coalesce(p.purchase_count, 0) as purchase_count",
+        "coalesce(s.purchase_count, 0) as purchase_count",
+        "purchases between roll-ups count (item_sales plus the pending deltas)",
+    ),
+    Mutation(
+        "db/initdb/050_summaries.sql",
+        "        set total_spent = s.total_spent + d.amount,",
+        "        set total_spent = d.amount,",
+        "a roll-up adds the deltas to member_spending",
+    ),
+    Mutation(
+        "db/initdb/050_summaries.sql",
+        "            units_sold = s.units_sold + d.units,",
+        "            units_sold = s.units_sold,",
+        "a roll-up adds the units to item_sales",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (btrim(last_name) <> '')",
+        "check (true)",
+        "last_name is not blank (it feeds the ID)",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "member_key bigint not null generated always as identity,",
+        "member_key bigint not null generated by default as identity,",
+        "member_key is handed out by the database",
     ),
 )
 
