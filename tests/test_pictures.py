@@ -126,7 +126,7 @@ def test_one_flipped_access_cell_makes_the_picture_stale(tmp_path: Path) -> None
     from shopdata.salesdb.access import MATRIX_PATH, load_matrix, render_png
 
     text = MATRIX_PATH.read_text(encoding="utf-8")
-    granted = "        select: [membership_id, first_name, last_name, mobile_no]\n"
+    granted = "        select: [first_name, last_name, mobile_no, member_key]\n"
     assert text.count(granted) == 1
     changed = tmp_path / "matrix.yaml"
     changed.write_text(text.replace(granted, granted.replace(", mobile_no", "")), "utf-8")
