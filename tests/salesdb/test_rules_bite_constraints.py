@@ -91,6 +91,4 @@ def test_a_purchase_is_completed_no_earlier_than_it_was_made(sales_db: str) -> N
     with psycopg.connect(sales_db) as conn:
         conn.execute(MEMBER, ("Lee_2b72a", "2023-01-01 10:00+00", "2023-01-01 10:00+00"))
         conn.execute(purchase, (1, "2024-01-01 10:00+00"))
-    _refused(
-        sales_db, purchase, (2, "2024-01-01 09:00+00"), "transactions_completed_after_created"
-    )
+    _refused(sales_db, purchase, (2, "2024-01-01 09:00+00"), "transactions_completed_after_created")
