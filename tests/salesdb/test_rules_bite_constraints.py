@@ -92,3 +92,15 @@ def test_a_purchase_is_completed_no_earlier_than_it_was_made(sales_db: str) -> N
         conn.execute(MEMBER, ("Lee_2b72a", "2023-01-01 10:00+00", "2023-01-01 10:00+00"))
         conn.execute(purchase, (1, "2024-01-01 10:00+00"))
     _refused(sales_db, purchase, (2, "2024-01-01 09:00+00"), "transactions_completed_after_created")
+
+
+def test_member_key_is_handed_out_by_the_database_never_chosen_by_a_writer(
+    sales_db: str,
+) -> None:
+    """020_members.sql: member_key is "handed out by the database, never reused"."""
+    with pytest.raises(psycopg.errors.GeneratedAlways), psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "insert into sales.members (membership_id, first_name, last_name, email, mobile_no, "
+            "date_of_birth, above_18, member_key) values ('Lee_2b72a', 'Ann', 'Lee', "
+            "'ann@lee.com', '81234567', '1990-01-01', true, 7)"
+        )
