@@ -61,8 +61,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "db/initdb/020_members.sql",
         "check (first_name = btrim(first_name))",
-        "check (first_name is not null)",
-        "first_name is trimmed (so never only blanks)",
+        "check (true)",
+        "first_name has no surrounding spaces (it may be empty: one-word names)",
     ),
     Mutation(
         "db/initdb/020_members.sql",
@@ -117,20 +117,24 @@ MUTATIONS: tuple[Mutation, ...] = (
     # 060_triggers.sql ------------------------------------------------------------------------
     Mutation(
         "db/initdb/060_triggers.sql",
-        "    if old.status <> 'pending' then\n        raise exception using\n"
+        "    if old.status <> 'pending' then\n"
+        "        raise exception using\n"
         "            errcode = 'check_violation',\n"
         "            constraint = 'transactions_history_kept',",
-        "    if false then\n        raise exception using\n"
+        "    if false then\n"
+        "        raise exception using\n"
         "            errcode = 'check_violation',\n"
         "            constraint = 'transactions_history_kept',",
         "only pending purchases are deleted",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "    if old.status <> 'pending' then\n        raise exception using\n"
+        "    if old.status <> 'pending' then\n"
+        "        raise exception using\n"
         "            errcode = 'check_violation',\n"
         "            constraint = 'transactions_status_lifecycle',",
-        "    if false then\n        raise exception using\n"
+        "    if false then\n"
+        "        raise exception using\n"
         "            errcode = 'check_violation',\n"
         "            constraint = 'transactions_status_lifecycle',",
         "status moves only from pending",
@@ -143,8 +147,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "if adding and purchase.discontinued_at <= purchase.created_at then",
-        "if adding and purchase.discontinued_at < purchase.created_at then",
+        "if sign > 0 and purchase.discontinued_at <= purchase.created_at then",
+        "if sign > 0 and purchase.discontinued_at < purchase.created_at then",
         "no line item for an item discontinued at (or before) the purchase",
     ),
     Mutation(
@@ -157,13 +161,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "db/initdb/060_triggers.sql",
         "        if purchase.status <> 'cancelled' then",
         "        if true then",
-        "cancelled purchases do not count in item_sales",
+        "lines of cancelled purchases count nowhere (item_sales, member_spending)",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "    values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);",
-        "    values (new.membership_id, 1);",
-        "cancelled purchases do not count in member_spending",
+        "    is_counted boolean := new.status <> 'cancelled';",
+        "    is_counted boolean := true;",
+        "a cancelled purchase leaves member_spending and item_sales",
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
@@ -205,10 +209,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sql/analyst/top_members.sql",
-        "    where cs.total_spent > 0\n    order by cs.total_spent desc\n"
-        "    fetch first 10 rows with ties",
-        "    where cs.total_spent > 0\n    order by cs.total_spent desc\n"
-        "    fetch first 10 rows only",
+        "    order by cs.total_spent desc\n    fetch first 10 rows with ties",
+        "    order by cs.total_spent desc\n    fetch first 10 rows only",
         "every member tied with the 10th is listed",
     ),
     Mutation(
@@ -231,10 +233,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sql/analyst/top_items.sql",
-        "    where cs.purchase_count > 0\n    order by cs.purchase_count desc\n"
-        "    fetch first 3 rows with ties",
-        "    where cs.purchase_count > 0\n    order by cs.purchase_count desc\n"
-        "    fetch first 3 rows only",
+        "    order by cs.purchase_count desc\n    fetch first 3 rows with ties",
+        "    order by cs.purchase_count desc\n    fetch first 3 rows only",
         "every item tied with the 3rd is listed",
     ),
     Mutation(
@@ -248,6 +248,49 @@ MUTATIONS: tuple[Mutation, ...] = (
         "order by r.purchase_rank asc, r.item_id asc;",
         "order by r.purchase_rank asc, r.item_id desc;",
         "equal items are listed by item_id",
+    ),
+    # added after issue 13 (summary deltas) and issue 12 (member_key) ---------------------------
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent",
+        "coalesce(s.total_spent, 0) as total_spent",
+        "spending between roll-ups counts (member_spending plus the pending deltas)",
+    ),
+    Mutation(
+        "sql/analyst/top_members.sql",
+        "        order by s.total_spent desc\n        fetch first 10 rows with ties",
+        "        order by s.total_spent desc\n        fetch first 9 rows with ties",
+        "the summary's top 10 (with ties) are candidates",
+    ),
+    Mutation(
+        "sql/analyst/top_items.sql",
+        "coalesce(s.purchase_count, 0) + coalesce(p.purchase_count, 0) as purchase_count",
+        "coalesce(s.purchase_count, 0) as purchase_count",
+        "purchases between roll-ups count (item_sales plus the pending deltas)",
+    ),
+    Mutation(
+        "db/initdb/050_summaries.sql",
+        "        set total_spent = s.total_spent + d.amount,",
+        "        set total_spent = d.amount,",
+        "a roll-up adds the deltas to member_spending",
+    ),
+    Mutation(
+        "db/initdb/050_summaries.sql",
+        "            units_sold = s.units_sold + d.units,",
+        "            units_sold = s.units_sold,",
+        "a roll-up adds the units to item_sales",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "check (btrim(last_name) <> '')",
+        "check (true)",
+        "last_name is not blank (it feeds the ID)",
+    ),
+    Mutation(
+        "db/initdb/020_members.sql",
+        "member_key bigint not null generated always as identity,",
+        "member_key bigint not null generated by default as identity,",
+        "member_key is handed out by the database",
     ),
 )
 

@@ -40,8 +40,21 @@ IN_FLIGHT = (
 
 
 def run(landing: Path, output: Path) -> tuple[int, dict[str, object]]:
+    # No settling wait: files just written are taken at once, so only their names (the
+    # in-flight suffixes) can keep a run away from them.
     result = CliRunner().invoke(
-        app, ["members", "run", "--json", "--landing", str(landing), "--output", str(output)]
+        app,
+        [
+            "members",
+            "run",
+            "--json",
+            "--settle-seconds",
+            "0",
+            "--landing",
+            str(landing),
+            "--output",
+            str(output),
+        ],
     )
     return result.exit_code, json.loads(result.stdout)
 

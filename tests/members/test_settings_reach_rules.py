@@ -57,6 +57,9 @@ def run_cli(
             str(landing),
             "--output",
             str(root / "out"),
+            # The file was just written: no settling wait (not a setting under test here).
+            "--settle-seconds",
+            "0",
             *extra,
         ],
         capture_output=True,

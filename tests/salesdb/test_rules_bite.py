@@ -191,19 +191,22 @@ def test_members_who_spent_nothing_are_not_listed(sales_db: str) -> None:
             "update sales.transactions set status = 'cancelled', "
             "cancelled_at = '2024-01-02 10:00+00' where transaction_id = 3"
         )
-        # Both zero spenders have a member_spending row: the rule, not a missing row, hides them.
-        # (Rows are made when the writes' deltas are rolled up into the summary.)
+    expected = [
+        (1, "Ang_00001", "A", "Ang", Decimal("40.00"), 1),
+        (2, "Bala_00002", "A", "Bala", Decimal("20.00"), 1),
+    ]
+    # Before a roll-up every member's spending is in sales.summary_deltas (two at zero) ...
+    assert run_analyst_query(sales_db, "top-members").rows == expected
+    with psycopg.connect(sales_db) as conn:
         conn.execute("select sales.roll_up_summaries()")
+        # ... after it both zero spenders have a member_spending row: the rule, not a missing
+        # row, hides them.
         zero = conn.execute(
             "select membership_id, total_spent from sales.member_spending "
             "where total_spent = 0 order by membership_id"
         ).fetchall()
     assert zero == [("Chan_00003", Decimal("0.00")), ("Das_00004", Decimal("0.00"))]
-    result = run_analyst_query(sales_db, "top-members")
-    assert result.rows == [
-        (1, "Ang_00001", "A", "Ang", Decimal("40.00"), 1),
-        (2, "Bala_00002", "A", "Bala", Decimal("20.00"), 1),
-    ]
+    assert run_analyst_query(sales_db, "top-members").rows == expected
 
 
 # --- names and e-mail (survivors of tools/sql_mutations.py) -------------------------------------
@@ -213,6 +216,8 @@ def test_members_who_spent_nothing_are_not_listed(sales_db: str) -> None:
     ("column", "value", "constraint"),
     [
         ("first_name", "   ", "members_first_name_trimmed"),
+        ("first_name", " Ann", "members_first_name_trimmed"),
+        ("first_name", "Ann ", "members_first_name_trimmed"),
         ("last_name", " ", "members_last_name_not_blank"),
         ("email", "ann lee@lee.com", "members_email_format"),
         ("email", "ann@lee@com", "members_email_format"),
@@ -242,6 +247,20 @@ def test_malformed_member_fields_are_refused(
             fields,
         )
     assert raised.value.diag.constraint_name == constraint
+
+
+def test_a_one_word_name_is_a_member_with_an_empty_first_name(sales_db: str) -> None:
+    """docs/members.md: a one-word name (`Madonna`) is successful, its first_name is empty."""
+    with psycopg.connect(sales_db) as conn:
+        conn.execute(
+            "insert into sales.members (membership_id, first_name, last_name, email, mobile_no, "
+            "date_of_birth, above_18) values ('Madonna_2b72a', '', 'Madonna', 'm@m.com', "
+            "'81234567', '1990-01-01', true)"
+        )
+        row = conn.execute(
+            "select first_name, last_name from sales.members where membership_id = 'Madonna_2b72a'"
+        ).fetchone()
+    assert row == ("", "Madonna")
 
 
 def test_a_purchase_without_line_items_cannot_be_completed(sales_db: str) -> None:
