@@ -147,8 +147,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "db/initdb/060_triggers.sql",
-        "if sign > 0 and purchase.discontinued_at <= purchase.created_at then",
-        "if sign > 0 and purchase.discontinued_at < purchase.created_at then",
+        "if adding and purchase.discontinued_at <= purchase.created_at then",
+        "if adding and purchase.discontinued_at < purchase.created_at then",
         "no line item for an item discontinued at (or before) the purchase",
     ),
     Mutation(
