@@ -15,6 +15,7 @@ import os
 import random
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -109,6 +110,7 @@ def test_soak_producers_kills_and_readers(ws: Workspace) -> None:
     env = {**os.environ, "SHOPDATA_MEMBERS__SETTLE_SECONDS": SETTLE}
     command = [sys.executable, "-m", "shopdata.cli", *ws.args("--quiet")]
     runs = kills = 0
+    durations: list[float] = []  # of runs that were not killed
     codes: Counter[int] = Counter()
     try:
         start = time.monotonic()
@@ -116,13 +118,22 @@ def test_soak_producers_kills_and_readers(ws: Workspace) -> None:
             kills < MIN_KILLS and elapsed < HARD_LIMIT
         ):
             proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+            began = time.monotonic()
             runs += 1
-            if rng.random() < 0.5:
-                time.sleep(rng.uniform(0.3, 2.5))
+            killing = rng.random() < 0.5
+            if killing:
+                # A moment within a typical run's life, so that kills land on fast and slow
+                # machines alike (a fixed 0.3-2.5 s missed every run on a quiet machine).
+                typical = statistics.median(durations) if durations else 1.0
+                time.sleep(rng.uniform(0.05, max(0.1, typical)))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     kills += 1
+                else:
+                    killing = False
             _, stderr = proc.communicate(timeout=60)
+            if not killing:
+                durations.append(time.monotonic() - began)
             codes[proc.returncode] += 1
             assert proc.returncode in (0, -9), stderr
     finally:
