@@ -76,20 +76,25 @@ def _client(url: str, hot: bool, seconds: float, seed_value: int, out: Any) -> N
             chosen = {rnd.choice(items) for _ in range(rnd.randint(1, 3))}
             if hot:
                 chosen = {hot_item, *list(chosen)[: rnd.randint(0, 2)]}
-            with conn.transaction():
-                row = conn.execute(
-                    b"insert into sales.transactions (membership_id) values (%s)"
-                    b" returning transaction_id",
-                    (rnd.choice(members),),
-                ).fetchone()
-                assert row is not None
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        b"insert into sales.transaction_items"
-                        b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
-                        b" values (%s, %s, %s, %s, %s)",
-                        [(row[0], i, rnd.randint(1, 3), c, w) for i, c, w in chosen],
-                    )
+            try:
+                with conn.transaction():
+                    row = conn.execute(
+                        b"insert into sales.transactions (membership_id) values (%s)"
+                        b" returning transaction_id",
+                        (rnd.choice(members),),
+                    ).fetchone()
+                    assert row is not None
+                    with conn.cursor() as cur:
+                        cur.executemany(
+                            b"insert into sales.transaction_items"
+                            b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+                            b" values (%s, %s, %s, %s, %s)",
+                            [(row[0], i, rnd.randint(1, 3), c, w) for i, c, w in chosen],
+                        )
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+                # The old statement-level triggers deadlock on summary rows; a shop front would
+                # retry, so the purchase is not counted and the loop goes on.
+                continue
             done += 1
     out.put(done)
 
