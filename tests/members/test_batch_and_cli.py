@@ -253,15 +253,13 @@ def test_a_clock_behind_the_last_run_keeps_partitions_monotonic(
     earlier = dt.datetime(2026, 11, 24, 7, 5, tzinfo=dt.UTC)
     ws.land("a.csv", applications(ANN))
     first = run_pipeline(ws.landing, ws.output, RuleConfig(), now=later)
-    assert first.document["clock_note"] is None
+    assert first.document.clock_note is None
     ws.land("b.csv", applications(("Bo Tan", "bo@x.com", "1990-01-01", "12345678")))
     second = run_pipeline(ws.landing, ws.output, RuleConfig(), now=earlier)
-    assert second.document["outputs"]["successful"].startswith(
-        "successful/date=2026-11-24/hour=09/"
-    )
-    assert second.document["partition_started_at"] == later.isoformat()
-    assert second.document["started_at"] == earlier.isoformat()
-    assert second.document["clock_note"] == (
+    assert second.document.outputs.successful.startswith("successful/date=2026-11-24/hour=09/")
+    assert second.document.partition_started_at == later.isoformat()
+    assert second.document.started_at == earlier.isoformat()
+    assert second.document.clock_note == (
         "clock reads 2026-11-24T07:05:00+00:00, earlier than the last committed run's start "
         "2026-11-24T09:30:00+00:00: outputs go to that run's partition"
     )
