@@ -175,7 +175,9 @@ def test_comparison_tolerates_a_few_edge_pixels_and_catches_a_new_shape(tmp_path
 
 def test_one_flipped_access_cell_makes_the_picture_stale(tmp_path: Path) -> None:
     """Logistics losing SELECT on members.mobile_no changes one cell: the comparison sees it."""
-    from shopdata.salesdb.access import MATRIX_PATH, load_matrix, render_png
+    from access_docs import render_png  # tools/access_docs.py
+
+    from shopdata.access.matrix import MATRIX_PATH, load_matrix
 
     text = MATRIX_PATH.read_text(encoding="utf-8")
     granted = "        select: [first_name, last_name, mobile_no, member_key]\n"

@@ -199,8 +199,8 @@ def write(docs: Path, url: str) -> list[Path]:
 def main(argv: list[str]) -> int:
     """``python tools/erd.py DOCS_DIR``: regenerate erd.md and erd.png from the init files."""
     from shopdata.config import get_settings
-    from shopdata.salesdb.connection import create_database_from_init, drop_database
     from shopdata.salesdb.runtime import bring_up, target
+    from shopdata.salesdb.server import create_database_from_init, drop_database
 
     if len(argv) != 1:
         print(f"usage: tools/{TOOL}.py DOCS_DIR", file=sys.stderr)
