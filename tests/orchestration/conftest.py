@@ -99,10 +99,10 @@ def settings_env(root: Path, database_url: str, covid_url: str) -> dict[str, str
         "SHOPDATA_COVID__CACHE_DIR": str(root / "covid"),
         "SHOPDATA_COVID__BACKOFF_S": "0.01",
         "SHOPDATA_CARPRICE__MODEL_DIR": str(root / "carprice"),
-        "SHOPDATA_CARPRICE__FOLDS": "3",
+        "SHOPDATA_CARPRICE__FOLDS": "2",
         "SHOPDATA_CARPRICE__REPEATS": "1",
         "SHOPDATA_CARPRICE__JOBS": "1",
-        "SHOPDATA_ORCHESTRATION__CARPRICE_MODELS": '["naive_bayes", "logistic"]',
+        "SHOPDATA_ORCHESTRATION__CARPRICE_MODELS": '["naive_bayes", "decision_tree"]',
         "SHOPDATA_ORCHESTRATION__DAGSTER_HOME": str(root / "dagster"),
         "DAGSTER_HOME": str(root / "dagster"),
     }
