@@ -8,7 +8,6 @@ COVID cache and the model.
 """
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import dagster as dg
@@ -38,20 +37,78 @@ MISSING_COLUMNS = (
 CONSISTENT = "summaries consistent: member_spending, item_sales, totals"
 CEILING = "naive_bayes: accuracy grouped 0.3160, stratified 0.2760; ceiling 0.3582"
 TOP_MEMBERS = [
-    {"spending_rank": 1, "membership_id": "Smith_c7677", "first_name": "Patty", "last_name": "Smith", "total_spent": "45.00", "transaction_count": 1},
-    {"spending_rank": 2, "membership_id": "Cline_825fb", "first_name": "Jackson", "last_name": "Cline", "total_spent": "32.00", "transaction_count": 1},
-    {"spending_rank": 3, "membership_id": "Wang_04168", "first_name": "Sean", "last_name": "Wang", "total_spent": "30.00", "transaction_count": 1},
-    {"spending_rank": 4, "membership_id": "Williams_3e726", "first_name": "Allen", "last_name": "Williams", "total_spent": "5.00", "transaction_count": 1},
+    {
+        "spending_rank": 1,
+        "membership_id": "Smith_c7677",
+        "first_name": "Patty",
+        "last_name": "Smith",
+        "total_spent": "45.00",
+        "transaction_count": 1,
+    },
+    {
+        "spending_rank": 2,
+        "membership_id": "Cline_825fb",
+        "first_name": "Jackson",
+        "last_name": "Cline",
+        "total_spent": "32.00",
+        "transaction_count": 1,
+    },
+    {
+        "spending_rank": 3,
+        "membership_id": "Wang_04168",
+        "first_name": "Sean",
+        "last_name": "Wang",
+        "total_spent": "30.00",
+        "transaction_count": 1,
+    },
+    {
+        "spending_rank": 4,
+        "membership_id": "Williams_3e726",
+        "first_name": "Allen",
+        "last_name": "Williams",
+        "total_spent": "5.00",
+        "transaction_count": 1,
+    },
 ]
 TOP_ITEMS = [
-    {"purchase_rank": 1, "item_id": 1, "item_name": "Kettle", "manufacturer_name": "Acme", "purchase_count": 2, "units_sold": 3},
-    {"purchase_rank": 1, "item_id": 2, "item_name": "Mug", "manufacturer_name": "Globex", "purchase_count": 2, "units_sold": 2},
-    {"purchase_rank": 3, "item_id": 3, "item_name": "Toaster", "manufacturer_name": "Acme", "purchase_count": 1, "units_sold": 1},
-    {"purchase_rank": 3, "item_id": 4, "item_name": "Teapot", "manufacturer_name": "Globex", "purchase_count": 1, "units_sold": 1},
+    {
+        "purchase_rank": 1,
+        "item_id": 1,
+        "item_name": "Kettle",
+        "manufacturer_name": "Acme",
+        "purchase_count": 2,
+        "units_sold": 3,
+    },
+    {
+        "purchase_rank": 1,
+        "item_id": 2,
+        "item_name": "Mug",
+        "manufacturer_name": "Globex",
+        "purchase_count": 2,
+        "units_sold": 2,
+    },
+    {
+        "purchase_rank": 3,
+        "item_id": 3,
+        "item_name": "Toaster",
+        "manufacturer_name": "Acme",
+        "purchase_count": 1,
+        "units_sold": 1,
+    },
+    {
+        "purchase_rank": 3,
+        "item_id": 4,
+        "item_name": "Teapot",
+        "manufacturer_name": "Globex",
+        "purchase_count": 1,
+        "units_sold": 1,
+    },
 ]
 
 
-def materialize(instance: dg.DagsterInstance, *keys: dg.AssetsDefinition) -> dg.ExecuteInProcessResult:
+def materialize(
+    instance: dg.DagsterInstance, *keys: dg.AssetsDefinition
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [*ASSETS, *CHECKS],
         selection=dg.AssetSelection.assets(*keys),
@@ -81,7 +138,11 @@ def metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
 
 def verdicts(*results: dg.ExecuteInProcessResult) -> dict[tuple[str, str], tuple[bool, str, str]]:
     return {
-        (e.asset_key.to_user_string(), e.check_name): (e.passed, e.severity.value, e.description or "")
+        (e.asset_key.to_user_string(), e.check_name): (
+            e.passed,
+            e.severity.value,
+            e.description or "",
+        )
         for result in results
         for e in result.get_asset_check_evaluations()
     }
@@ -92,12 +153,19 @@ def test_both_runs_succeed(runs: dict[str, dg.ExecuteInProcessResult]) -> None:
     assert runs["second"].success
 
 
-def test_membership_run_carries_the_report(runs: dict[str, dg.ExecuteInProcessResult], world: World) -> None:
+def test_membership_run_carries_the_report(
+    runs: dict[str, dg.ExecuteInProcessResult], world: World
+) -> None:
     meta = metadata(runs["first"], "membership_runs")
     assert meta["successful"] == 706
     assert meta["unsuccessful"] == 4293
     assert meta["rows_in"] == 4999
-    assert (meta["files"], meta["files_processed"], meta["files_quarantined"], meta["files_duplicate"]) == (3, 2, 1, 0)
+    assert (
+        meta["files"],
+        meta["files_processed"],
+        meta["files_quarantined"],
+        meta["files_duplicate"],
+    ) == (3, 2, 1, 0)
     assert meta["unsuccessful_by_reason"] == {
         "email_domain_not_allowed": 1476,
         "mobile_invalid": 3758,
@@ -108,8 +176,15 @@ def test_membership_run_carries_the_report(runs: dict[str, dg.ExecuteInProcessRe
     assert list(world.landing.iterdir()) == []
 
 
-def test_members_loaded_into_the_database(runs: dict[str, dg.ExecuteInProcessResult], world: World) -> None:
-    assert metadata(runs["first"], "sales_members") == {"files": 1, "rows": 706, "new": 706, "already_present": 0}
+def test_members_loaded_into_the_database(
+    runs: dict[str, dg.ExecuteInProcessResult], world: World
+) -> None:
+    assert metadata(runs["first"], "sales_members") == {
+        "files": 1,
+        "rows": 706,
+        "new": 706,
+        "already_present": 0,
+    }
     with psycopg.connect(world.database_url) as conn:
         assert conn.execute(b"select count(*) from sales.members").fetchone() == (706,)
 
@@ -180,7 +255,9 @@ def check_only(instance: dg.DagsterInstance, check: Any) -> tuple[bool, str, str
 
 
 def test_share_outside_the_band_fails_the_check(
-    runs: dict[str, dg.ExecuteInProcessResult], instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    runs: dict[str, dg.ExecuteInProcessResult],
+    instance: dg.DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shopdata.config import get_settings
 

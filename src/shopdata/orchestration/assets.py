@@ -4,7 +4,6 @@ membership_runs -> sales_members -> top_members, top_items (which also read sale
 the checkout's writes: an external asset); covid_series; carprice_model.
 """
 
-
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -41,7 +40,10 @@ def _plain(value: Any) -> str | int | float | bool | None:
 def table(result: resources.QueryResult) -> dg.TableMetadataValue:
     """An analyst answer as a metadata table, columns and rows as the query returns them."""
     schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, "string" if not result.rows else _kind(result, i)) for i, name in enumerate(result.columns)]
+        columns=[
+            dg.TableColumn(name, "string" if not result.rows else _kind(result, i))
+            for i, name in enumerate(result.columns)
+        ]
     )
     records = [
         dg.TableRecord(dict(zip(result.columns, map(_plain, row), strict=True)))
@@ -67,7 +69,9 @@ def members_metadata(document: dict[str, Any]) -> dict[str, Any]:
     quarantined = [f for f in document["files_detail"] if f["status"] != "processed"]
     return {
         "run_id": document["run_id"],
-        "report": dg.MetadataValue.path(str(document["output"]) + "/" + document["outputs"]["report"]),
+        "report": dg.MetadataValue.path(
+            str(document["output"]) + "/" + document["outputs"]["report"]
+        ),
         "files": totals["files"],
         "files_processed": totals["files_processed"],
         "files_quarantined": totals["files_quarantined"],
@@ -79,7 +83,9 @@ def members_metadata(document: dict[str, Any]) -> dict[str, Any]:
         "unsuccessful_by_reason": dg.MetadataValue.json(document["unsuccessful_by_reason"]),
         "quarantined": dg.MetadataValue.table(
             records=[
-                dg.TableRecord({"file": f["name"], "status": f["status"], "reason": f.get("error", "")})
+                dg.TableRecord(
+                    {"file": f["name"], "status": f["status"], "reason": f.get("error", "")}
+                )
                 for f in quarantined
             ],
             schema=dg.TableSchema(
@@ -101,7 +107,7 @@ def members_metadata(document: dict[str, Any]) -> dict[str, Any]:
     "folder. Not materialised when no file is ready, or when another run holds the lock (the "
     "run is skipped, not failed).",
 )
-def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult[None]]:
     s = resources.settings()
     try:
         report = resources.run_members(s)
@@ -123,7 +129,7 @@ def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeRe
     description="sales.members: every committed run's successful members, loaded with "
     "`db load-members` (one transaction, idempotent). Starts the embedded PostgreSQL if needed.",
 )
-def sales_members(context: AssetExecutionContext) -> dg.MaterializeResult:
+def sales_members(context: AssetExecutionContext) -> dg.MaterializeResult[None]:
     s = resources.settings()
     try:
         report = resources.load_members(resources.database_url(s), s)
@@ -153,18 +159,16 @@ def _answer(name: str, key: str, title: str) -> dg.AssetsDefinition:
         name=key,
         deps=[sales_members, sales_transactions],
         group_name=SALES_GROUP,
-            kinds={"postgres", "sql"},
+        kinds={"postgres", "sql"},
         description=f"{title} (`shopdata db query {name}`, sql/analyst/).",
     )
-    def answer() -> dg.MaterializeResult:
+    def answer() -> dg.MaterializeResult[None]:
         s = resources.settings()
         try:
             result = resources.analyst_answer(resources.database_url(s), name)
         except Exception as error:
             raise failure(error) from error
-        return dg.MaterializeResult(
-            metadata={"answer": table(result), "rows": len(result.rows)}
-        )
+        return dg.MaterializeResult(metadata={"answer": table(result), "rows": len(result.rows)})
 
     return answer
 
@@ -183,7 +187,7 @@ top_items = _answer(
     description="The COVID-19 Singapore series cache (`shopdata covid fetch`): the live API's "
     "answer, validated, written atomically. A failed fetch leaves the cache as it was.",
 )
-def covid_series() -> dg.MaterializeResult:
+def covid_series() -> dg.MaterializeResult[None]:
     try:
         refresh = resources.refresh_covid(resources.settings())
     except Exception as error:
@@ -208,7 +212,7 @@ def covid_series() -> dg.MaterializeResult:
     description="The car buying-price model (`shopdata carprice train`): every family "
     "cross-validated, the best refitted, model and metrics written. On demand.",
 )
-def carprice_model() -> dg.MaterializeResult:
+def carprice_model() -> dg.MaterializeResult[None]:
     try:
         metrics = resources.train_model(resources.settings())
     except Exception as error:

@@ -3,14 +3,12 @@ membership runs (the database load and both answers follow in the same run), the
 daily, the model on demand.
 """
 
-
 import dagster as dg
 from dagster import SensorEvaluationContext
 
 from shopdata.orchestration import resources
 from shopdata.orchestration.assets import carprice_model, covid_series, membership_runs
 from shopdata.orchestration.rules import cron_for, landing_run_key
-
 
 
 def retry_policy() -> dg.RetryPolicy:
@@ -32,7 +30,8 @@ membership_job = dg.define_asset_job(
     op_retry_policy=retry_policy(),
 )
 covid_job = dg.define_asset_job(
-    "covid_job", selection=dg.AssetSelection.assets(covid_series),
+    "covid_job",
+    selection=dg.AssetSelection.assets(covid_series),
     description="covid fetch",
     op_retry_policy=retry_policy(),
 )

@@ -4,7 +4,6 @@ passed or not, with the sentence why. Severity WARN for what needs a look, ERROR
 Each check can be run again on its own from the UI: it reads the stored state, not the run.
 """
 
-
 import json
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,9 @@ from shopdata.orchestration.rules import (
 )
 
 
-def _result(outcome: Outcome, severity: dg.AssetCheckSeverity, **metadata: Any) -> dg.AssetCheckResult:
+def _result(
+    outcome: Outcome, severity: dg.AssetCheckSeverity, **metadata: Any
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=outcome.passed,
         severity=severity,
