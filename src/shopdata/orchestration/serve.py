@@ -9,7 +9,6 @@ embedded PostgreSQL runs before any asset needs it.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -77,12 +76,18 @@ def webserver_command(host: str, port: int, working_directory: Path) -> list[str
 
 
 def serve(settings: Settings, host: str, port: int) -> int:
-    """Bring the database up, then run ``dagster dev`` in the foreground; its exit code."""
-    from shopdata.orchestration.resources import database_url
+    """Bring the database up, then become ``dagster dev`` (exec: signals reach it directly, so
+    a Ctrl-C or a service manager's SIGTERM stops its webserver, daemon and code servers).
 
-    database_url(settings)
-    command = dev_command(host, port, Path.cwd())
+    Returns only on failure: 1 when the sales database cannot be brought up.
+    """
+    from shopdata.orchestration.resources import database_url
+    from shopdata.orchestration.rules import one_line
+
     try:
-        return subprocess.call(command, env=environment(settings))
-    except KeyboardInterrupt:
-        return 0
+        database_url(settings)
+    except Exception as error:  # one line, not a traceback: the UI would have nothing to run
+        print(f"Error: the sales database is not available: {one_line(error)}", file=sys.stderr)
+        return 1
+    command = dev_command(host, port, Path.cwd())
+    os.execve(command[0], command, environment(settings))
