@@ -89,7 +89,7 @@ def skip_welcome(page: Any) -> None:
 def test_ui_shows_the_asset_graph_and_a_finished_run(
     ui: str, finished_run: str, shots: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -118,6 +118,9 @@ def test_ui_shows_the_asset_graph_and_a_finished_run(
             page.goto(f"{ui}/assets/membership_runs?view=checks")
             visible(page, "no_quarantined_files")
             visible(page, "Failed")  # the WARN check on the malformed file
+            expect(
+                page.get_by_text(f"1 of 3 files quarantined: {MALFORMED_NAME}").first
+            ).to_be_visible()
             visible(page, "successful_share_in_band")
             skip_welcome(page)
             page.screenshot(path=shots / "dagster-checks.png")
