@@ -27,6 +27,7 @@ membership_job = dg.define_asset_job(
     "membership_job",
     selection=dg.AssetSelection.assets(membership_runs).downstream(),
     description="A membership run, then the load into the sales database and both answers.",
+    tags={"shopdata/job": "membership"},  # for a run queue limit (docs/orchestration.md)
     op_retry_policy=retry_policy(),
 )
 covid_job = dg.define_asset_job(
