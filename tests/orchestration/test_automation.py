@@ -3,6 +3,7 @@ one run per set of ready files, transient errors are retried with back-off and o
 the schedules read the members' settings.
 """
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -213,3 +214,69 @@ def test_schedules() -> None:
     daily = by_name["covid_daily"]
     assert (daily.cron_schedule, daily.job_name) == ("15 6 * * *", "covid_job")
     assert membership_runs.key == dg.AssetKey("membership_runs")
+
+
+def api_record(day: int, cases: int) -> dict[str, Any]:
+    return {
+        "Country": "Singapore",
+        "CountryCode": "SG",
+        "Province": "",
+        "City": "",
+        "CityCode": "",
+        "Lat": "1.35",
+        "Lon": "103.82",
+        "Cases": cases,
+        "Status": "confirmed",
+        "Date": f"2020-03-{day:02d}T00:00:00Z",
+    }
+
+
+def test_a_tenfold_jump_fails_the_covid_check_as_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real server serving a series whose last day is a 10x typo: cached as served, flagged."""
+    body = json.dumps(
+        [api_record(day, 2000 + 10 * day) for day in range(1, 10)] + [api_record(10, 21_000)]
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    monkeypatch.setenv(
+        "SHOPDATA_COVID__API_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}"
+    )
+    monkeypatch.setenv("SHOPDATA_COVID__CACHE_DIR", str(tmp_path / "covid"))
+    get_settings.cache_clear()
+    try:
+        result = dg.materialize(
+            [*ASSETS, *CHECKS],
+            selection=dg.AssetSelection.assets(covid_series),
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    finally:
+        get_settings.cache_clear()
+        server.shutdown()
+        server.server_close()
+    assert result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed, evaluation.severity) == (
+        "no_suspect_counts",
+        False,
+        dg.AssetCheckSeverity.WARN,
+    )
+    assert evaluation.description == (
+        "0 suspect count(s) taken back, 1 implausible jump(s): jump: 2020-03-10: cumulative "
+        "2,090 -> 21,000 in one day (10.0x, not taken back)"
+    )
+    assert (tmp_path / "covid" / "singapore_confirmed.json").is_file()
