@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help setup system-deps demo demo-smoke test lint format typecheck pytest bench docs infra-check mutation sql-mutation clean
+.PHONY: help setup system-deps demo demo-smoke orchestrate test lint format typecheck pytest bench docs infra-check mutation sql-mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ system-deps: ## Install Chromium and Graphviz from apt when missing (needs root)
 
 demo: setup ## Process the bundled sample batch into ./var and print a summary
 	bash scripts/demo.sh
+
+orchestrate: setup ## Start the Dagster UI + daemon on 127.0.0.1:3000 (DAGSTER_HOME=var/dagster)
+	$(BIN)/shopdata orchestrate
 
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
 	$(BIN)/ruff check src tests bench infra scripts tools

@@ -134,7 +134,11 @@ def test_every_generated_block_and_picture_is_listed() -> None:
     pictures = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.png")}
     # The car-price model card's plots come from a full training run (`shopdata carprice train
     # --plots-dir docs/carprice`, minutes of CPU): documented in docs/carprice.md, not regenerated.
-    unlisted = sorted(p for p in pictures - listed if not p.startswith("carprice/"))
+    # The Dagster screenshots show a live run (its times and run ids change every run): they are
+    # taken by tests/orchestration/test_ui.py, which asserts what each one shows, not compared.
+    unlisted = sorted(
+        p for p in pictures - listed if not p.startswith(("carprice/", "screenshots/dagster-"))
+    )
     assert unlisted == []
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,56 +154,3 @@ def run(
         settle_seconds,
     )
     raise typer.Exit(code)
-
-
-@app.command("schedule")
-def schedule(
-    landing: Path | None = LandingOption,
-    output: Path | None = OutputOption,
-    minute: int | None = typer.Option(
-        None, "--minute", min=0, max=59, help="Minute past the hour. [default: settings, 0]"
-    ),
-    every: int | None = typer.Option(
-        None, "--every", min=1, help="Minutes between runs. [default: settings, 60]"
-    ),
-    run_now: bool = typer.Option(
-        False, "--run-now", help="Run once immediately, then on schedule."
-    ),
-    max_runs: int | None = typer.Option(None, "--max-runs", min=1, help="Stop after N runs."),
-) -> None:
-    """Run the pipeline at the top of every hour (or as configured), logging each run.
-
-    A failing run is logged and the schedule continues; a run that found the lock busy is logged
-    as a warning.
-    """
-    from shopdata.config import get_settings
-    from shopdata.members.schedule import run_forever
-
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
-    log = logging.getLogger("shopdata.members.schedule")
-    settings = get_settings().members
-    landing_dir = landing or settings.landing_dir
-    output_dir = output or settings.output_dir
-
-    def job() -> None:
-        try:
-            code = _run_once(landing_dir, output_dir, None, quiet=True, as_json=False)
-        except typer.Exit as failed:  # already reported on stderr
-            code = failed.exit_code
-        if code == EXIT_LOCKED:
-            log.warning("run skipped: another run holds the lock (exit code %d)", code)
-        elif code >= EXIT_USAGE:
-            log.error("run failed with exit code %d", code)
-        else:
-            log.info("run finished with exit code %d", code)
-
-    runs = run_forever(
-        job,
-        minute=settings.schedule_minute if minute is None else minute,
-        interval_minutes=every or settings.schedule_interval_minutes,
-        run_now=run_now,
-        max_runs=max_runs,
-    )
-    log.info("stopping after %d run(s)", runs)
