@@ -378,3 +378,10 @@ def test_a_query_is_checked_and_put_in_feature_order() -> None:
     assert check_query({}) == {}
     with pytest.raises(ValueError, match=r"^persons cannot be '3', expected one of: 2, 4, more$"):
         check_query({"maint": "low", "persons": "3"})
+
+
+def test_a_level_the_table_never_has_gets_weight_zero() -> None:
+    # without the persons=more row, persons=more occurs nowhere: its weight is 0, not an error
+    rule, weighted = weigh(SMALL[:5], {"maint": "low", "doors": "2"}, ["persons"])
+    assert rule == "independence"
+    assert [w for _, w, _ in weighted] == pytest.approx([3 / 7, 4 / 7, 0.0], abs=1e-12)
