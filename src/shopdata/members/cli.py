@@ -70,6 +70,7 @@ def _run_once(
         archive_watch_seconds=settings.archive_watch_seconds,
         file_mode=settings.file_mode,
         dir_mode=settings.dir_mode,
+        batch_rows=settings.batch_rows,
     )
     try:
         report = run_pipeline(landing, output, rules, options=options, progress=progress)

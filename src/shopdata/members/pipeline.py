@@ -27,7 +27,7 @@ import shutil
 import signal
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -61,10 +61,10 @@ from shopdata.members.state import FileRecord, StateStore
 from shopdata.members.write import (
     DEFAULT_DIR_MODE,
     DEFAULT_FILE_MODE,
+    StagedCsv,
     defuse_formulas,
     move_durably,
     publish,
-    write_csv_atomic,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
@@ -73,6 +73,8 @@ from shopdata.members.write import (
 Progress = Callable[[int, int, str], None]
 ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
+# Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
+DEFAULT_BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -93,12 +95,14 @@ class RunOptions:
     ``archive_watch_seconds``: a writer that kept a file open after it was archived appends to
     the archived file; files archived this recently are checked, and lines added to them read.
     ``file_mode``/``dir_mode``: permissions of every output file and folder the run creates.
+    ``batch_rows``: rows evaluated and written at a time; bounds memory, never changes outputs.
     """
 
     settle_seconds: float = 0.0
     archive_watch_seconds: float = 86_400.0
     file_mode: int = DEFAULT_FILE_MODE
     dir_mode: int = DEFAULT_DIR_MODE
+    batch_rows: int = DEFAULT_BATCH_ROWS
 
 
 @dataclass
@@ -107,12 +111,26 @@ class RunReport:
 
     run_id: str | None
     document: dict[str, Any] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage (bench/)
 
     @property
     def files_needing_attention(self) -> int:
         """Files that went to quarantine (malformed or duplicate content)."""
         totals = self.document.get("totals", {})
         return int(totals.get("files_quarantined", 0)) + int(totals.get("files_duplicate", 0))
+
+
+class _Stopwatch:
+    """Wall seconds per named stage, in order (the benchmark's per-stage table)."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(self.stages.get(stage, 0.0) + now - self._last, 4)
+        self._last = now
 
 
 def _crash_point(name: str) -> None:
@@ -295,6 +313,7 @@ def run_pipeline(
     """Process every file in ``landing`` now. Raises :class:`~shopdata.members.state.LockBusy`."""
     options = options or RunOptions()
     clock = time.perf_counter()
+    watch = _Stopwatch()
     started = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     store = StateStore(output, options.dir_mode, options.file_mode)
     with store.lock():
@@ -310,9 +329,11 @@ def run_pipeline(
         effective, clock_note = _partition_time(started, store)
         run_id = new_run_id(effective)
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
+        watch.lap("recover, scan")
         records, frames, per_file, skipped, controls = _read_files(
             landing, entries, store, run_id, partition, progress, grown
         )
+        watch.lap("read, hash, parse")
         if not records:
             return RunReport(
                 None,
@@ -323,13 +344,12 @@ def run_pipeline(
                     "totals": {"files": 0},
                 },
             )
-        result = _evaluate(frames, rules, store, check_name_controls=controls)
-
         successful_rel = f"successful/{partition}/successful_{run_id}.csv"
         unsuccessful_rel = f"unsuccessful/{partition}/unsuccessful_{run_id}.csv"
         report_rel = f"reports/{partition}/run_{run_id}.json"
         segment = store.registry_segment_path(run_id)
-        segment_rel = str(segment.relative_to(output)) if result.issued.height else None
+        # Named before the outputs exist (so that a roll-back finds it); committed only if used.
+        segment_rel: str | None = str(segment.relative_to(output))
         errors = {r.moved_to + ERROR_SUFFIX: r.detail for r in records if r.status != "processed"}
         outputs = [successful_rel, unsuccessful_rel, report_rel, *errors]
         published = {
@@ -346,17 +366,27 @@ def run_pipeline(
             "files": [vars(r) for r in records],
         }
         store.write_manifest(run_id, manifest)
+        watch.lap("manifest")
         try:
             _crash_point("after_manifest")
 
             staging = store.staging_path(run_id)
             modes = (options.file_mode, options.dir_mode)
-            write_csv_atomic(result.successful, staging / successful_rel, *modes)
-            write_csv_atomic(result.unsuccessful, staging / unsuccessful_rel, *modes)
+            result = _stage_outputs(
+                frames,
+                rules,
+                store,
+                (staging / successful_rel, staging / unsuccessful_rel),
+                options,
+                check_name_controls=controls,
+                watch=watch,
+            )
             for relative, detail in errors.items():
                 write_text_atomic(detail + "\n", staging / relative, *modes)
-            if segment_rel:
+            if result.issued.height:
                 write_parquet_atomic(result.issued, segment, *modes)
+            else:
+                segment_rel = None
             document = _report(
                 run_id=run_id,
                 started=started,
@@ -374,6 +404,7 @@ def run_pipeline(
                 skipped=skipped,
             )
             write_json_atomic(document, staging / report_rel, *modes)
+            watch.lap("registry segment, report")
             _crash_point("after_outputs")
         except Exception:
             _roll_back(store, manifest)  # a failed run frees what it wrote (a full disk, say)
@@ -392,10 +423,12 @@ def run_pipeline(
             if not _committed_despite(store, run_id):
                 _roll_back(store, manifest)
             raise
+        watch.lap("commit bookkeeping")
         _crash_point("after_commit")
         left = _finish(store, landing, manifest, records, options)
         document["left_in_landing"] = left
-        return RunReport(run_id, document)
+        watch.lap("archive inputs, publish")
+        return RunReport(run_id, document, watch.stages)
 
 
 @dataclass(frozen=True)
@@ -566,7 +599,7 @@ def _read_files(
                     )
                 )
                 continue
-            loaded = pending[entry.name].result()
+            loaded = pending.pop(entry.name).result()  # its bytes are freed once parsed
             if isinstance(loaded, StillChanging):
                 skipped.append({"name": name, "reason": "changed while read; left for a later run"})
                 continue
@@ -622,32 +655,137 @@ def _read_files(
     return records, frames, rows, skipped, controls
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Evaluated:
+    """What a run's batches added up to (the outputs themselves are already staged)."""
+
+    issued: pl.DataFrame
+    successful: int = 0
+    unsuccessful: int = 0
+    reason_counts: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    rows_in: int = 0
+    per_file: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Batch:
     successful: pl.DataFrame
     unsuccessful: pl.DataFrame
     issued: pl.DataFrame
     reason_counts: dict[str, int]
     duplicates: int
-    rows_in: int
     per_file: pl.DataFrame
+
+
+_LINEAGE = ("line_number", "source_file")
+
+
+def _empty_raw() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
+    ).with_columns(source_file=pl.lit(None, dtype=pl.String))
+
+
+def _extra_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
+    """Every extra column of the run, in order of first appearance (as a diagonal concat has)."""
+    known = {*REQUIRED_COLUMNS, *_LINEAGE}
+    extras: dict[str, None] = {}
+    for frame in frames:
+        extras.update((c, None) for c in frame.columns if c not in known)
+    return list(extras)
+
+
+def batches(
+    frames: list[pl.DataFrame], batch_rows: int, columns: Sequence[str]
+) -> Iterator[pl.DataFrame]:
+    """Consecutive slices of at most ``batch_rows`` rows over ``frames`` in order, with ``columns``.
+
+    ``frames`` is consumed (emptied) as it goes, so that each file's rows are freed once batched.
+    Yields at least one (maybe empty) batch.
+    """
+    pending: list[pl.DataFrame] = []
+    held = 0
+    yielded = False
+
+    def joined() -> pl.DataFrame:
+        frame = pl.concat(pending, how="diagonal") if pending else _empty_raw()
+        missing = [c for c in columns if c not in frame.columns]
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+        return frame.select(columns)
+
+    while frames:
+        frame = frames.pop(0)
+        offset = 0
+        while offset < frame.height:
+            take = min(batch_rows - held, frame.height - offset)
+            pending.append(frame.slice(offset, take))
+            held += take
+            offset += take
+            if held == batch_rows:
+                yield joined()
+                yielded = True
+                pending, held = [], 0
+        del frame
+    if pending or not yielded:
+        yield joined()
 
 
 def _evaluate(
     frames: list[pl.DataFrame],
     rules: RuleConfig,
     store: StateStore,
+    sink: Callable[[pl.DataFrame, pl.DataFrame], None],
     *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
     check_name_controls: bool = True,
+    watch: _Stopwatch | None = None,
 ) -> _Evaluated:
-    if frames:
-        raw = pl.concat(frames, how="diagonal")
-    else:
-        raw = pl.DataFrame(
-            schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
-        ).with_columns(source_file=pl.lit(None, dtype=pl.String))
-    lineage = {"line_number", "source_file"}
-    extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, *lineage}]
+    """Evaluate the run's rows ``batch_rows`` at a time; ``sink`` writes each batch's outputs.
+
+    Memory is bounded by the batch, not by the run: rows are evaluated, written and freed batch by
+    batch. The outputs are the same row for row whatever the batch size: IDs issued by earlier
+    batches join the registry for later ones, which is what "earlier in the run" means.
+    """
+    watch = watch or _Stopwatch()
+    extras = _extra_columns(frames)
+    columns = ["line_number", *REQUIRED_COLUMNS, *extras, "source_file"]
+    registry = store.registry()
+    issued: list[pl.DataFrame] = []
+    total = _Evaluated(issued=registry.clear())
+    for raw in batches(frames, batch_rows, columns):
+        known = pl.concat([registry, *issued]) if issued else registry
+        batch = _evaluate_batch(
+            raw, rules, known, extras, check_name_controls=check_name_controls, watch=watch
+        )
+        sink(batch.successful, batch.unsuccessful)
+        watch.lap("write both outputs")
+        issued.append(batch.issued)
+        total.successful += batch.successful.height
+        total.unsuccessful += batch.unsuccessful.height
+        total.duplicates += batch.duplicates
+        total.rows_in += raw.height
+        for reason, count in batch.reason_counts.items():
+            total.reason_counts[reason] = total.reason_counts.get(reason, 0) + count
+        for name, ok, not_ok in batch.per_file.iter_rows():
+            counts = total.per_file.setdefault(name, {"successful": 0, "unsuccessful": 0})
+            counts["successful"] += int(ok)
+            counts["unsuccessful"] += int(not_ok)
+        del raw, batch
+    total.issued = pl.concat([registry.clear(), *issued])
+    total.reason_counts = dict(sorted(total.reason_counts.items()))
+    return total
+
+
+def _evaluate_batch(
+    raw: pl.DataFrame,
+    rules: RuleConfig,
+    registry: pl.DataFrame,
+    extras: Sequence[str],
+    *,
+    check_name_controls: bool,
+    watch: _Stopwatch,
+) -> _Batch:
     evaluated = apply_rules(
         raw,
         reference_date=rules.reference_date,
@@ -655,7 +793,7 @@ def _evaluate(
         email_suffixes=rules.email_suffixes,
         check_name_controls=check_name_controls,
     ).collect()
-    registry = store.registry()
+    watch.lap("rules")
     # Only valid applications can get an ID: IDs are issued on that subset and scattered back by
     # position, so the batch keeps its order without a sort or a join over every row.
     is_candidate = evaluated["reasons"] == ""
@@ -701,6 +839,7 @@ def _evaluate(
         .when(pl.col("_owner_at") < pl.col("_at").cast(pl.Int64))
         .then(pl.col("owner")),
     )
+    watch.lap("issue IDs")
     ok = pl.col("membership_id").is_not_null()
     is_duplicate = pl.col("duplicate_of").is_not_null()
     # Lazily, so that each output gathers only its own columns, and all four are computed together.
@@ -748,6 +887,7 @@ def _evaluate(
         UNSUCCESSFUL_LEADING_COLUMNS
     )
     assert tuple(unsuccessful_df.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
+    watch.lap("select outputs, counts")
     reason_counts: dict[str, int] = {}
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
@@ -755,15 +895,54 @@ def _evaluate(
     delivered = defuse_formulas(successful_df)
     if not delivered["membership_id"].equals(successful_df["membership_id"]):
         raise AssertionError("a membership ID would change when written; none was issued")
-    return _Evaluated(
+    unsuccessful_delivered = defuse_formulas(unsuccessful_df)
+    watch.lap("escape formulas")
+    return _Batch(
         successful=delivered,
-        unsuccessful=defuse_formulas(unsuccessful_df),
+        unsuccessful=unsuccessful_delivered,
         issued=issued,
-        reason_counts=dict(sorted(reason_counts.items())),
+        reason_counts=reason_counts,
         duplicates=int(unsuccessful_df.select(is_duplicate.sum()).item()),
-        rows_in=evaluated.height,
-        per_file=per_file_df,
+        per_file=per_file_df.select("source_file", "successful", "unsuccessful"),
     )
+
+
+def _stage_outputs(
+    frames: list[pl.DataFrame],
+    rules: RuleConfig,
+    store: StateStore,
+    paths: tuple[Path, Path],
+    options: RunOptions,
+    *,
+    check_name_controls: bool,
+    watch: _Stopwatch,
+) -> _Evaluated:
+    """Evaluate the run batch by batch into the two staged CSVs; publish them durably at the end."""
+    successful = StagedCsv(paths[0], options.file_mode, options.dir_mode)
+    unsuccessful = StagedCsv(paths[1], options.file_mode, options.dir_mode)
+    try:
+
+        def sink(ok: pl.DataFrame, not_ok: pl.DataFrame) -> None:
+            successful.write(ok)
+            unsuccessful.write(not_ok)
+
+        result = _evaluate(
+            frames,
+            rules,
+            store,
+            sink,
+            batch_rows=options.batch_rows,
+            check_name_controls=check_name_controls,
+            watch=watch,
+        )
+        successful.close()
+        unsuccessful.close()
+        watch.lap("fsync both outputs")
+    except BaseException:
+        successful.discard()
+        unsuccessful.discard()
+        raise
+    return result
 
 
 def _report(
@@ -783,7 +962,7 @@ def _report(
     removed: list[str],
     skipped: list[dict[str, str]],
 ) -> dict[str, Any]:
-    counts = {row["source_file"]: row for row in result.per_file.to_dicts()}
+    counts = result.per_file
     files = []
     for record in records:
         entry: dict[str, Any] = {
@@ -814,8 +993,8 @@ def _report(
             "files_quarantined": status.count("quarantined"),
             "files_duplicate": status.count("duplicate"),
             "rows_in": result.rows_in,
-            "successful": result.successful.height,
-            "unsuccessful": result.unsuccessful.height,
+            "successful": result.successful,
+            "unsuccessful": result.unsuccessful,
             "duplicate_applications": result.duplicates,
         },
         "unsuccessful_by_reason": {k: int(v) for k, v in result.reason_counts.items()},

@@ -41,5 +41,11 @@ class MembersSettings(BaseModel):
         le=0o777,
         description="Permissions of every output folder the pipeline creates.",
     )
+    batch_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description="Applications evaluated and written at a time: bounds memory (about 0.6 KiB "
+        "a row), never changes the outputs.",
+    )
     schedule_minute: int = Field(0, ge=0, le=59, description="Minute past each hour to run.")
     schedule_interval_minutes: int = Field(60, ge=1, description="Minutes between scheduled runs.")
