@@ -40,8 +40,17 @@ import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((REPO / "data" / "applications").glob("*.csv"))
+# ../shared/yardsticks beside the main clone (../../shared from an engineer's clone under wt/).
 YARDSTICK = Path(
-    os.environ.get("SHOPDATA_MEMBERS_YARDSTICK", REPO.parent / "shared/yardsticks/members_peer.py")
+    os.environ.get("SHOPDATA_MEMBERS_YARDSTICK", "")
+    or next(
+        (
+            folder / "shared/yardsticks/members_peer.py"
+            for folder in REPO.parents
+            if (folder / "shared/yardsticks/members_peer.py").is_file()
+        ),
+        REPO.parent / "shared/yardsticks/members_peer.py",
+    )
 )
 BIN = Path(sys.executable).parent
 
@@ -207,12 +216,12 @@ def generate_big(gigabytes: float, path: Path, names: str, chunk_rows: int = 1_0
 def measure(command: list[str]) -> Measured:
     """Run ``command`` as a fresh process; wall time, CPU time and peak RSS from ``wait4``."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
-        raise RuntimeError(f"{command[:3]} exited {process.returncode}: {process.stderr}")
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
     return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 

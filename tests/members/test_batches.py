@@ -204,3 +204,111 @@ def test_batches_of_nothing_is_one_empty_batch_with_every_column() -> None:
     assert [(b.height, b.columns) for b in out] == [(0, COLUMNS)]
     exact = list(batches([_frame("a", 3)], 3, COLUMNS))
     assert [b.height for b in exact] == [3]
+
+
+# A file larger than ``piece_bytes`` is read a piece at a time, twice, and never held whole: the
+# outputs, the report (sha256 included) and every error message are those of the whole read.
+
+
+def _deliveries(root: Path, landing: Path, options: RunOptions) -> tuple[list[bytes], object]:
+    copy = root / "landing"
+    shutil.copytree(landing, copy)
+    report = run_pipeline(copy, root / "output", RuleConfig(), options=options)
+    outputs = _outputs(root / "output", "successful") + _outputs(root / "output", "unsuccessful")
+    errors = sorted(p.read_text(encoding="utf-8") for p in (root / "output").rglob("*.error.txt"))
+    return outputs, (_comparable(report.document), errors)
+
+
+def _same_in_pieces(tmp_path: Path, landing: Path, piece_bytes: int = 1024) -> object:
+    whole = _deliveries(tmp_path / "whole", landing, RunOptions())
+    pieces = _deliveries(
+        tmp_path / "pieces", landing, RunOptions(piece_bytes=piece_bytes, batch_rows=97)
+    )
+    assert pieces == whole
+    return whole[1]
+
+
+def test_large_files_read_in_pieces_deliver_the_same(tmp_path: Path) -> None:
+    landing = tmp_path / "in"
+    _land(landing, 5)
+    report, errors = _same_in_pieces(tmp_path, landing)  # type: ignore[misc]
+    assert report["totals"]["rows_in"] == 4_000
+    assert errors == []
+
+
+def test_quoted_fields_bom_crlf_and_blank_lines_survive_the_cuts(tmp_path: Path) -> None:
+    landing = tmp_path / "in"
+    landing.mkdir()
+    lines = ['"name","email","date_of_birth","mobile_no","note\r\nspanning"']
+    for i in range(600):
+        note = '"say ""hi"",\r\nthen\nbye"' if i % 7 == 0 else f"n{i}"
+        lines.append(f'"Ann Lee{i}",a{i}@x.com,1990-01-01,1234 5678,{note}')
+        if i % 50 == 0:
+            lines.append("")
+    data = b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n"
+    (landing / "quoted.csv").write_bytes(data)
+    assert len(data) > 20_000
+    report, errors = _same_in_pieces(tmp_path, landing, piece_bytes=1_000)  # type: ignore[misc]
+    assert report["totals"]["rows_in"] == 600
+    assert report["totals"]["successful"] == 600
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            b"Bo Tan,b@x.com,1990-01-01\n",
+            "ragged_rows: ragged rows: 1 record(s) do not have the header's 4 fields; the first "
+            "is at line 1280 with 3",
+        ),
+        (
+            b"Bo \xff Tan,b@x.com,1990-01-01,12345678\n",
+            "not_utf8: not UTF-8: invalid byte 0xff at offset 50048",
+        ),
+        (
+            b'"Bo Tan,b@x.com,1990-01-01,12345678\n',  # a quote never closed: to the end
+            "malformed_csv: malformed CSV at line 2002: unexpected end of data",
+        ),
+        (  # a lone CR: a line break to the CSV parser, so the file is read whole, as before
+            b"Bo\rTan,b@x.com,1990-01-01,12345678\n",
+            "ragged_rows: ragged rows: 1 record(s) do not have the header's 4 fields; the first "
+            "is at line 1280 with 1",
+        ),
+        (b"Bo Tan,b@x.com,1990-01-01,12345678\n", ""),
+    ],
+)
+def test_a_flaw_deep_in_a_large_file_is_reported_as_a_whole_read_reports_it(
+    tmp_path: Path, damage: bytes, expected: str
+) -> None:
+    landing = tmp_path / "in"
+    landing.mkdir()
+    good = b"".join(b"Ann Lee,a%d@x.com,1990-01-01,12345678\n" % i for i in range(2_000))
+    head = b"name,email,date_of_birth,mobile_no\n"
+    cut = good.index(b"\n", 50_000) + 1  # the damage is line 1,280, byte 50,045 of the file
+    (landing / "big.csv").write_bytes(head + good[:cut] + damage + good[cut:])
+    report, errors = _same_in_pieces(tmp_path, landing)  # type: ignore[misc]
+    if expected:
+        assert errors == [expected + "\n"]
+        assert report["totals"]["files_quarantined"] == 1
+    else:
+        assert errors == []
+        assert report["totals"]["rows_in"] == 2_001
+
+
+def test_a_large_file_that_changes_between_its_two_reads_fails_the_run_not_the_data(
+    tmp_path: Path,
+) -> None:
+    from shopdata.members.landing import StillChanging
+    from shopdata.members.pipeline import _Loaded, _stream_load, _Streamed
+
+    path = tmp_path / "big.csv"
+    rows = b"".join(b"Ann Lee,a%d@x.com,1990-01-01,12345678\n" % i for i in range(500))
+    path.write_bytes(b"name,email,date_of_birth,mobile_no\n" + rows)
+    loaded = _stream_load(path, 1024)
+    assert isinstance(loaded, _Loaded) and isinstance(loaded.parsed, _Streamed)
+    assert (loaded.parsed.rows, loaded.data) == (500, b"")
+    assert sum(f.height for f in loaded.parsed.frames("big.csv")) == 500
+    path.write_bytes(path.read_bytes().replace(b"Ann", b"Bob"))  # same size, other bytes
+    with pytest.raises(StillChanging):
+        list(loaded.parsed.frames("big.csv"))

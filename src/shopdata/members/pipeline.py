@@ -21,6 +21,7 @@ outputs published, marker written). Downstream readers read the runs named in ``
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 import shutil
@@ -44,7 +45,17 @@ from shopdata.members.contract import (
     Reason,
 )
 from shopdata.members.ids import assign_ids
-from shopdata.members.ingest import LINE, BadFile, ParsedFile, content_hash, parse_applications
+from shopdata.members.ingest import (
+    BOM,
+    LINE,
+    BadFile,
+    ParsedFile,
+    content_hash,
+    first_record_end,
+    has_controls,
+    parse_applications,
+    parse_piece,
+)
 from shopdata.members.landing import (
     Entry,
     Identity,
@@ -52,7 +63,9 @@ from shopdata.members.landing import (
     StillChanging,
     bounded_name,
     display_name,
+    read_pieces,
     read_regular,
+    regular_identity,
     scan,
     still_same,
 )
@@ -75,6 +88,9 @@ ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
 # Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
 DEFAULT_BATCH_ROWS = 1_000_000
+# A landed file larger than this is read a piece of this size at a time, twice (check, then rows),
+# and never held whole.
+DEFAULT_PIECE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,7 @@ class RunOptions:
     the archived file; files archived this recently are checked, and lines added to them read.
     ``file_mode``/``dir_mode``: permissions of every output file and folder the run creates.
     ``batch_rows``: rows evaluated and written at a time; bounds memory, never changes outputs.
+    ``piece_bytes``: a landed file larger than this is read in pieces of this size, never whole.
     """
 
     settle_seconds: float = 0.0
@@ -103,6 +120,7 @@ class RunOptions:
     file_mode: int = DEFAULT_FILE_MODE
     dir_mode: int = DEFAULT_DIR_MODE
     batch_rows: int = DEFAULT_BATCH_ROWS
+    piece_bytes: int = DEFAULT_PIECE_BYTES
 
 
 @dataclass
@@ -331,7 +349,7 @@ def run_pipeline(
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
         watch.lap("recover, scan")
         records, frames, per_file, skipped, controls = _read_files(
-            landing, entries, store, run_id, partition, progress, grown
+            landing, entries, store, run_id, partition, progress, grown, options.piece_bytes
         )
         watch.lap("read, hash, parse")
         if not records:
@@ -436,11 +454,96 @@ class _Loaded:
     data: bytes
     identity: Identity
     sha256: str
-    parsed: ParsedFile | BadFile
+    parsed: ParsedFile | BadFile | _Streamed
 
 
-def _load(path: Path) -> _Loaded | NotReadable | StillChanging:
-    """A landed file read through one descriptor: identity, hash, applications or why not."""
+@dataclass(frozen=True)
+class _Streamed:
+    """A file larger than a piece, checked piece by piece (pass 1) and not kept in memory.
+
+    :meth:`frames` reads it again, piece by piece, when its rows are evaluated (pass 2), and
+    fails the run (rolled back, nothing lost) if the bytes are not the ones hashed in pass 1.
+    """
+
+    path: Path
+    identity: Identity
+    sha256: str
+    piece_bytes: int
+    header: bytes
+    bom: bool
+    rows: int
+    columns: tuple[str, ...]
+    has_controls: bool
+
+    def frames(self, source_file: str) -> Iterator[pl.DataFrame]:
+        digest = hashlib.sha256()
+        line, offset = 1, 0
+        for index, piece in enumerate(read_pieces(self.path, self.identity, self.piece_bytes)):
+            digest.update(piece)
+            if index == 0:
+                frame = parse_applications(piece).frame
+            else:
+                frame = parse_piece(self.header, piece, line, offset - 3 * self.bom)
+            line += piece.count(b"\n")
+            offset += len(piece)
+            if frame.height:
+                yield frame.with_columns(source_file=pl.lit(source_file))
+        if digest.hexdigest() != self.sha256:
+            raise StillChanging(f"{display_name(str(self.path))} changed between two reads")
+
+
+def _stream_load(path: Path, piece_bytes: int) -> _Loaded | NotReadable | StillChanging | None:
+    """Pass 1 over a large file, a piece at a time: hash, structure, row count. None: read whole."""
+    try:
+        identity = regular_identity(path)
+        if identity.size <= piece_bytes:
+            return None
+        digest = hashlib.sha256()
+        header, bom, rows, controls = b"", False, 0, False
+        columns: tuple[str, ...] = ()
+        problem: BadFile | None = None
+        line, offset = 1, 0
+        for index, piece in enumerate(read_pieces(path, identity, piece_bytes)):
+            digest.update(piece)
+            if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
+                return None  # lone CRs count as line breaks to the CSV parser: read it whole
+            if problem is None:
+                try:
+                    if index == 0:
+                        bom = piece.startswith(BOM)
+                        first = parse_applications(piece)
+                        columns, frame = tuple(first.frame.columns), first.frame
+                        body = piece[3:] if bom else piece
+                        header = body[: first_record_end(body)]
+                    else:
+                        frame = parse_piece(header, piece, line, offset - 3 * bom)
+                    rows += frame.height
+                    controls = controls or has_controls(piece)
+                except BadFile as bad:
+                    problem = bad
+                except Exception as exc:  # as _parse: one bad file never stops the batch
+                    problem = BadFile(
+                        "unparseable", f"the file could not be parsed ({type(exc).__name__})"
+                    )
+            line += piece.count(b"\n")
+            offset += len(piece)
+    except (NotReadable, StillChanging) as trouble:
+        return trouble
+    parsed: _Streamed | BadFile = problem or _Streamed(
+        path, identity, digest.hexdigest(), piece_bytes, header, bom, rows, columns, controls
+    )
+    return _Loaded(b"", identity, digest.hexdigest(), parsed)
+
+
+def _load(path: Path, piece_bytes: int | None = None) -> _Loaded | NotReadable | StillChanging:
+    """A landed file read through one descriptor: identity, hash, applications or why not.
+
+    A file larger than ``piece_bytes`` is checked a piece at a time instead (:func:`_stream_load`).
+    """
+    if piece_bytes is not None:
+        streamed = _stream_load(path, piece_bytes)
+        if streamed is not None:
+            return streamed
     try:
         data, identity = read_regular(path)
     except (NotReadable, StillChanging) as problem:
@@ -536,10 +639,14 @@ def _read_files(
     partition: str,
     progress: Progress | None,
     grown: Sequence[tuple[str, str]] = (),
-) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]], bool]:
-    """Read, hash and parse each entry; also whether any processed file holds a control byte."""
+    piece_bytes: int | None = None,
+) -> tuple[list[FileRecord], list[Rows], dict[str, int], list[dict[str, str]], bool]:
+    """Read, hash and parse each entry; also whether any processed file holds a control byte.
+
+    A file larger than ``piece_bytes`` is not kept: its rows are read again when evaluated.
+    """
     records: list[FileRecord] = []
-    frames: list[pl.DataFrame] = []
+    frames: list[Rows] = []
     rows: dict[str, int] = {}
     seen: dict[str, str] = {}
     skipped: list[dict[str, str]] = []
@@ -583,7 +690,9 @@ def _read_files(
     # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
     # each file's progress line comes before its result is awaited (so a crash names the file).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = {entry.name: pool.submit(_load, landing / entry.name) for entry in regular}
+        pending = {
+            entry.name: pool.submit(_load, landing / entry.name, piece_bytes) for entry in regular
+        }
         for index, entry in enumerate(entries, start=1):
             name = _unique(display_name(entry.name), used_names)
             hex_name = os.fsencode(entry.name).hex()
@@ -618,6 +727,14 @@ def _read_files(
                     )
                 )
                 continue
+            if isinstance(loaded.parsed, _Streamed) and store.processed_prefix(
+                name, loaded.identity.device, loaded.identity.inode
+            ):  # a file that grew since a run read its start: only the new lines count
+                reloaded = _load(landing / entry.name)
+                if not isinstance(reloaded, _Loaded):
+                    skipped.append({"name": name, "reason": "changed while read; left for later"})
+                    continue
+                loaded = reloaded
             sha = loaded.sha256
             ident = loaded.identity
             base = FileRecord(
@@ -640,18 +757,22 @@ def _read_files(
                 )
                 records.append(replace(base, status="duplicate", detail=detail))
                 continue
-            parsed = _continuation(loaded, store, name) or loaded.parsed
-            if isinstance(parsed, BadFile):
-                records.append(replace(base, detail=f"{parsed.kind}: {parsed.message}"))
+            found = _continuation(loaded, store, name) or loaded.parsed
+            if isinstance(found, BadFile):
+                records.append(replace(base, detail=f"{found.kind}: {found.message}"))
                 continue
             seen[sha] = name
             archived = (
                 f"archive/{partition}/run={run_id}/{_unique(bounded_name(name, 4), used_archive)}"
             )
             records.append(replace(base, status="processed", moved_to=archived))
-            frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
-            rows[name] = parsed.frame.height
-            controls = controls or parsed.has_controls
+            if isinstance(found, _Streamed):
+                frames.append(Deferred((*found.columns, "source_file"), found.frames, name))
+                rows[name] = found.rows
+            else:
+                frames.append(found.frame.with_columns(source_file=pl.lit(name)))
+                rows[name] = found.frame.height
+            controls = controls or found.has_controls
     return records, frames, rows, skipped, controls
 
 
@@ -687,7 +808,19 @@ def _empty_raw() -> pl.DataFrame:
     ).with_columns(source_file=pl.lit(None, dtype=pl.String))
 
 
-def _extra_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
+@dataclass(frozen=True)
+class Deferred:
+    """A large file's rows, produced a piece at a time when they are evaluated."""
+
+    columns: tuple[str, ...]
+    produce: Callable[[str], Iterator[pl.DataFrame]]
+    source_file: str
+
+
+Rows = pl.DataFrame | Deferred
+
+
+def _extra_columns(frames: Sequence[Rows]) -> list[str]:
     """Every extra column of the run, in order of first appearance (as a diagonal concat has)."""
     known = {*REQUIRED_COLUMNS, *_LINEAGE}
     extras: dict[str, None] = {}
@@ -696,9 +829,7 @@ def _extra_columns(frames: Sequence[pl.DataFrame]) -> list[str]:
     return list(extras)
 
 
-def batches(
-    frames: list[pl.DataFrame], batch_rows: int, columns: Sequence[str]
-) -> Iterator[pl.DataFrame]:
+def batches(frames: list[Rows], batch_rows: int, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
     """Consecutive slices of at most ``batch_rows`` rows over ``frames`` in order, with ``columns``.
 
     ``frames`` is consumed (emptied) as it goes, so that each file's rows are freed once batched.
@@ -715,24 +846,27 @@ def batches(
         return frame.select(columns)
 
     while frames:
-        frame = frames.pop(0)
-        offset = 0
-        while offset < frame.height:
-            take = min(batch_rows - held, frame.height - offset)
-            pending.append(frame.slice(offset, take))
-            held += take
-            offset += take
-            if held == batch_rows:
-                yield joined()
-                yielded = True
-                pending, held = [], 0
-        del frame
+        item = frames.pop(0)
+        parts = item.produce(item.source_file) if isinstance(item, Deferred) else iter([item])
+        for frame in parts:
+            offset = 0
+            while offset < frame.height:
+                take = min(batch_rows - held, frame.height - offset)
+                pending.append(frame.slice(offset, take))
+                held += take
+                offset += take
+                if held == batch_rows:
+                    yield joined()
+                    yielded = True
+                    pending, held = [], 0
+            del frame
+        del item, parts
     if pending or not yielded:
         yield joined()
 
 
 def _evaluate(
-    frames: list[pl.DataFrame],
+    frames: list[Rows],
     rules: RuleConfig,
     store: StateStore,
     sink: Callable[[pl.DataFrame, pl.DataFrame], None],
@@ -908,7 +1042,7 @@ def _evaluate_batch(
 
 
 def _stage_outputs(
-    frames: list[pl.DataFrame],
+    frames: list[Rows],
     rules: RuleConfig,
     store: StateStore,
     paths: tuple[Path, Path],

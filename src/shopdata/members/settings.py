@@ -47,5 +47,11 @@ class MembersSettings(BaseModel):
         description="Applications evaluated and written at a time: bounds memory (about 0.6 KiB "
         "a row), never changes the outputs.",
     )
+    read_piece_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="A landed file larger than this is read in pieces of this size, never whole "
+        "(bounds memory; the outputs are the same).",
+    )
     schedule_minute: int = Field(0, ge=0, le=59, description="Minute past each hour to run.")
     schedule_interval_minutes: int = Field(60, ge=1, description="Minutes between scheduled runs.")
