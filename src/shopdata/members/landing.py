@@ -7,8 +7,9 @@ The security model (docs/members.md):
   link (to ``/etc/shadow``, ``/proc/self/environ`` or a CSV elsewhere), a FIFO, a socket or a
   device is never followed or read: it is quarantined with a reason that quotes nothing of it.
   Sub-folders are left alone.
-- A file is read whole through one descriptor, and its identity (device, inode, size, mtime) is
-  recorded with the SHA-256 of exactly the bytes read. It is moved out of the landing folder only
+- A file is read whole through one descriptor (a large one in pieces, twice, through descriptors
+  whose identity must match: :func:`read_pieces`), and its identity (device, inode, size, mtime)
+  is recorded with the SHA-256 of exactly the bytes read. It is moved out of the landing folder only
   while its path still names that same, unchanged file (:func:`still_same`).
 - A file modified within the settle window waits for a later run; hidden files and in-flight
   suffixes are producers' work in progress.

@@ -5,9 +5,10 @@ invisible until the run counts:
 
 1. take the lock; roll back or finish any run that crashed before (its manifest tells), and delete
    the temporary files dead runs left;
-2. read every landed regular file through one descriptor (never following a link), parse it,
-   apply the rules, issue IDs (all in memory, vectorised);
-3. write the manifest, then every output into ``_state/staging/<run_id>/`` (atomically each);
+2. read every landed regular file through one descriptor (never following a link), hash and
+   parse it (a large one a piece at a time, never whole);
+3. write the manifest, then apply the rules and issue IDs a batch of rows at a time (vectorised),
+   appending each batch to the outputs in ``_state/staging/<run_id>/`` (each made durable);
 4. commit the bookkeeping (one SQLite transaction): from here on the run is done;
 5. move each input to ``archive/`` or ``quarantine/`` if its path still names the same unchanged
    file, publish the staged outputs (renames), write the ``committed/<run_id>.json`` marker and
@@ -87,10 +88,10 @@ Progress = Callable[[int, int, str], None]
 ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
 # Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
-DEFAULT_BATCH_ROWS = 1_000_000
+DEFAULT_BATCH_ROWS = 500_000
 # A landed file larger than this is read a piece of this size at a time, twice (check, then rows),
 # and never held whole.
-DEFAULT_PIECE_BYTES = 64 * 1024 * 1024
+DEFAULT_PIECE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,13 @@ class MembersSettings(BaseModel):
         description="Permissions of every output folder the pipeline creates.",
     )
     batch_rows: int = Field(
-        1_000_000,
+        500_000,
         ge=1,
         description="Applications evaluated and written at a time: bounds memory (about 0.6 KiB "
         "a row), never changes the outputs.",
     )
     read_piece_bytes: int = Field(
-        64 * 1024 * 1024,
+        32 * 1024 * 1024,
         ge=1024,
         description="A landed file larger than this is read in pieces of this size, never whole "
         "(bounds memory; the outputs are the same).",
