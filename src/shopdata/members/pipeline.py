@@ -45,7 +45,7 @@ from shopdata.members.contract import (
     UNSUCCESSFUL_LEADING_COLUMNS,
     Reason,
 )
-from shopdata.members.ids import assign_ids
+from shopdata.members.ids import assign_ids, birthday_hash5, id_stem
 from shopdata.members.ingest import (
     BOM,
     LINE,
@@ -912,6 +912,24 @@ def _evaluate(
     return total
 
 
+def _relevant(registry: pl.DataFrame, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
+    """The registry rows that can matter to a batch: its emails, or its candidates' formula IDs.
+
+    Every ID ever issued, and every ID issued by the run's earlier batches, would otherwise be
+    joined and grouped again for each batch. The filter keeps all rows of each email and of each
+    formula ID the batch has, so what :func:`assign_ids` and the owners join decide is unchanged.
+    """
+    if registry.height == 0:
+        return registry
+    base_ids = candidates.join(
+        birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
+    ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))["base_id"]
+    return registry.filter(
+        pl.col("email_key").is_in(emails.unique().implode())
+        | pl.col("base_id").is_in(base_ids.unique().implode())
+    )
+
+
 def _evaluate_batch(
     raw: pl.DataFrame,
     rules: RuleConfig,
@@ -933,9 +951,9 @@ def _evaluate_batch(
     # position, so the batch keeps its order without a sort or a join over every row.
     is_candidate = evaluated["reasons"] == ""
     positions = is_candidate.arg_true()
-    assigned = assign_ids(
-        evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key"), registry
-    )
+    candidates = evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key")
+    registry = _relevant(registry, evaluated["email_key"], candidates)
+    assigned = assign_ids(candidates, registry)
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
     )
