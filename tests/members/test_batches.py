@@ -66,7 +66,7 @@ def _run_twice(root: Path, batch_rows: int) -> tuple[Path, list[dict[str, object
         report = run_pipeline(
             landing, output, RuleConfig(), options=RunOptions(batch_rows=batch_rows)
         )
-        reports.append(report.document)
+        reports.append(report.document.to_json())
     return output, reports
 
 
@@ -216,7 +216,7 @@ def _deliveries(root: Path, landing: Path, options: RunOptions) -> tuple[list[by
     report = run_pipeline(copy, root / "output", RuleConfig(), options=options)
     outputs = _outputs(root / "output", "successful") + _outputs(root / "output", "unsuccessful")
     errors = sorted(p.read_text(encoding="utf-8") for p in (root / "output").rglob("*.error.txt"))
-    return outputs, (_comparable(report.document), errors)
+    return outputs, (_comparable(report.document.to_json()), errors)
 
 
 def _same_in_pieces(tmp_path: Path, landing: Path, piece_bytes: int = 1024) -> object:
