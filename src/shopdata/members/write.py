@@ -101,6 +101,40 @@ def write_csv_atomic(
     _publish(tmp, path, file_mode)
 
 
+class StagedCsv:
+    """A CSV written batch by batch under its temporary name, then made durable and renamed.
+
+    Readers see the whole file or none, as with :func:`write_csv_atomic`; the first batch written
+    (maybe empty) gives the header.
+    """
+
+    def __init__(
+        self, path: Path, file_mode: int = DEFAULT_FILE_MODE, dir_mode: int = DEFAULT_DIR_MODE
+    ) -> None:
+        make_dirs(path.parent, dir_mode)
+        self.path = path
+        self.file_mode = file_mode
+        self._tmp = tmp_path(path)
+        self._handle = open(self._tmp, "wb")  # noqa: SIM115 - closed by close() or discard()
+        self._header = True
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append ``frame``'s rows (and the header, the first time)."""
+        if frame.height or self._header:
+            frame.write_csv(self._handle, include_header=self._header)
+        self._header = False
+
+    def close(self) -> None:
+        """Publish the file: durable, ``file_mode``, under its name."""
+        self._handle.close()
+        _publish(self._tmp, self.path, self.file_mode)
+
+    def discard(self) -> None:
+        """Remove the unfinished file."""
+        self._handle.close()
+        self._tmp.unlink(missing_ok=True)
+
+
 def write_parquet_atomic(
     frame: pl.DataFrame,
     path: Path,
