@@ -34,6 +34,9 @@ from hypothesis import settings
 
 from shopdata.salesdb import server
 
+# Helpers the whole suite shares (free ports, stale-cluster reaping, checkout copies).
+pytest_plugins = ["plugin_helpers"]
+
 # No Hypothesis deadline: timing belongs in bench/, and on a shared 2-core machine (or under
 # mutmut) a 200 ms deadline fails examples for being slow, not wrong.
 settings.register_profile("shopdata", deadline=None)
