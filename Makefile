@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help setup system-deps demo demo-smoke orchestrate test lint format typecheck pytest bench docs infra-check mutation sql-mutation clean
+.PHONY: help setup system-deps demo demo-smoke orchestrate test lint format typecheck pytest wheel-smoke bench docs infra-check mutation sql-mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ pytest: setup system-deps ## Run the test suite only
 	$(BIN)/pytest
 
 test: setup system-deps lint typecheck infra-check pytest ## Setup, lint, type-check and run every test
+
+# Part of `pytest` (so of `make test`); this target runs it alone.
+wheel-smoke: setup ## Build the wheel, install it in a fresh venv outside the checkout, run every component
+	$(BIN)/pytest tests/test_wheel.py -q
 
 bench: setup ## Run every benchmark under bench/ and print its figures
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -17,21 +17,21 @@ from typing import Any
 
 import polars as pl
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from shopdata.members.contract import ESCAPED_STARTS, FORMULA_ESCAPE
+
 DEFAULT_FILE_MODE = 0o640
 DEFAULT_DIR_MODE = 0o750
 TMP_SUFFIX = ".tmp"
 
 
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice).
+    """:func:`shopdata.members.contract.escape_cell` on every string cell, column-wise.
 
     A cell that already starts with a quote gets one more, so that the escape is reversible
-    (readers drop exactly one leading quote) and two different values never look the same.
+    (readers drop exactly one leading quote: ``contract.unescape_cell``) and two different values
+    never look the same.
     """
-    escaped = (*FORMULA_TRIGGERS, "'")
-    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in escaped) + "]"
+    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in ESCAPED_STARTS) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
     hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
     columns = [name for name in hits.columns if hits[name].item()]
@@ -39,7 +39,7 @@ def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     return frame.with_columns(
         pl.when(pl.col(columns).str.contains(pattern))
-        .then("'" + pl.col(columns))
+        .then(FORMULA_ESCAPE + pl.col(columns))
         .otherwise(pl.col(columns))
         .name.keep()
     )
