@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help setup system-deps demo demo-smoke test lint format typecheck pytest bench erd diagrams infra-check screenshots mutation sql-mutation clean
+.PHONY: help setup system-deps demo demo-smoke orchestrate test lint format typecheck pytest bench docs infra-check mutation sql-mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,10 +27,13 @@ system-deps: ## Install Chromium and Graphviz from apt when missing (needs root)
 demo: setup ## Process the bundled sample batch into ./var and print a summary
 	bash scripts/demo.sh
 
+orchestrate: setup ## Start the Dagster UI + daemon on 127.0.0.1:3000 (DAGSTER_HOME=var/dagster)
+	$(BIN)/shopdata orchestrate
+
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
 	$(BIN)/ruff check src tests bench infra scripts tools
 	$(BIN)/ruff format --check src tests bench infra scripts tools
-	$(BIN)/sqlfluff lint db/initdb sql
+	$(BIN)/sqlfluff lint src/shopdata/salesdb/sql
 	$(BIN)/hadolint db/Dockerfile
 
 format: setup ## Apply ruff's fixes and formatting
@@ -48,11 +51,9 @@ test: setup system-deps lint typecheck infra-check pytest ## Setup, lint, type-c
 bench: setup ## Run every benchmark under bench/ and print its figures
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-erd: setup ## Regenerate docs/erd.md and docs/erd.png from the live schema
-	$(BIN)/python -m shopdata.salesdb.erd docs
-
-diagrams: setup ## Regenerate the architecture diagram PNGs from code
-	$(BIN)/python infra/diagrams/image_processing.py docs/architecture
+# Every generator is tools/<name>.py DOCS_DIR; tools/make_docs.py lists them and what they write.
+docs: setup system-deps ## Regenerate every generated doc and picture (CLI reference, ERD, access matrix, diagrams, screenshots)
+	$(BIN)/python tools/make_docs.py docs
 
 # checkov pins libraries that clash with ours, so it lives in its own venv, pinned, offline.
 CHECKOV_VENV := .venv-checkov
@@ -69,9 +70,6 @@ infra-check: setup $(CHECKOV_VENV)/.installed ## Synthesise the CDK app offline;
 	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov \
 	  --framework cloudformation --skip-download --compact --quiet \
 	  $$(for f in var/cdk.out/*.template.json; do printf -- '-f %s ' "$$f"; done)
-
-screenshots: setup system-deps ## Take the dashboard screenshots with headless Chromium
-	$(BIN)/python -m shopdata.covid.screenshots docs/screenshots
 
 # Mutation testing is slow and needs its own tools (the `mutation` extra), so CI does not run it.
 MUTATION_STAMP := $(VENV)/.mutation-installed
