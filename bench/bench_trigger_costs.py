@@ -7,7 +7,7 @@ process, from /proc), which load changes much less than wall time. One client bu
 (1 transaction row + 1-3 line items, the same workload as bench_concurrency.py) against several
 databases in turn, alternating within every round:
 
-* shipped: db/initdb as it is;
+* shipped: the init SQL (src/shopdata/salesdb/sql/initdb) as it is;
 * ceiling: the same schema with its user triggers disabled (keys, foreign keys, checks only);
 * one probe per cost, each the shipped schema with ONE change applied (see PROBES). Probes
   that drop a trigger break the invariants (their `db check` differs): they only measure.
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
 
@@ -106,16 +106,16 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = REPO / "var" / "bench-trigger-costs-pg"
-    server = connection.EmbeddedServer(data_dir, port=_free_port())
-    server.stop()
+    cluster = server.EmbeddedServer(data_dir, port=_free_port())
+    cluster.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
-    server.start()
+    cluster.start()
     try:
-        admin = server.url()
-        urls = {"shipped": connection.create_database_from_init(admin, "shipped")}
-        urls["ceiling"] = connection.create_database_from_init(admin, "ceiling")
+        admin = cluster.url()
+        urls = {"shipped": server.create_database_from_init(admin, "shipped")}
+        urls["ceiling"] = server.create_database_from_init(admin, "ceiling")
         for number, probe in enumerate(PROBES, start=1):
-            urls[probe] = connection.create_database_from_init(admin, f"probe{number}")
+            urls[probe] = server.create_database_from_init(admin, f"probe{number}")
         for name, url in urls.items():
             seed(url, PLAN)
             with psycopg.connect(url, autocommit=True) as conn:
@@ -147,7 +147,7 @@ def main() -> int:
             print(f"db check {name}: {len(diff)} differences")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
-        server.stop()
+        cluster.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
