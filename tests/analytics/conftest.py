@@ -1,0 +1,32 @@
+"""Fixtures of the analytics tests: a sales database with the hand-built fixture, built by dbt.
+
+``built_db`` (module): a fresh copy of the init-file template, filled with
+``fixture_analytics.sql`` in one transaction, then ``dbt build`` (models and every dbt test)
+run through :func:`shopdata.analytics.dbt.run_dbt`, exactly as ``shopdata db analytics build``
+runs it, as the refresh role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopdata.analytics.dbt import run_dbt
+
+from .helpers import fill
+
+
+@pytest.fixture(scope="module")
+def built_db(pg_server: Any, sales_template: str) -> Iterator[str]:
+    """URL of a database holding the fixture and the marts built from it by ``dbt build``."""
+    name = pg_server.unique_name("analytics_test")
+    url = pg_server.create_database(name, template=sales_template)
+    try:
+        fill(url)
+        run_dbt(url, ["build"])
+        yield url
+    finally:
+        pg_server.drop_database(name)
