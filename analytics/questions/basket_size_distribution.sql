@@ -11,6 +11,7 @@ with sizes as (
         sum(b.revenue) as revenue
     from marts.agg_daily_basket_sizes as b
     group by b.line_count
+    having sum(b.purchases) > 0
 )
 
 select

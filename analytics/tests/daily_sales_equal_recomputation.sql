@@ -39,9 +39,10 @@ shipped_actual as (
 ),
 
 baskets_expected as (
-    select created_day as day, line_count, count(*) as n, sum(units) as units,
-        sum(revenue) as revenue
-    from purchases where is_counted group by created_day, line_count
+    select created_day as day, line_count, count(*) filter (where is_counted) as n,
+        coalesce(sum(units) filter (where is_counted), 0) as units,
+        coalesce(sum(revenue) filter (where is_counted), 0) as revenue
+    from purchases group by created_day, line_count
 ),
 
 baskets_actual as (
@@ -49,7 +50,7 @@ baskets_actual as (
     from {{ ref('agg_daily_basket_sizes') }}
 )
 
-select 'agg_daily_sales' as summary, day::text as key from (
+select 'agg_daily_sales' as summary, day::text as differing_key from (
     (select * from sales_expected except select * from sales_actual)
     union all
     (select * from sales_actual except select * from sales_expected)

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('fct_purchases') }}
 -- Grain: one row per (calendar month, item) with at least one line item that month (any
 -- status). purchase_count / units_sold / revenue count the purchases that count.
 -- Incremental: the months of the purchases this run rewrote are recomputed, each in full.

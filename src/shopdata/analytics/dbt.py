@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "analytics"
+#: Where dbt writes its target/ (manifest, catalog, docs) and logs/.
+WORK_DIR = PROJECT_DIR.parent / "var" / "dbt"
 
 #: The role the refresh runs as (SET ROLE after login): owner of the staging and marts schemas.
 REFRESH_ROLE = "analytics_refresh"
@@ -41,6 +43,8 @@ def dbt_env(url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
             "DBT_ENV_SECRET_PASSWORD": unquote(parts.password or query.get("password", "")),
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
             "DBT_PROJECT_DIR": str(PROJECT_DIR),
+            "DBT_TARGET_PATH": str(WORK_DIR / "target"),
+            "DBT_LOG_PATH": str(WORK_DIR / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }
@@ -73,6 +77,9 @@ def run_dbt(url: str, args: Sequence[str]) -> str:
     )
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        tail = [line for line in output.strip().splitlines() if line.strip()][-8:]
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {result.returncode}): " + " | ".join(tail))
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()] or lines[-8:]
+        raise DbtError(
+            f"dbt {' '.join(args)} failed (exit {result.returncode}): " + " | ".join(errors[:8])
+        )
     return output
