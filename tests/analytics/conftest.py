@@ -9,7 +9,6 @@ runs it, as the refresh role.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from shopdata.analytics.catalogue import question_files, run_question
 from shopdata.analytics.dbt import run_dbt
@@ -29,17 +31,15 @@ MARTS = (
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mart's rows, without the refresh bookkeeping, sorted."""
+    """Every mart's rows, without the refresh bookkeeping (refreshed_at), sorted."""
     out = {}
-    for mart in MARTS:
-        rows = fetch(url, f"select * from marts.{mart}")  # noqa: S608 (constant names)
-        columns = [c[0] for c in fetch(
-            url,
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            f"and table_name = '{mart}' order by ordinal_position",  # noqa: S608
-        )]
-        keep = [i for i, c in enumerate(columns) if c != "refreshed_at"]
-        out[mart] = sorted((tuple(r[i] for i in keep) for r in rows), key=repr)
+    with psycopg.connect(url) as conn:
+        for mart in MARTS:
+            cur = conn.execute(sql.SQL("select * from marts.{}").format(sql.Identifier(mart)))
+            columns = [c.name for c in cur.description or []]
+            keep = [i for i, c in enumerate(columns) if c != "refreshed_at"]
+            rows = (tuple(r[i] for i in keep) for r in cur.fetchall())
+            out[mart] = sorted(rows, key=repr)
     return out
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from shopdata.analytics.catalogue import question_files, run_question, title
+
 from .helpers import REFERENCE_DIR, fetch
 
 QUESTIONS = question_files()
