@@ -1,10 +1,28 @@
 -- Invariant: the marts agree with the summaries the database keeps by triggers
--- (sales.member_spending / sales.item_sales plus their not-yet-rolled deltas): two independent
+-- (sales.member_spending / sales.item_sales plus their not-yet-rolled deltas, as
+-- analytics.member_spending adds them): two independent
 -- computations of the same spending and popularity.
-with member_summary as (
-    select member_key, transaction_count::bigint as purchase_count, total_spent
-    from {{ source('analytics_views', 'member_spending') }}
-    where transaction_count <> 0 or total_spent <> 0
+with member_pending as (
+    select membership_id, sum(transaction_count) as purchase_count, sum(amount) as total_spent
+    from {{ source('sales', 'summary_deltas') }}
+    where membership_id is not null
+    group by membership_id
+),
+
+member_summary_by_id as (
+    select
+        coalesce(s.membership_id, p.membership_id) as membership_id,
+        coalesce(s.transaction_count, 0) + coalesce(p.purchase_count, 0) as purchase_count,
+        coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent
+    from {{ source('sales', 'member_spending') }} as s
+    full join member_pending as p on s.membership_id = p.membership_id
+),
+
+member_summary as (
+    select m.member_key, s.purchase_count, s.total_spent
+    from member_summary_by_id as s
+    inner join {{ source('sales', 'members') }} as m on s.membership_id = m.membership_id
+    where s.purchase_count <> 0 or s.total_spent <> 0
 ),
 
 member_mart as (

@@ -1,6 +1,6 @@
 """Fixtures of the analytics tests: a sales database with the hand-built fixture, built by dbt.
 
-``built_db`` (module): a fresh copy of the init-file template, filled with
+``built_db`` (module): a fresh database built from the init files, filled with
 ``fixture_analytics.sql`` in one transaction, then ``dbt build`` (models and every dbt test)
 run through :func:`shopdata.analytics.dbt.run_dbt`, exactly as ``shopdata db analytics build``
 runs it, as the refresh role.
@@ -19,10 +19,13 @@ from .helpers import fill
 
 
 @pytest.fixture(scope="module")
-def built_db(pg_server: Any, sales_template: str) -> Iterator[str]:
+def built_db(pg_server: Any) -> Iterator[str]:
     """URL of a database holding the fixture and the marts built from it by ``dbt build``."""
     name = pg_server.unique_name("analytics_test")
-    url = pg_server.create_database(name, template=sales_template)
+    # Built from the init files, not copied from the template: database-level privileges
+    # (CONNECT, TEMPORARY) are not copied by CREATE DATABASE ... TEMPLATE, and the access tests
+    # audit this database.
+    url = pg_server.create_database_from_init(name)
     try:
         fill(url)
         run_dbt(url, ["build"])

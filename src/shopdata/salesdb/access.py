@@ -106,6 +106,11 @@ class Schema(_Strict):
 
     usage: list[str]
     why: str
+    #: A schema whose relations a tool builds (the dbt marts): they are not listed one by one;
+    #: every relation in it may be read whole by ``read_by`` and by nobody else, and written by
+    #: no team. The audit checks each live relation against that rule.
+    built_by: str | None = None
+    read_by: list[str] = Field(default_factory=list)
 
 
 class Matrix(_Strict):
@@ -118,7 +123,7 @@ class Matrix(_Strict):
     @model_validator(mode="after")
     def _teams_known(self) -> Matrix:
         for schema_name, schema in self.schemas.items():
-            for team in schema.usage:
+            for team in [*schema.usage, *schema.read_by]:
                 if team not in self.teams:
                     raise ValueError(f"schema {schema_name}: unknown team {team!r}")
         for name, relation in self.relations.items():
@@ -243,8 +248,10 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple
     for relation_name, kind_name, column_names in live_rows:
         assert isinstance(column_names, list)
         live[str(relation_name)] = (str(kind_name), [str(c) for c in column_names])
+    built = {n for n, schema in matrix.schemas.items() if schema.built_by is not None}
     for name in sorted(set(live) - set(matrix.relations)):
-        problems.append(f"{name} exists but is not in the matrix: decide who may use it")
+        if name.partition(".")[0] not in built:
+            problems.append(f"{name} exists but is not in the matrix: decide who may use it")
     for name in sorted(set(matrix.relations) - set(live)):
         problems.append(f"{name} is in the matrix but not in the database")
     checked = len(live.keys() | matrix.relations.keys())
@@ -266,6 +273,14 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple
             questions.append((cell.team, name, cell.column, cell.op.upper(), cell.allowed))
         for team in teams:
             questions += [(team, name, None, privilege, False) for privilege in NEVER]
+    for name in sorted(set(live) - set(matrix.relations)):
+        schema = matrix.schemas[name.partition(".")[0]]
+        if schema.built_by is None:
+            continue
+        for team in teams:
+            questions.append((team, name, None, "SELECT", team in schema.read_by))
+            for privilege in ("INSERT", "UPDATE", "DELETE", "TRUNCATE", *NEVER):
+                questions.append((team, name, None, privilege, False))
     if questions:
         answers = conn.execute(
             _sql("privileges"),
