@@ -5,7 +5,7 @@
 -- Months with purchases only, oldest first. Reads marts.agg_daily_sales.
 
 select
-    date_trunc('month', s.day)::date as month,
+    date_trunc('month', s.day)::date as month_start,
     sum(s.purchases) as purchases,
     round(sum(s.revenue) / sum(s.purchases), 2) as avg_basket_value,
     round(sum(s.units)::numeric / sum(s.purchases), 2) as avg_units,
@@ -13,4 +13,4 @@ select
 from marts.agg_daily_sales as s
 group by date_trunc('month', s.day)
 having sum(s.purchases) > 0
-order by month;
+order by month_start;

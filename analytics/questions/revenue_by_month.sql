@@ -5,10 +5,10 @@
 -- Months with purchases only, oldest first. Reads marts.agg_daily_sales (one row per day).
 
 select
-    date_trunc('month', s.day)::date as month,
+    date_trunc('month', s.day)::date as month_start,
     sum(s.purchases) as purchases,
     sum(s.revenue) as revenue
 from marts.agg_daily_sales as s
 group by date_trunc('month', s.day)
 having sum(s.purchases) > 0
-order by month;
+order by month_start;

@@ -65,7 +65,7 @@ def test_revenue_by_month_csv_is_exact(env: str) -> None:
     )
     result = runner.invoke(app, ["db", "query", "revenue-by-month", "--csv"])
     assert result.exit_code == 0
-    assert result.output.splitlines() == ["month,purchases,revenue"] + [
+    assert result.output.splitlines() == ["month_start,purchases,revenue"] + [
         f"{m},{n},{r}" for m, n, r in expected
     ]
 
