@@ -30,7 +30,7 @@ demo: setup ## Process the bundled sample batch into ./var and print a summary
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
 	$(BIN)/ruff check src tests bench infra scripts tools
 	$(BIN)/ruff format --check src tests bench infra scripts tools
-	$(BIN)/sqlfluff lint db/initdb sql analytics/questions
+	$(BIN)/sqlfluff lint src/shopdata/salesdb/sql analytics/questions
 	$(BIN)/hadolint db/Dockerfile
 
 format: setup ## Apply ruff's fixes and formatting

@@ -10,7 +10,7 @@ It starts its own embedded PostgreSQL 18 (var/bench-analytics-pg, the analytical
 "last month", "the last 30 days" and the backlog hold rows), runs ``dbt run`` (full build) and
 ``dbt test``, then times every question of analytics/questions: wall time of execute + fetch
 all on a warm connection, as an analyst's client sees it, ``--runs`` times, alternating with a
-yardstick (the summary query sql/analyst/top_items.sql, 0.3 ms at every scale), and prints the
+yardstick (the summary query analyst/top_items.sql, 0.3 ms at every scale), and prints the
 median and its ratio to the yardstick's median. Then it buys ``--new`` purchases through the
 triggers and times the incremental ``dbt run``. ``--reference`` also times each question's
 plain base-table reference query once (tests/analytics/reference; minutes at full scale).
@@ -35,7 +35,7 @@ import psycopg
 
 from shopdata.analytics.catalogue import question_files
 from shopdata.analytics.dbt import run_dbt
-from shopdata.salesdb import connection
+from shopdata.salesdb import server as server_module
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
 
@@ -115,13 +115,13 @@ def main() -> int:
     data_dir = REPO / "var" / "bench-analytics-pg"
     out_dir = REPO / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    server = connection.EmbeddedServer(data_dir, port=_free_port())
+    server = server_module.EmbeddedServer(data_dir, port=_free_port())
     server.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     server.start()
     results: dict[str, Any] = {"scale": args.scale, "questions": {}}
     try:
-        url = connection.create_database_from_init(server.url(), "bench")
+        url = server_module.create_database_from_init(server.url(), "bench")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib():.0f} GiB RAM,")
         print(f"         load average before: {os.getloadavg()[0]:.1f}")
         print(

@@ -10,10 +10,10 @@ as they can for ``--seconds`` per run, in two item mixes:
 Per mix, three variants run side by side, alternating within every round (so machine drift
 hits all of them alike):
 
-* shipped: the schema in db/initdb as it is now, with its periodic roll-up running
+* shipped: the schema (the init SQL) as it is now, with its periodic roll-up running
   (``sales.roll_up_summaries()`` every second, as ``shopdata db roll-up --every 1`` does);
 * before:  the schema of ``--before-rev`` (default: the commit before issue 13's triggers),
-  built from ``git show`` of its db/initdb; skipped with ``--before-rev ''``;
+  built from ``git show`` of its src/shopdata/salesdb/sql/initdb; skipped with ``--before-rev ''``;
 * ceiling: a database with the shipped schema whose user triggers are disabled (primary keys,
   foreign keys and checks only): what PostgreSQL costs without any of the invariants'
   bookkeeping.
@@ -42,7 +42,7 @@ from typing import Any
 
 import psycopg
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
 
@@ -154,18 +154,27 @@ def _query_ms(url: str) -> dict[str, float]:
     return result
 
 
+#: Where the init files were at a revision: in the package since issue 19, db/initdb before.
+INIT_FOLDERS = ("src/shopdata/salesdb/sql/initdb", "db/initdb")
+
+
 def _before_init_dir(rev: str, target: Path) -> Path:
-    """db/initdb as it was at ``rev`` (git show), written under ``target``."""
-    listing = subprocess.run(
-        ["git", "-C", str(REPO), "ls-tree", "--name-only", f"{rev}:db/initdb"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    """The init files as they were at ``rev`` (git show), written under ``target``."""
+    for folder in INIT_FOLDERS:
+        listing = subprocess.run(
+            ["git", "-C", str(REPO), "ls-tree", "--name-only", f"{rev}:{folder}"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if listing.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"no init files at {rev} (looked in {', '.join(INIT_FOLDERS)})")
     target.mkdir(parents=True, exist_ok=True)
-    for name in listing:
+    for name in listing.stdout.split():
         text = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{rev}:db/initdb/{name}"],
+            ["git", "-C", str(REPO), "show", f"{rev}:{folder}/{name}"],
             check=True,
             capture_output=True,
         ).stdout
@@ -182,21 +191,21 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = REPO / "var" / "bench-concurrency-pg"
-    server = connection.EmbeddedServer(data_dir, port=_free_port())
-    server.stop()
+    embedded = server.EmbeddedServer(data_dir, port=_free_port())
+    embedded.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
-    server.start()
+    embedded.start()
     try:
-        admin = server.url()
-        urls = {"shipped": connection.create_database_from_init(admin, "shipped")}
+        admin = embedded.url()
+        urls = {"shipped": server.create_database_from_init(admin, "shipped")}
         if args.before_rev:
             try:
                 with tempfile.TemporaryDirectory() as tmp:
                     init = _before_init_dir(args.before_rev, Path(tmp))
-                    urls["before"] = connection.create_database_from_init(admin, "before", init)
+                    urls["before"] = server.create_database_from_init(admin, "before", init)
             except subprocess.CalledProcessError:
                 print(f"before: git rev {args.before_rev!r} not found here; variant skipped")
-        urls["ceiling"] = connection.create_database_from_init(admin, "ceiling")
+        urls["ceiling"] = server.create_database_from_init(admin, "ceiling")
         for url in urls.values():
             seed(url, PLAN)
         _set_triggers(urls["ceiling"], enabled=False)  # its own copy: nothing to restore
@@ -252,7 +261,7 @@ def main() -> int:
         print(f"db check of the shipped database after the runs: {len(diff)} differences")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
-        server.stop()
+        embedded.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 

@@ -6,7 +6,7 @@ line items). ``--scale`` runs a fraction of that (default 0.02 so ``make bench``
     .venv/bin/python bench/bench_salesdb.py --scale 1.0     # the full run, see docs/salesdb.md
 
 It starts its own embedded PostgreSQL 18 (var/bench-pg, the same analytical settings as
-``shopdata db up``), builds a database from db/initdb, seeds it with COPY through the bulk-load
+``shopdata db up``), builds a database from the init SQL, seeds it with COPY through the bulk-load
 path, then runs each analyst query (and its plain GROUP BY reference over the base tables) with
 EXPLAIN ANALYZE five times and prints the median, plus the cost the summary triggers add to an
 ordinary online purchase. The plans of the last runs are written to var/bench/.
@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
 
@@ -141,13 +141,13 @@ def main() -> int:
     data_dir = REPO / "var" / "bench-pg"
     out_dir = REPO / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    server = connection.EmbeddedServer(data_dir, port=_free_port())
-    server.stop()
+    embedded = server.EmbeddedServer(data_dir, port=_free_port())
+    embedded.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
-    server.start()
+    embedded.start()
     try:
-        admin = server.url()
-        url = connection.create_database_from_init(admin, "bench")
+        admin = embedded.url()
+        url = server.create_database_from_init(admin, "bench")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib():.0f} GiB RAM,")
         print(f"         load average before: {os.getloadavg()[0]:.1f}")
         with psycopg.connect(url) as conn:
@@ -223,7 +223,7 @@ def main() -> int:
         print(f"load average after: {os.getloadavg()[0]:.1f}; plans and JSON in {out_dir}")
     finally:
         if not args.keep:
-            server.stop()
+            embedded.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 

@@ -9,7 +9,7 @@ cp data/applications/applications_dataset_*.csv var/landing/
 # The copies are complete when cp returns: no need to wait out the settle window.
 $BIN/shopdata members run --landing var/landing --output var/members --settle-seconds 0
 
-# Sales database (issue 3): embedded PostgreSQL 18 in var/pgdata, rebuilt from db/initdb on each
+# Sales database (issue 3): embedded PostgreSQL 18 in var/pgdata, rebuilt from the init SQL on each
 # demo run, fed by the pipeline's successful members plus seeded sales; then both analyst answers.
 $BIN/shopdata db up
 $BIN/shopdata db reset --yes

@@ -5,7 +5,7 @@
   server of its own in ``var/test-pg/run-<pid>/`` (fsync off), stopped and removed at the end.
   Each session has its own cluster, so parallel pytest runs in one checkout do not collide.
 * ``sales_template`` (session): the name of a database built ONCE from every file in
-  ``db/initdb`` (sorted by name, each through ``psql -v ON_ERROR_STOP=1``, as the ``postgres``
+  ``src/shopdata/salesdb/sql/initdb`` (sorted by name, each through ``psql -v ON_ERROR_STOP=1``, as the ``postgres``
   image runs them, including other teams' files such as ``090_*.sql``).
 * ``sales_db`` (function): the URL of a fresh copy of that template (``CREATE DATABASE ...
   TEMPLATE``, a few tens of milliseconds), dropped after the test.
@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 
 # No Hypothesis deadline: timing belongs in bench/, and on a shared 2-core machine (or under
 # mutmut) a 200 ms deadline fails examples for being slow, not wrong.
@@ -91,12 +91,12 @@ class PgServer:
     """A running server and the superuser URL of its maintenance database."""
 
     admin_url: str
-    embedded: connection.EmbeddedServer | None = None
+    embedded: server.EmbeddedServer | None = None
     _counter: Iterator[int] = field(default_factory=itertools.count)
 
     def url(self, dbname: str) -> str:
         """The superuser URL of ``dbname`` on this server."""
-        return connection.conninfo_for(self.admin_url, dbname)
+        return server.conninfo_for(self.admin_url, dbname)
 
     def unique_name(self, prefix: str) -> str:
         """A database (or role) name no other session or test uses."""
@@ -104,17 +104,15 @@ class PgServer:
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """CREATE DATABASE (optionally from a template); returns its URL."""
-        return connection.create_database(self.admin_url, name, template=template)
+        return server.create_database(self.admin_url, name, template=template)
 
-    def create_database_from_init(
-        self, name: str, init_dir: Path = connection.DEFAULT_INIT_DIR
-    ) -> str:
+    def create_database_from_init(self, name: str, init_dir: Path = server.DEFAULT_INIT_DIR) -> str:
         """CREATE DATABASE and run every init file into it, sorted by name; returns its URL."""
-        return connection.create_database_from_init(self.admin_url, name, init_dir)
+        return server.create_database_from_init(self.admin_url, name, init_dir)
 
     def drop_database(self, name: str) -> None:
         """DROP DATABASE IF EXISTS ... WITH (FORCE)."""
-        connection.drop_database(self.admin_url, name)
+        server.drop_database(self.admin_url, name)
 
 
 def _free_port() -> int:
@@ -137,8 +135,8 @@ def _reap_stale_clusters() -> None:
             pass
         except (ValueError, PermissionError):
             continue
-        with contextlib.suppress(connection.DatabaseError):
-            connection.EmbeddedServer(run_dir / "data").stop()
+        with contextlib.suppress(server.DatabaseError):
+            server.EmbeddedServer(run_dir / "data").stop()
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -147,20 +145,20 @@ def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL for the whole session (DATABASE_URL, or our own embedded one)."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        connection.wait_until_ready(url)
+        server.wait_until_ready(url)
         yield PgServer(admin_url=url)
         return
     _reap_stale_clusters()
     run_dir = TEST_PG_ROOT / f"run-{os.getpid()}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    server = connection.EmbeddedServer(
-        run_dir / "data", port=_free_port(), settings=connection.TEST_SETTINGS
+    embedded = server.EmbeddedServer(
+        run_dir / "data", port=_free_port(), settings=server.TEST_SETTINGS
     )
-    server.start()
+    embedded.start()
     try:
-        yield PgServer(admin_url=server.url(), embedded=server)
+        yield PgServer(admin_url=embedded.url(), embedded=embedded)
     finally:
-        server.stop()
+        embedded.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -177,7 +175,7 @@ def sales_template(pg_server: PgServer) -> Iterator[str]:
 
 @pytest.fixture
 def sales_db(pg_server: PgServer, sales_template: str) -> Iterator[str]:
-    """URL of a fresh database holding the schema from db/initdb (and nothing else)."""
+    """URL of a fresh database holding the schema from src/shopdata/salesdb/sql/initdb (and nothing else)."""
     name = pg_server.unique_name("sales_test")
     url = pg_server.create_database(name, template=sales_template)
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from shopdata.salesdb.connection import DatabaseError, EmbeddedServer
+from shopdata.salesdb.server import DatabaseError, EmbeddedServer
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "var" / "test-demo"

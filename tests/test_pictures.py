@@ -60,11 +60,13 @@ def test_erd_picture_matches_the_live_schema(sales_db: str, tmp_path: Path) -> N
 
 
 def test_access_matrix_picture_matches_the_matrix(tmp_path: Path) -> None:
-    from shopdata.salesdb.access import load_matrix, render_png
+    from access_docs import render_png
+
+    from shopdata.access.matrix import load_matrix
 
     fresh = tmp_path / "access-matrix.png"
     render_png(load_matrix(), fresh)
-    assert_same_picture(DOCS / "access-matrix.png", fresh, "python -m shopdata.salesdb.access docs")
+    assert_same_picture(DOCS / "access-matrix.png", fresh, "python tools/access_docs.py docs")
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +125,9 @@ def test_comparison_tolerates_a_few_edge_pixels_and_catches_a_new_shape(tmp_path
 
 def test_one_flipped_access_cell_makes_the_picture_stale(tmp_path: Path) -> None:
     """Logistics losing SELECT on members.mobile_no changes one cell: the comparison sees it."""
-    from shopdata.salesdb.access import MATRIX_PATH, load_matrix, render_png
+    from access_docs import render_png
+
+    from shopdata.access.matrix import MATRIX_PATH, load_matrix
 
     text = MATRIX_PATH.read_text(encoding="utf-8")
     granted = "        select: [first_name, last_name, mobile_no, member_key]\n"

@@ -36,14 +36,14 @@ def test_every_mutation_changes_the_file_and_covers_init_and_analyst_sql() -> No
     mutations = sql_mutations.MUTATIONS
     assert all(m.original != m.mutant for m in mutations)
     folders = {Path(m.path).parent.as_posix() for m in mutations}
-    assert folders == {"db/initdb", "sql/analyst"}
+    assert folders == {"src/shopdata/salesdb/sql/initdb", "src/shopdata/salesdb/sql/analyst"}
 
 
 def test_list_prints_every_mutation() -> None:
     result = run("--list", "--only", "1", "2")
     assert result.returncode == 0
     assert result.stdout.splitlines()[0] == (
-        "  1 db/initdb/020_members.sql: membership_id has exactly 5 hex digits"
+        "  1 src/shopdata/salesdb/sql/initdb/020_members.sql: membership_id has exactly 5 hex digits"
     )
     assert len(result.stdout.splitlines()) == 4
 

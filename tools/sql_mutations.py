@@ -41,82 +41,82 @@ class Mutation:
 MUTATIONS: tuple[Mutation, ...] = (
     # 020_members.sql -------------------------------------------------------------------------
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "_[0-9a-f]{5}(_[1-9][0-9]*)?$'",
         "_[0-9a-f]{4,6}(_[1-9][0-9]*)?$'",
         "membership_id has exactly 5 hex digits",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "_[0-9a-f]{5}(_[1-9][0-9]*)?$'",
         "_[0-9a-f]{5}(_[0-9]+)?$'",
         "membership_id sequence numbers start at 1, without leading zeros",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "membership_id ~ '^[^[:space:]].*_",
         "membership_id ~ '^.*_",
         "membership_id starts with a last name",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "check (first_name = btrim(first_name))",
         "check (true)",
         "first_name has no surrounding spaces (it may be empty: one-word names)",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$')",
         "check (email ~ '@')",
         "email has one @ and no white space",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "check (mobile_no ~ '^[0-9]{8}$')",
         "check (mobile_no ~ '^[0-9]{7,8}$')",
         "mobile_no is 8 digits",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "check (status_changed_at >= joined_at)",
         "check (status_changed_at >= joined_at - interval '1 day')",
         "status changes after joining",
     ),
     # 030_catalog.sql -------------------------------------------------------------------------
     Mutation(
-        "db/initdb/030_catalog.sql",
+        "src/shopdata/salesdb/sql/initdb/030_catalog.sql",
         "check (weight_kg > 0)",
         "check (weight_kg >= 0)",
         "items weigh something",
     ),
     Mutation(
-        "db/initdb/030_catalog.sql",
+        "src/shopdata/salesdb/sql/initdb/030_catalog.sql",
         "check (cost >= 0)",
         "check (cost >= -1)",
         "items do not cost less than nothing",
     ),
     Mutation(
-        "db/initdb/030_catalog.sql",
+        "src/shopdata/salesdb/sql/initdb/030_catalog.sql",
         "check (discontinued_at >= listed_at)",
         "check (discontinued_at >= listed_at - interval '1 day')",
         "an item is discontinued after it was listed",
     ),
     # 040_transactions.sql --------------------------------------------------------------------
     Mutation(
-        "db/initdb/040_transactions.sql",
+        "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
         "check (quantity > 0)",
         "check (quantity >= 0)",
         "a line item holds at least one unit",
     ),
     Mutation(
-        "db/initdb/040_transactions.sql",
+        "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
         "check (completed_at >= created_at)",
         "check (completed_at >= created_at - interval '1 day')",
         "a purchase is completed after it was made",
     ),
     # 060_triggers.sql ------------------------------------------------------------------------
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "    if old.status <> 'pending' then\n"
         "        raise exception using\n"
         "            errcode = 'check_violation',\n"
@@ -128,7 +128,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "only pending purchases are deleted",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "    if old.status <> 'pending' then\n"
         "        raise exception using\n"
         "            errcode = 'check_violation',\n"
@@ -140,154 +140,154 @@ MUTATIONS: tuple[Mutation, ...] = (
         "status moves only from pending",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "    if new.status = 'completed' and new.total_quantity = 0 then",
         "    if false then",
         "a purchase without line items cannot be completed",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "if adding and purchase.discontinued_at <= purchase.created_at then",
         "if adding and purchase.discontinued_at < purchase.created_at then",
         "no line item for an item discontinued at (or before) the purchase",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "and not (tg_op = 'INSERT' and sales.finished_here(line.transaction_id)) then",
         "and not (tg_op = 'INSERT') then",
         "lines of a finished purchase with lines cannot be added to",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "        if purchase.status <> 'cancelled' then",
         "        if true then",
         "lines of cancelled purchases count nowhere (item_sales, member_spending)",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "    is_counted boolean := new.status <> 'cancelled';",
         "    is_counted boolean := true;",
         "a cancelled purchase leaves member_spending and item_sales",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "before truncate on sales.transactions\n",
         "before truncate on sales.manufacturers\n",
         "sales history is never truncated",
     ),
     Mutation(
-        "db/initdb/060_triggers.sql",
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
         "    pg_trigger_depth() = 0\n",
         "    pg_trigger_depth() < 0\n",
         "totals are never written directly",
     ),
     # 090_roles.sql ---------------------------------------------------------------------------
     Mutation(
-        "db/initdb/090_roles.sql",
+        "src/shopdata/salesdb/sql/initdb/090_roles.sql",
         "revoke execute on function pg_catalog.lo_creat(integer) from public;",
         "-- (mutated: lo_creat left to public)",
         "no team creates large objects",
     ),
     Mutation(
-        "db/initdb/090_roles.sql",
+        "src/shopdata/salesdb/sql/initdb/090_roles.sql",
         "revoke execute on function pg_catalog.lo_from_bytea(oid, bytea) from public;",
         "-- (mutated: lo_from_bytea left to public)",
         "no team creates large objects",
     ),
     Mutation(
-        "db/initdb/090_roles.sql",
+        "src/shopdata/salesdb/sql/initdb/090_roles.sql",
         "alter default privileges revoke execute on functions from public;",
         "-- (mutated: new functions executable by public)",
         "functions created later are not executable by the teams",
     ),
-    # sql/analyst -----------------------------------------------------------------------------
+    # analyst/ -------------------------------------------------------------------------------------
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "    where cs.total_spent > 0",
         "    where cs.total_spent >= 0",
         "members who spent nothing are never listed",
     ),
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "    order by cs.total_spent desc\n    fetch first 10 rows with ties",
         "    order by cs.total_spent desc\n    fetch first 10 rows only",
         "every member tied with the 10th is listed",
     ),
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "rank() over (order by cs.total_spent desc) as spending_rank",
         "dense_rank() over (order by cs.total_spent desc) as spending_rank",
         "spending_rank is the SQL rank (1, 2, 2, 4)",
     ),
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "order by r.spending_rank asc, r.membership_id asc;",
         "order by r.spending_rank asc, r.membership_id desc;",
         "equal spenders are listed by membership_id",
     ),
     Mutation(
-        "sql/analyst/top_items.sql",
+        "src/shopdata/salesdb/sql/analyst/top_items.sql",
         "    where cs.purchase_count > 0",
         "    where cs.purchase_count >= 0",
         "items never bought are never listed",
     ),
     Mutation(
-        "sql/analyst/top_items.sql",
+        "src/shopdata/salesdb/sql/analyst/top_items.sql",
         "    order by cs.purchase_count desc\n    fetch first 3 rows with ties",
         "    order by cs.purchase_count desc\n    fetch first 3 rows only",
         "every item tied with the 3rd is listed",
     ),
     Mutation(
-        "sql/analyst/top_items.sql",
+        "src/shopdata/salesdb/sql/analyst/top_items.sql",
         "rank() over (order by cs.purchase_count desc) as purchase_rank",
         "rank() over (order by cs.units_sold desc) as purchase_rank",
         "items are ranked by purchases, not units",
     ),
     Mutation(
-        "sql/analyst/top_items.sql",
+        "src/shopdata/salesdb/sql/analyst/top_items.sql",
         "order by r.purchase_rank asc, r.item_id asc;",
         "order by r.purchase_rank asc, r.item_id desc;",
         "equal items are listed by item_id",
     ),
     # added after issue 13 (summary deltas) and issue 12 (member_key) ---------------------------
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent",
         "coalesce(s.total_spent, 0) as total_spent",
         "spending between roll-ups counts (member_spending plus the pending deltas)",
     ),
     Mutation(
-        "sql/analyst/top_members.sql",
+        "src/shopdata/salesdb/sql/analyst/top_members.sql",
         "        order by s.total_spent desc\n        fetch first 10 rows with ties",
         "        order by s.total_spent desc\n        fetch first 9 rows with ties",
         "the summary's top 10 (with ties) are candidates",
     ),
     Mutation(
-        "sql/analyst/top_items.sql",
+        "src/shopdata/salesdb/sql/analyst/top_items.sql",
         "coalesce(s.purchase_count, 0) + coalesce(p.purchase_count, 0) as purchase_count",
         "coalesce(s.purchase_count, 0) as purchase_count",
         "purchases between roll-ups count (item_sales plus the pending deltas)",
     ),
     Mutation(
-        "db/initdb/050_summaries.sql",
+        "src/shopdata/salesdb/sql/initdb/050_summaries.sql",
         "        set total_spent = s.total_spent + d.amount,",
         "        set total_spent = d.amount,",
         "a roll-up adds the deltas to member_spending",
     ),
     Mutation(
-        "db/initdb/050_summaries.sql",
+        "src/shopdata/salesdb/sql/initdb/050_summaries.sql",
         "            units_sold = s.units_sold + d.units,",
         "            units_sold = s.units_sold,",
         "a roll-up adds the units to item_sales",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "check (btrim(last_name) <> '')",
         "check (true)",
         "last_name is not blank (it feeds the ID)",
     ),
     Mutation(
-        "db/initdb/020_members.sql",
+        "src/shopdata/salesdb/sql/initdb/020_members.sql",
         "member_key bigint not null generated always as identity,",
         "member_key bigint not null generated by default as identity,",
         "member_key is handed out by the database",

@@ -6,9 +6,9 @@ The cluster is the embedded server exactly as ``shopdata db up`` makes it: ``scr
 for everyone, the superuser included (its password comes from the 0600 password file that
 ``EmbeddedServer.url()`` names).
 
-The database is built exactly like the Docker image builds it: every ``db/initdb/*.sql`` file in
-sorted order through ``psql -v ON_ERROR_STOP=1`` (``shopdata.salesdb.connection``). The team
-members are created by the real ``add-user`` code path (:func:`shopdata.salesdb.users.add_user`),
+The database is built exactly like the Docker image builds it: every ``src/shopdata/salesdb/sql/initdb/*.sql`` file in
+sorted order through ``psql -v ON_ERROR_STOP=1`` (``shopdata.salesdb.server``). The team
+members are created by the real ``add-user`` code path (:func:`shopdata.access.users.add_user`),
 and every check runs in a transaction that is rolled back, so tests do not depend on order.
 """
 
@@ -26,8 +26,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shopdata.salesdb.access import Matrix, load_matrix
-from shopdata.salesdb.connection import (
+from shopdata.access.matrix import Matrix, load_matrix
+from shopdata.access.users import NewUser, add_user, drop_user
+from shopdata.salesdb.server import (
     TEST_SETTINGS,
     DatabaseError,
     EmbeddedServer,
@@ -36,7 +37,6 @@ from shopdata.salesdb.connection import (
     drop_database,
     wait_until_ready,
 )
-from shopdata.salesdb.users import NewUser, add_user, drop_user
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTERS = REPO / "var" / "test-pg-access"
@@ -118,7 +118,7 @@ def access_cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="session")
 def matrix() -> Matrix:
-    """The policy under test, read from db/access/matrix.yaml."""
+    """The policy under test, read from src/shopdata/access/matrix.yaml."""
     return load_matrix()
 
 

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from shopdata.access.matrix import Matrix, Team
+from shopdata.access.users import NewUser, UserError, add_user, drop_user
 from shopdata.cli import app
-from shopdata.salesdb.access import Matrix, Team
-from shopdata.salesdb.users import NewUser, UserError, add_user, drop_user
 
 from .conftest import RUN, ProofDb, owner_url
 

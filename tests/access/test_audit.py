@@ -15,9 +15,10 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
+from shopdata.access.audit import NEVER
+from shopdata.access.matrix import Matrix, cells
+from shopdata.access.people_audit import ATTRIBUTES, RoleFacts, compare_people, expected_settings
 from shopdata.cli import app
-from shopdata.salesdb.access import NEVER, Matrix, cells
-from shopdata.salesdb.people_audit import ATTRIBUTES, RoleFacts, compare_people, expected_settings
 
 from .conftest import ProofDb, owner_url
 

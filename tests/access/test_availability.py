@@ -17,8 +17,8 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
+from shopdata.access.matrix import Matrix
 from shopdata.cli import app
-from shopdata.salesdb.access import Matrix
 
 from .conftest import ProofDb, owner_url
 

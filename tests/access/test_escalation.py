@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shopdata.salesdb.access import load_matrix
+from shopdata.access.matrix import load_matrix
 
 from .conftest import TEAMS, Outcome, ProofDb, attempt
 

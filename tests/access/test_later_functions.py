@@ -1,6 +1,6 @@
 """A function the owner creates after the roles were set up is not executable by any team.
 
-db/initdb/090_roles.sql, step 4: "PUBLIC may execute every new function by default. Revoke that
+src/shopdata/salesdb/sql/initdb/090_roles.sql, step 4: "PUBLIC may execute every new function by default. Revoke that
 ... for functions created later." A function added by a later migration (here: created by the
 owner in ``sales``, where every team has USAGE) must refuse each team's login with
 ``42501 insufficient_privilege``; the owner can still call it. The function is dropped after.

@@ -5,25 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from shopdata.salesdb.access import (
+from access_docs import (
     GENERATED_BEGIN,
     GENERATED_END,
-    MATRIX_PATH,
-    MatrixError,
-    load_matrix,
     main,
     render_markdown,
     render_png,
     splice_markdown,
 )
 
+from shopdata.access.matrix import MATRIX_PATH, MatrixError, load_matrix
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_committed_docs_match_the_matrix() -> None:
     """docs/access.md holds exactly what the matrix renders to (regenerate with
-    ``python -m shopdata.salesdb.access docs``)."""
+    ``python tools/access_docs.py docs``)."""
     document = (DOCS / "access.md").read_text(encoding="utf-8")
     start = document.index(GENERATED_BEGIN)
     end = document.index(GENERATED_END) + len(GENERATED_END)
@@ -132,7 +130,7 @@ def test_missing_and_unparsable_files(tmp_path: Path) -> None:
 
 def test_docs_command_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
-    assert capsys.readouterr().err == "usage: python -m shopdata.salesdb.access DOCS_DIR\n"
+    assert capsys.readouterr().err == "usage: python tools/access_docs.py DOCS_DIR\n"
 
 
 def test_docs_command_regenerates_into_a_folder(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The proof: every cell of db/access/matrix.yaml, tried by a real login user of each team.
+"""The proof: every cell of src/shopdata/access/matrix.yaml, tried by a real login user of each team.
 
 For each team, table/view, column and operation the matrix decides, a member of the team
 (logged in with its own SCRAM password, not the superuser, not ``SET ROLE``) runs the smallest
@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shopdata.salesdb.access import Cell, Matrix, cells, load_matrix
+from shopdata.access.matrix import Cell, Matrix, cells, load_matrix
 
 MATRIX = load_matrix()
 CELLS = list(cells(MATRIX))

@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from shopdata.access.users import drop_user
 from shopdata.cli import app
-from shopdata.salesdb.users import drop_user
 
 from .conftest import RUN, ProofDb, owner_url
 

@@ -11,17 +11,17 @@ created by add-user carries its team's settings and a SCRAM verifier.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from shopdata.salesdb.access import Matrix
+from shopdata.access.matrix import Matrix
+from shopdata.salesdb import server
 
 from .conftest import TEAMS, ProofDb, attempt, owner_url
 
 Conn = psycopg.Connection[tuple[object, ...]]
-ROLES_SQL = Path(__file__).resolve().parents[2] / "db" / "initdb" / "090_roles.sql"
+ROLES_SQL = server.DEFAULT_INIT_DIR / "090_roles.sql"
 
 
 def test_matrix_lists_exactly_the_live_relations_and_columns(

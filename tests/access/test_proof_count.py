@@ -1,6 +1,6 @@
 """The figure the docs quote for the access proof is asserted, and counts only matrix decisions.
 
-The headline number is the number of decisions ``db/access/matrix.yaml`` makes (one per team x
+The headline number is the number of decisions ``src/shopdata/access/matrix.yaml`` makes (one per team x
 relation x column x operation, allowed or denied), each tried once by ``test_matrix_proof``. The
 refusals PostgreSQL gives every non-superuser anyway (CREATE DATABASE, ALTER SYSTEM, reading
 server files, ...) are checked too, but they say nothing about the matrix and are not counted in
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shopdata.salesdb.access import cells, load_matrix
+from shopdata.access.matrix import cells, load_matrix
 
 from .test_matrix_proof import CELLS, _id
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from shopdata.salesdb.queries import SQL_DIR
+
 from .conftest import ProofDb, attempt
 
 Conn = psycopg.Connection[tuple[object, ...]]
@@ -365,7 +367,7 @@ def test_analytics_session_is_read_only_by_default(
     record_check("team jobs and row rules", 3)
 
 
-ANALYST_SQL = sorted((Path(__file__).resolve().parents[2] / "sql" / "analyst").glob("*.sql"))
+ANALYST_SQL = sorted((SQL_DIR / "analyst").glob("*.sql"))
 #: The owner's top-members query names members by membership_id, which analysts may not read
 #: (issue 12: it encodes the birthday). Analysts ask the same question through member_key.
 TOP_MEMBERS_FOR_ANALYSTS = """

@@ -16,8 +16,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shopdata.salesdb.access import audit, load_matrix
-from shopdata.salesdb.users import NewUser, add_user, drop_user
+from shopdata.access.audit import audit
+from shopdata.access.matrix import load_matrix
+from shopdata.access.users import NewUser, add_user, drop_user
 
 from .helpers import fetch
 

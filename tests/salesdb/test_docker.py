@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 
 from .helpers import HERE
 
@@ -20,15 +20,33 @@ def test_dockerfile_pins_postgres_18_and_copies_the_init_files() -> None:
     assert re.search(r"^HEALTHCHECK [^\n]*\\\n\s+CMD \[.*pg_isready", text, re.MULTILINE)
 
 
+def test_the_image_copies_the_init_files_the_package_ships() -> None:
+    """The build context is the repository root; the COPY source is the package's init folder,
+    and the context's ignore file lets exactly those files in (issue 19: the SQL moved into
+    the package so that an installed wheel has it)."""
+    compose = yaml.safe_load((DB / "compose.yml").read_text(encoding="utf-8"))
+    build = compose["services"]["salesdb"]["build"]
+    assert build == {"context": "..", "dockerfile": "db/Dockerfile"}
+    context = (DB / build["context"]).resolve()
+    dockerfile = (context / build["dockerfile"]).read_text(encoding="utf-8")
+    source = re.search(
+        r"^COPY .* (\S+/initdb)/\*\.sql /docker-entrypoint-initdb\.d/$", dockerfile, re.M
+    )
+    assert source is not None
+    assert sorted((context / source[1]).glob("*.sql")) == server.init_files()
+    ignore = (DB / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+    patterns = [line for line in ignore if line and not line.startswith("#")]
+    assert patterns == ["*", f"!{source[1]}/*.sql"]
+
+
 def test_init_files_have_zero_padded_names() -> None:
-    names = [p.name for p in connection.init_files()]
+    names = [p.name for p in server.init_files()]
     assert names and all(re.fullmatch(r"\d{3}_[a-z0-9_]+\.sql", n) for n in names), names
 
 
 def test_compose_uses_a_named_volume_local_port_and_the_embedded_settings() -> None:
     compose = yaml.safe_load((DB / "compose.yml").read_text(encoding="utf-8"))
     service = compose["services"]["salesdb"]
-    assert service["build"] == "."
     assert service["env_file"] == ".env"
     assert service["ports"] == ["127.0.0.1:${SHOPDATA_DB_PORT:-5432}:5432"]
     assert service["volumes"] == ["salesdb-data:/var/lib/postgresql"]
@@ -38,7 +56,7 @@ def test_compose_uses_a_named_volume_local_port_and_the_embedded_settings() -> N
     flags = command[1::2]
     assert set(flags) == {"-c"}
     settings = dict(pair.split("=", 1) for pair in command[2::2])
-    assert settings == connection.ANALYTICS_SETTINGS
+    assert settings == server.ANALYTICS_SETTINGS
 
 
 def test_env_example_holds_no_real_secret() -> None:

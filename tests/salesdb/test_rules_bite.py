@@ -1,14 +1,14 @@
 """Promises of the sales database that earlier tests stated but never reached.
 
 Each test is written from the promise in the schema's comments or the analyst SQL's header, on a
-fresh database built from ``db/initdb`` (the real server), and each was checked against a
+fresh database built from ``src/shopdata/salesdb/sql/initdb`` (the real server), and each was checked against a
 one-line mutation of that promise (see docs/testing.md): with the rule weakened, the test fails.
 
 * ``membership_id`` is ``<last name>_<5 hex digits>[_<n>]`` (020_members.sql): exactly five
   lower-case hex digits, an optional ``_<n>`` without a leading zero, and a last name first.
 * Only pending purchases are deleted (060_triggers.sql), also when nothing else stands in the
   way: a cancelled purchase has no line items, so no foreign key refuses its deletion first.
-* Members who spent nothing are never listed by ``top-members`` (sql/analyst/top_members.sql),
+* Members who spent nothing are never listed by ``top-members`` (src/shopdata/salesdb/sql/analyst/top_members.sql),
   even when fewer than ten members spent anything, so that zero spenders would fit in the list.
 """
 

@@ -3,7 +3,7 @@
 Written from the schema's own constraint names (each says its promise) for the SQL mutations
 that no test killed (docs/testing.md, ``tools/sql_mutations.py``): a check weakened by a little
 (one day earlier, ``>= 0`` for ``> 0``) must still be caught, so each test writes a value just
-past the boundary, on a fresh database built from ``db/initdb`` (the real server), and expects
+past the boundary, on a fresh database built from ``src/shopdata/salesdb/sql/initdb`` (the real server), and expects
 PostgreSQL's check violation with that constraint's name. The value at the boundary itself is
 accepted (so the test does not pass by refusing everything).
 """

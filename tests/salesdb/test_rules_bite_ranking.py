@@ -1,6 +1,6 @@
 """The ranking promises of the analyst SQL, on small purchases whose answer is known by hand.
 
-From the headers of ``sql/analyst/top_members.sql`` and ``top_items.sql``: the rank is the SQL
+From the headers of ``src/shopdata/salesdb/sql/analyst/top_members.sql`` and ``top_items.sql``: the rank is the SQL
 rank (1, 2, 2, 4: a tie leaves a gap), every row tied with the 10th (3rd) is listed, equal rows
 are listed by ``membership_id`` (``item_id``), items are ranked by purchases (transactions holding
 the item), not by units, and nothing never bought is listed. Each answer is checked twice: while

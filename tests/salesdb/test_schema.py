@@ -7,7 +7,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 
 
 def _seed_minimal(conn: psycopg.Connection) -> None:
@@ -25,7 +25,7 @@ def _seed_minimal(conn: psycopg.Connection) -> None:
 
 
 def test_init_files_run_in_sorted_order() -> None:
-    names = [p.name for p in connection.init_files()]
+    names = [p.name for p in server.init_files()]
     assert names == sorted(names)
     assert names[:7] == [
         "010_schema.sql",

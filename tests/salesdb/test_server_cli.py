@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from shopdata.cli import app
 from shopdata.config import get_settings
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,7 @@ def test_a_fake_server_on_the_port_gets_no_password(embedded_env: tuple[Path, in
     runner = CliRunner()
     assert runner.invoke(app, ["db", "up"]).exit_code == 0
     url = runner.invoke(app, ["db", "url"]).stdout.strip()
-    password = connection.EmbeddedServer(data_dir).password()
+    password = server.EmbeddedServer(data_dir).password()
     assert runner.invoke(app, ["db", "down"]).exit_code == 0
 
     received: list[bytes] = []
@@ -195,7 +195,7 @@ def test_other_os_users_cannot_read_the_password_file(embedded_env: tuple[Path, 
         assert read.returncode == 1
         assert "Permission denied" in read.stderr
         # The server's own psql (readable by every user, unlike this venv's Python).
-        psql = str(connection._bin_dir() / "psql")
+        psql = str(server._bin_dir() / "psql")
         conninfo = f"host=127.0.0.1 port={port} user=postgres dbname=shopdata passfile={passfile}"
         refused = subprocess.run(
             [psql, "-w", "-X", "-c", "copy (select 1) to program 'id'", conninfo],
@@ -312,13 +312,13 @@ def test_stale_pid_file_naming_another_clusters_postmaster(
     pid_file = data_dir / "postmaster.pid"
     lines = pid_file.read_text().splitlines()
     assert runner.invoke(app, ["db", "down"]).exit_code == 0
-    server = connection.EmbeddedServer(data_dir)
+    embedded = server.EmbeddedServer(data_dir)
     # Another cluster's postmaster: a program called postgres, run by the server's OS user,
     # in another folder (argv[0] "postgres", like the real one; the program is `sleep`).
     other = subprocess.Popen(
         ["postgres", "60"],
         executable="/bin/sleep",
-        user=server._system_user(),
+        user=embedded._system_user(),
         cwd="/",
     )
     try:

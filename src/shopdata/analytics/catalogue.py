@@ -2,7 +2,7 @@
 
 ``shopdata db query NAME`` runs one (``top_items_last_month.sql`` is ``top-items-last-month``).
 Each file starts with a comment whose first line is the question and whose next lines define
-it; the SQL takes no parameters, so its text is sent as it is (like ``sql/analyst``).
+it; the SQL takes no parameters, so its text is sent as it is (like ``salesdb/sql/analyst``).
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def _errors() -> Iterator[None]:
     """Turn expected failures into one line on stderr and an exit code, never a traceback."""
     import psycopg
 
-    from shopdata.salesdb.connection import DatabaseError
+    from shopdata.salesdb.server import DatabaseError
 
     try:
         yield
@@ -76,8 +76,8 @@ def _target() -> Target:
 @app.command()
 def up() -> None:
     """Start the embedded PostgreSQL 18 (if needed) and create the database from db/initdb."""
-    from shopdata.salesdb.connection import redact
     from shopdata.salesdb.runtime import bring_up
+    from shopdata.salesdb.server import redact
 
     with _errors():
         tgt = _target()
@@ -127,8 +127,8 @@ def reset(
     yes: bool = typer.Option(False, "--yes", help="Confirm: all sales data is deleted."),
 ) -> None:
     """Drop the sales database and build it again from db/initdb (asks for --yes)."""
-    from shopdata.salesdb.connection import redact
     from shopdata.salesdb.runtime import reset as reset_database
+    from shopdata.salesdb.server import redact
 
     with _errors():
         if not yes:
@@ -365,9 +365,9 @@ def add_user_command(
     """Create a LOGIN role in a team with a generated password, printed once and stored nowhere."""
     import psycopg
 
-    from shopdata.salesdb.access import MatrixError, load_matrix
-    from shopdata.salesdb.connection import DatabaseError
-    from shopdata.salesdb.users import UserError, add_user, connect_hint, validate
+    from shopdata.access.matrix import MatrixError, load_matrix
+    from shopdata.access.users import UserError, add_user, connect_hint, validate
+    from shopdata.salesdb.server import DatabaseError
 
     def fail(message: str, code: int) -> typer.Exit:
         typer.echo(f"Error: {message}", err=True)
@@ -416,9 +416,10 @@ def audit_command(
     default privileges)."""
     import psycopg
 
-    from shopdata.salesdb.access import MatrixError, audit, load_matrix
-    from shopdata.salesdb.connection import DatabaseError, redact
-    from shopdata.salesdb.people_audit import audit_people
+    from shopdata.access.audit import audit
+    from shopdata.access.matrix import MatrixError, load_matrix
+    from shopdata.access.people_audit import audit_people
+    from shopdata.salesdb.server import DatabaseError, redact
 
     try:
         matrix = load_matrix()
@@ -484,7 +485,7 @@ def sessions(
     """
     import psycopg
 
-    from shopdata.salesdb.sessions import (
+    from shopdata.access.sessions import (
         describe,
         list_sessions,
         terminate,

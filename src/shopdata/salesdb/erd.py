@@ -181,8 +181,8 @@ def write_png(dot_source: str, target: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``python -m shopdata.salesdb.erd DOCS_DIR``: regenerate erd.md and erd.png."""
     from shopdata.config import get_settings
-    from shopdata.salesdb.connection import create_database_from_init, drop_database
     from shopdata.salesdb.runtime import bring_up, target
+    from shopdata.salesdb.server import create_database_from_init, drop_database
 
     args = sys.argv[1:] if argv is None else argv
     docs = Path(args[0] if args else "docs")

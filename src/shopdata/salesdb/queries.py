@@ -1,4 +1,4 @@
-"""Run the SQL files under ``sql/`` (analyst questions, reference and maintenance queries).
+"""Run the SQL files under ``sql/`` beside this module (analyst, reference and maintenance queries).
 
 The SQL stays in ``.sql`` files that analysts can also run with ``psql -f``; this module only
 reads and executes them. They take no parameters, so their text is sent as it is.
@@ -12,7 +12,10 @@ from typing import Any
 
 import psycopg
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+from shopdata import resources
+
+#: ``src/shopdata/salesdb/sql``: ``analyst/``, ``salesdb/`` (maintenance) and ``initdb/``.
+SQL_DIR = resources.package_path("shopdata.salesdb", "sql")
 
 #: ``shopdata db query NAME`` -> file under sql/analyst/.
 ANALYST_QUERIES: dict[str, str] = {
@@ -36,7 +39,7 @@ def sql_path(relative: str) -> Path:
 
 def read_sql(relative: str) -> bytes:
     """The text of a SQL file, as bytes for psycopg (the files are trusted, parameter-free)."""
-    return sql_path(relative).read_bytes()
+    return resources.read_sql("shopdata.salesdb", relative).encode()
 
 
 def run_sql_file(conn: psycopg.Connection[Any], relative: str) -> QueryResult:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from shopdata.salesdb import connection
+from shopdata.salesdb import server
 from shopdata.salesdb.settings import SalesDbSettings
 
 
@@ -19,13 +19,13 @@ class Target:
     """The resolved database: an explicit URL, or the embedded server plus a database name."""
 
     database_url: str | None
-    embedded: connection.EmbeddedServer | None
+    embedded: server.EmbeddedServer | None
     database: str
 
     @property
     def description(self) -> str:
         if self.database_url is not None:
-            return f"DATABASE_URL {connection.redact(self.database_url)}"
+            return f"DATABASE_URL {server.redact(self.database_url)}"
         assert self.embedded is not None
         return f"embedded PostgreSQL in {self.embedded.data_dir}"
 
@@ -39,19 +39,19 @@ class Target:
     def admin_url(self) -> str:
         """URL used to create or drop the application database."""
         if self.database_url is not None:
-            return connection.conninfo_for(self.database_url, "postgres")
+            return server.conninfo_for(self.database_url, "postgres")
         assert self.embedded is not None
-        return self.embedded.url(connection.SUPERUSER)
+        return self.embedded.url(server.SUPERUSER)
 
 
 def target(database_url: str | None, settings: SalesDbSettings) -> Target:
     """Resolve the database from ``DATABASE_URL`` and the ``db`` settings section."""
     if database_url:
-        return Target(database_url, None, connection.database_of(database_url))
-    server = connection.EmbeddedServer(
+        return Target(database_url, None, server.database_of(database_url))
+    embedded = server.EmbeddedServer(
         Path(settings.data_dir), port=settings.port, settings=settings.server_settings
     )
-    return Target(None, server, settings.database)
+    return Target(None, embedded, settings.database)
 
 
 def url_with_password(tgt: Target) -> str:
@@ -60,7 +60,7 @@ def url_with_password(tgt: Target) -> str:
     if tgt.embedded is None:
         return url
     parts = urlsplit(url)
-    netloc = f"{connection.SUPERUSER}:{quote(tgt.embedded.password(), safe='')}@{parts.hostname}"
+    netloc = f"{server.SUPERUSER}:{quote(tgt.embedded.password(), safe='')}@{parts.hostname}"
     return urlunsplit(parts._replace(netloc=f"{netloc}:{parts.port}", query=""))
 
 
@@ -73,7 +73,7 @@ class UpReport:
     url: str
 
 
-def bring_up(tgt: Target, init_dir: Path = connection.DEFAULT_INIT_DIR) -> UpReport:
+def bring_up(tgt: Target, init_dir: Path = server.DEFAULT_INIT_DIR) -> UpReport:
     """Start the embedded server if needed and make sure the database has the schema.
 
     Idempotent: a running server and an existing schema are left as they are. With
@@ -85,19 +85,19 @@ def bring_up(tgt: Target, init_dir: Path = connection.DEFAULT_INIT_DIR) -> UpRep
         # `db up` calls must not both CREATE DATABASE.
         with tgt.embedded.lock():
             started = tgt.embedded.start()
-            applied = connection.ensure_database(tgt.admin_url(), tgt.database, init_dir)
+            applied = server.ensure_database(tgt.admin_url(), tgt.database, init_dir)
     else:
         url = tgt.url()
-        connection.wait_until_ready(url, timeout_s=10)
+        server.wait_until_ready(url, timeout_s=10)
         applied = False
-        if not connection.schema_present(url):
-            connection.apply_init_files(url, init_dir)
+        if not server.schema_present(url):
+            server.apply_init_files(url, init_dir)
             applied = True
     return UpReport(started=started, schema_applied=applied, url=tgt.url())
 
 
-def reset(tgt: Target, init_dir: Path = connection.DEFAULT_INIT_DIR) -> str:
+def reset(tgt: Target, init_dir: Path = server.DEFAULT_INIT_DIR) -> str:
     """Drop the application database and build it again from the init files; returns its URL."""
     admin = tgt.admin_url()
-    connection.drop_database(admin, tgt.database)
-    return connection.create_database_from_init(admin, tgt.database, init_dir)
+    server.drop_database(admin, tgt.database)
+    return server.create_database_from_init(admin, tgt.database, init_dir)

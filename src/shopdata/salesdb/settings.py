@@ -26,7 +26,7 @@ class SalesDbSettings(BaseModel):
     server_settings: dict[str, str] = Field(
         default_factory=dict,
         description="Extra postgresql.conf settings for the embedded server (override the "
-        "analytical defaults in shopdata.salesdb.connection.ANALYTICS_SETTINGS).",
+        "analytical defaults in shopdata.salesdb.server.ANALYTICS_SETTINGS).",
     )
     seed: int = Field(20240601, description="Random seed of `shopdata db seed`.")
     seed_members: int = Field(2_000, ge=0, le=1_048_576, description="Synthetic members.")

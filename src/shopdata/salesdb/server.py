@@ -16,9 +16,9 @@ Safe by default (issue 12): the cluster is initialised with ``scram-sha-256`` fo
 (``?passfile=...``) instead of holding the password, so ``psql "$(shopdata db url)"`` works for
 the owner, other OS users on the machine cannot log in, and the password is never printed.
 
-The init files under ``db/initdb`` are applied exactly as the official ``postgres`` image does:
-every ``*.sql`` in sorted file-name order, each by ``psql -v ON_ERROR_STOP=1``, into a fresh
-database. Tests use the same functions (see ``tests/conftest.py``).
+The init files under ``sql/initdb`` (in this package) are applied exactly as the official
+``postgres`` image does: every ``*.sql`` in sorted file-name order, each by ``psql -v
+ON_ERROR_STOP=1``, into a fresh database. Tests use the same functions (see ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-#: The repository's ``db/initdb`` folder (the one the Dockerfile copies).
-DEFAULT_INIT_DIR = Path(__file__).resolve().parents[3] / "db" / "initdb"
+from shopdata.resources import package_path
+
+#: The init files, shipped in the package (``sql/initdb`` beside this module; the Dockerfile
+#: copies the same folder), so an installed wheel builds the same database as a checkout.
+DEFAULT_INIT_DIR = package_path("shopdata.salesdb", "sql", "initdb")
 
 #: Server settings for an analytical workload on a small machine (2 cores, a few GiB for PG).
 #: Each is justified in docs/salesdb.md ("Server settings").
@@ -77,7 +80,7 @@ AUTH_METHOD = "scram-sha-256"
 #: ``pg_hba.conf`` of the embedded server, written at every start (an older trust cluster is
 #: secured by the next ``db up``): a password is required for every database, user and address.
 PG_HBA = f"""\
-# Managed by shopdata (src/shopdata/salesdb/connection.py); rewritten at every `db up`.
+# Managed by shopdata (src/shopdata/salesdb/server.py); rewritten at every `db up`.
 # Every connection needs a password; the server listens on 127.0.0.1 only.
 # TYPE  DATABASE     USER  ADDRESS       METHOD
 local   all          all                 {AUTH_METHOD}

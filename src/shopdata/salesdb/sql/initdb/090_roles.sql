@@ -1,6 +1,6 @@
 -- 090: team access. Least-privilege group roles for the teams that use the sales database.
 --
--- Implements db/access/matrix.yaml (the one machine-readable policy; docs/access.md is rendered
+-- Implements access/matrix.yaml (the one machine-readable policy; docs/access.md is rendered
 -- from it and tests/access proves, as real login users, that this file does exactly what it
 -- says). Runs after the schema files, as the database owner, and is idempotent: roles are
 -- cluster-wide and may already exist, every other statement can be repeated.

@@ -2,7 +2,7 @@
 
 PostgreSQL lets any user change its own ``statement_timeout``, ``lock_timeout`` and
 ``idle_in_transaction_session_timeout`` (``SET``, or ``ALTER ROLE current_user SET``), so the
-teams' timeouts in ``db/access/matrix.yaml`` are defaults, not limits. A session that opens a
+teams' timeouts in ``access/matrix.yaml`` are defaults, not limits. A session that opens a
 transaction, takes a lock and then idles can block a table for as long as it likes. This module
 is the operator's answer: list people's sessions (superusers excluded) with their idle time
 inside a transaction and how many sessions wait on them, and terminate those idle in a
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shopdata.salesdb.access import SQL_DIR
+from shopdata.resources import read_sql
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,7 +38,7 @@ class Session:
 
 def list_sessions(conn: psycopg.Connection[tuple[object, ...]]) -> list[Session]:
     """People's sessions on the server of ``conn`` (needs a superuser or pg_read_all_stats)."""
-    text = (SQL_DIR / "team_sessions.sql").read_text(encoding="utf-8")
+    text = read_sql("shopdata.access", "team_sessions.sql")
     sessions = []
     for pid, user, database, state, idle, xact, blocking in conn.execute(text).fetchall():
         sessions.append(

@@ -7,9 +7,9 @@ Why it is done this way:
   (libpq's ``PQencryptPasswordConn``) and only that verifier travels in ``CREATE ROLE``, so it
   cannot leak into server logs or ``pg_stat_activity``.
 * The person's role only holds membership in the team's NOLOGIN group role; every privilege
-  lives on the team role (``db/initdb/090_roles.sql``), so people never accumulate grants.
+  lives on the team role (``salesdb/sql/initdb/090_roles.sql``), so people never accumulate grants.
 * PostgreSQL does not inherit ``ALTER ROLE ... SET`` through membership, so the team's session
-  defaults from ``db/access/matrix.yaml`` (statement timeout, read-only default) are copied onto
+  defaults from ``access/matrix.yaml`` (statement timeout, read-only default) are copied onto
   the login role here.
 """
 
@@ -20,7 +20,8 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shopdata.salesdb.access import REPO_ROOT, Matrix
+from shopdata.access.matrix import Matrix
+from shopdata.resources import read_sql
 
 if TYPE_CHECKING:  # psycopg is imported inside the functions: `shopdata --help` stays fast.
     import psycopg
@@ -34,7 +35,6 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 RESERVED_NAMES = frozenset(
     {"public", "current_user", "current_role", "session_user", "user", "none", "all", "postgres"}
 )
-SQL_DIR = REPO_ROOT / "db" / "access" / "sql"
 
 
 class UserError(Exception):
@@ -55,10 +55,10 @@ class NewUser:
 
 
 def _statement(name: str) -> sql.SQL:
-    """A statement template from ``db/access/sql`` (identifiers and literals filled by psycopg)."""
+    """A statement template from ``access/sql`` (identifiers and literals filled by psycopg)."""
     from psycopg import sql
 
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    text = read_sql("shopdata.access", f"{name}.sql")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     return sql.SQL("\n".join(lines).strip().rstrip(";"))
 

@@ -1,6 +1,6 @@
 """The people half of ``shopdata db audit-access``: every role that can log in, not just teams.
 
-The team audit (:func:`shopdata.salesdb.access.audit`) proves what the *team* roles may do. A
+The team audit (:func:`shopdata.access.audit.audit`) proves what the *team* roles may do. A
 person's LOGIN role can still be given more behind the matrix's back: a direct grant, a second
 team or another role, an attribute (CREATEROLE, BYPASSRLS...), a session default that undoes the
 team's (``default_transaction_read_only = off``), an object it owns, or default privileges. This
@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shopdata.salesdb.access import SQL_DIR, Matrix
+from shopdata.access.matrix import Matrix
+from shopdata.resources import read_sql
 
 if TYPE_CHECKING:
     import psycopg
@@ -153,7 +154,7 @@ def compare_people(
 
 
 def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return read_sql("shopdata.access", f"{name}.sql")
 
 
 def audit_people(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> PeopleReport:
