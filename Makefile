@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
+
+.PHONY: analytics-docs
 .PHONY: help setup system-deps demo demo-smoke test lint format typecheck pytest bench erd diagrams infra-check screenshots mutation sql-mutation clean
 
 help: ## List the targets
@@ -50,6 +52,9 @@ bench: setup ## Run every benchmark under bench/ and print its figures
 
 erd: setup ## Regenerate docs/erd.md and docs/erd.png from the live schema
 	$(BIN)/python -m shopdata.salesdb.erd docs
+
+analytics-docs: setup system-deps ## dbt docs generate for analytics/ and the lineage screenshot docs/analytics-lineage.png
+	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/python tools/analytics_docs.py
 
 diagrams: setup ## Regenerate the architecture diagram PNGs from code
 	$(BIN)/python infra/diagrams/image_processing.py docs/architecture

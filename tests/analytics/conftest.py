@@ -13,9 +13,20 @@ from typing import Any
 
 import pytest
 
+from shopdata.analytics import dbt as dbt_module
 from shopdata.analytics.dbt import run_dbt
 
 from .helpers import fill
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's target/ and logs/ of this session only: parallel sessions (and a bench) must not
+    share partial-parse state or run results."""
+    saved = dbt_module.WORK_DIR
+    dbt_module.WORK_DIR = tmp_path_factory.mktemp("dbt")
+    yield
+    dbt_module.WORK_DIR = saved
 
 
 @pytest.fixture(scope="module")

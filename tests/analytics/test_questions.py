@@ -107,3 +107,29 @@ def test_churned_members_by_hand(built_db: str) -> None:
 def test_repeat_rate_by_hand(built_db: str) -> None:
     # Buyers: Alice 2, Bob 2 (his cancelled one not counted), Cara 1, Dev 3, Fay 1, Gus 1, Hana 1.
     assert run_question(built_db, "repeat-purchase-rate").rows == [(7, 3, Decimal("42.86"))]
+
+
+def test_dbt_docs_generate_describes_every_model_and_its_lineage(built_db: str) -> None:
+    import json
+
+    from shopdata.analytics import dbt as dbt_module
+    from shopdata.analytics.dbt import run_dbt
+
+    run_dbt(built_db, ["docs", "generate"])
+    target = dbt_module.WORK_DIR / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    models = {n.split(".")[-1] for n in manifest["nodes"] if n.startswith("model.")}
+    assert len(models) == 15
+    parents = manifest["parent_map"]
+    assert parents["model.shopdata_analytics.fct_purchases"] == [
+        "model.shopdata_analytics.stg_sales__line_items",
+        "model.shopdata_analytics.stg_sales__purchases",
+    ]
+    assert (
+        "source.shopdata_analytics.sales.transactions"
+        in (parents["model.shopdata_analytics.stg_sales__purchases"])
+    )
+    documented = {n.split(".")[-1] for n in catalog["nodes"]}
+    assert models <= documented  # the catalog read every built relation's columns
+    assert (target / "index.html").is_file()

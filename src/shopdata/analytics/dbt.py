@@ -28,9 +28,13 @@ class DbtError(RuntimeError):
     """dbt failed; the message is its last lines of output."""
 
 
-def dbt_env(url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment dbt needs for ``url`` (``postgresql://user[:pw]@host:port/db?...``)."""
+def dbt_env(
+    url: str, base: Mapping[str, str] | None = None, work_dir: Path | None = None
+) -> dict[str, str]:
+    """The environment dbt needs for ``url`` (``postgresql://user[:pw]@host:port/db?...``);
+    dbt writes its target/ and logs/ under ``work_dir`` (default :data:`WORK_DIR`)."""
     parts = urlsplit(url)
+    work = WORK_DIR if work_dir is None else work_dir
     query = dict(parse_qsl(parts.query))
     env = dict(os.environ if base is None else base)
     env.update(
@@ -43,8 +47,8 @@ def dbt_env(url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
             "DBT_ENV_SECRET_PASSWORD": unquote(parts.password or query.get("password", "")),
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
             "DBT_PROJECT_DIR": str(PROJECT_DIR),
-            "DBT_TARGET_PATH": str(WORK_DIR / "target"),
-            "DBT_LOG_PATH": str(WORK_DIR / "logs"),
+            "DBT_TARGET_PATH": str(work / "target"),
+            "DBT_LOG_PATH": str(work / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }
@@ -61,7 +65,7 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
-def run_dbt(url: str, args: Sequence[str]) -> str:
+def run_dbt(url: str, args: Sequence[str], work_dir: Path | None = None) -> str:
     """Run ``dbt ARGS`` (for example ``["build"]``) against ``url``; returns its output.
 
     Raises :class:`DbtError` with dbt's last lines when it exits non-zero.
@@ -69,7 +73,7 @@ def run_dbt(url: str, args: Sequence[str]) -> str:
     command = [dbt_executable(), *args]
     result = subprocess.run(
         command,
-        env=dbt_env(url),
+        env=dbt_env(url, work_dir=work_dir),
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
