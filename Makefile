@@ -8,9 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-
-.PHONY: analytics-docs
-.PHONY: help setup system-deps demo demo-smoke test lint format typecheck pytest bench erd diagrams infra-check screenshots mutation sql-mutation clean
+.PHONY: help setup system-deps demo demo-smoke orchestrate test lint format typecheck pytest bench docs analytics-docs infra-check mutation sql-mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +26,9 @@ system-deps: ## Install Chromium and Graphviz from apt when missing (needs root)
 
 demo: setup ## Process the bundled sample batch into ./var and print a summary
 	bash scripts/demo.sh
+
+orchestrate: setup ## Start the Dagster UI + daemon on 127.0.0.1:3000 (DAGSTER_HOME=var/dagster)
+	$(BIN)/shopdata orchestrate
 
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
 	$(BIN)/ruff check src tests bench infra scripts tools
@@ -50,14 +51,14 @@ test: setup system-deps lint typecheck infra-check pytest ## Setup, lint, type-c
 bench: setup ## Run every benchmark under bench/ and print its figures
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-erd: setup ## Regenerate docs/erd.md and docs/erd.png from the live schema
-	$(BIN)/python -m shopdata.salesdb.erd docs
+# Every generator is tools/<name>.py DOCS_DIR; tools/make_docs.py lists them and what they write.
+# analytics-docs is a prerequisite rather than one of that list: its lineage picture is a dbt
+# docs page, whose layout is not checked pixel by pixel (tests/analytics checks the manifest).
+docs: setup system-deps analytics-docs ## Regenerate every generated doc and picture (CLI reference, ERD, access matrix, diagrams, screenshots, dbt lineage)
+	$(BIN)/python tools/make_docs.py docs
 
 analytics-docs: setup system-deps ## dbt docs generate for analytics/ and the lineage screenshot docs/analytics-lineage.png
-	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/python tools/analytics_docs.py
-
-diagrams: setup ## Regenerate the architecture diagram PNGs from code
-	$(BIN)/python infra/diagrams/image_processing.py docs/architecture
+	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(BIN)/python tools/analytics_docs.py docs
 
 # checkov pins libraries that clash with ours, so it lives in its own venv, pinned, offline.
 CHECKOV_VENV := .venv-checkov
@@ -74,9 +75,6 @@ infra-check: setup $(CHECKOV_VENV)/.installed ## Synthesise the CDK app offline;
 	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov \
 	  --framework cloudformation --skip-download --compact --quiet \
 	  $$(for f in var/cdk.out/*.template.json; do printf -- '-f %s ' "$$f"; done)
-
-screenshots: setup system-deps ## Take the dashboard screenshots with headless Chromium
-	$(BIN)/python -m shopdata.covid.screenshots docs/screenshots
 
 # Mutation testing is slow and needs its own tools (the `mutation` extra), so CI does not run it.
 MUTATION_STAMP := $(VENV)/.mutation-installed

@@ -45,7 +45,7 @@ from shopdata.members.pipeline import RuleConfig, run_pipeline
 start = time.perf_counter()
 report = run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), RuleConfig())
 elapsed = time.perf_counter() - start
-rows = report.document["totals"]["rows_in"]
+rows = report.document.totals.rows_in
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rows)
 """
 

@@ -1,7 +1,8 @@
 """Render docs/access.md's generated block and docs/access-matrix.png from the access matrix.
 
-``python tools/access_docs.py docs`` after editing ``src/shopdata/access/matrix.yaml``; a test
-(tests/access/test_matrix_file.py) fails while the committed docs differ from what this renders.
+``python tools/access_docs.py docs`` (part of ``make docs``) after editing
+``src/shopdata/access/matrix.yaml``; tests/test_generated_docs.py and
+tests/access/test_matrix_file.py fail while the committed docs differ from what this renders.
 A docs generator, not runtime code: it lives in tools/ and ships in no wheel.
 """
 
@@ -10,10 +11,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shopdata.access.matrix import OPERATIONS, Matrix, MatrixError, Operation, load_matrix
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-GENERATED_BEGIN = "<!-- BEGIN GENERATED FROM db/access/matrix.yaml: do not edit by hand -->"
-GENERATED_END = "<!-- END GENERATED FROM db/access/matrix.yaml -->"
+from generated import END, begin
+
+from shopdata.access.matrix import (
+    OPERATIONS,
+    Matrix,
+    MatrixError,
+    Operation,
+    load_matrix,
+)
+
+# The markers of every generated block (tools/generated.py).
+GENERATED_BEGIN = begin("access_docs")
+GENERATED_END = END
 
 _LETTER = {"select": "S", "insert": "I", "update": "U", "delete": "D", "truncate": "T"}
 

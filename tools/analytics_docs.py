@@ -1,6 +1,6 @@
 """Regenerate dbt's documentation site of the analytics layer and its lineage screenshot.
 
-    .venv/bin/python tools/analytics_docs.py        # `make analytics-docs`
+    .venv/bin/python tools/analytics_docs.py [DOCS_DIR]    # `make analytics-docs` (docs/)
 
 Starts a throw-away embedded PostgreSQL 18 (var/analytics-docs-pg), builds a database from the
 init files, runs ``dbt build`` and ``dbt docs generate`` there (the site lands in
@@ -70,12 +70,13 @@ def screenshot(site: Path, picture: Path) -> None:
         httpd.shutdown()
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    picture = (Path(argv[0]) if argv else REPO / "docs") / PICTURE.name
     site = build_site(WORK_DIR / "docs")
-    screenshot(site, PICTURE)
-    print(f"dbt docs site: {site}/index.html; lineage: {PICTURE.relative_to(REPO)}")
+    screenshot(site, picture)
+    print(f"dbt docs site: {site}/index.html; lineage: {picture}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -95,5 +95,31 @@ def main(
     """Data platform of the shop: membership pipeline, sales database, dashboards, models."""
 
 
+@app.command("orchestrate")
+def orchestrate(
+    host: str | None = typer.Option(
+        None, "--host", help="Address of the UI. [default: settings orchestration.host, 127.0.0.1]"
+    ),
+    port: int | None = typer.Option(
+        None,
+        "--port",
+        min=1,
+        max=65535,
+        help="Port of the UI. [default: settings orchestration.port, 3000]",
+    ),
+) -> None:
+    """Start the Dagster UI and daemon (assets, schedules, sensors, checks, run history).
+
+    DAGSTER_HOME is settings orchestration.dagster_home (var/dagster); the embedded PostgreSQL is
+    started first if DATABASE_URL is unset. Stops with Ctrl-C. See docs/orchestration.md.
+    """
+    from shopdata.config import get_settings
+    from shopdata.orchestration.serve import serve
+
+    settings = get_settings()
+    o = settings.orchestration
+    raise typer.Exit(serve(settings, host or o.host, port or o.port))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shopdata.carprice.settings import CarPriceSettings
 from shopdata.covid.settings import CovidSettings
 from shopdata.members.settings import MembersSettings
+from shopdata.orchestration.settings import OrchestrationSettings
 from shopdata.salesdb.settings import SalesDbSettings
 
 
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     db: SalesDbSettings = Field(default_factory=SalesDbSettings)
     covid: CovidSettings = Field(default_factory=CovidSettings)
     carprice: CarPriceSettings = Field(default_factory=CarPriceSettings)
+    orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
 
 @lru_cache(maxsize=1)

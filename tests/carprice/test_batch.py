@@ -103,9 +103,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: {source}: line 3: doors cannot be '7', expected one of: 2, 3, 4, 5more\n"
-        f"error: {source}: line 4: expected 2 value(s) (maint, doors), got 1\n"
-        f"error: {source}: line 5: expected 2 value(s) (maint, doors), got 3\n"
+        f"Error: {source}: line 3: doors cannot be '7', expected one of: 2, 3, 4, 5more\n"
+        f"Error: {source}: line 4: expected 2 value(s) (maint, doors), got 1\n"
+        f"Error: {source}: line 5: expected 2 value(s) (maint, doors), got 3\n"
         f"3 problem(s); nothing written to {target}\n"
     )
     assert target.read_text() == "earlier results\n"
@@ -119,7 +119,7 @@ def test_a_bad_row_on_stdout_writes_no_partial_output(trained_dir: Path, tmp_pat
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: {source}: line 3: safety cannot be 'extreme', expected one of: low, med, high\n"
+        f"Error: {source}: line 3: safety cannot be 'extreme', expected one of: low, med, high\n"
         "1 problem(s); nothing written to stdout\n"
     )
 
@@ -134,10 +134,10 @@ def test_many_bad_rows_are_counted_after_the_first_twenty(
     lines = result.stderr.splitlines()
     assert len(lines) == 22
     assert (
-        lines[0] == f"error: {source}: line 2: persons cannot be '5', expected one of: 2, 4, more"
+        lines[0] == f"Error: {source}: line 2: persons cannot be '5', expected one of: 2, 4, more"
     )
-    assert lines[19].startswith(f"error: {source}: line 21: ")
-    assert lines[20] == "error: … and 5 more problem(s)"
+    assert lines[19].startswith(f"Error: {source}: line 21: ")
+    assert lines[20] == "Error: … and 5 more problem(s)"
     assert lines[21] == "25 problem(s); nothing written to stdout"
 
 
@@ -214,7 +214,7 @@ def test_unreadable_inputs(trained_dir: Path, tmp_path: Path, make: object, mess
     result = runner.invoke(app, ["predict", "--csv", str(path), "--model-dir", str(trained_dir)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {message.format(path=path)}\n1 problem(s); nothing written to stdout\n"
+        f"Error: {message.format(path=path)}\n1 problem(s); nothing written to stdout\n"
     )
 
 
@@ -224,7 +224,7 @@ def test_not_utf8_is_refused(trained_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["predict", "--csv", str(source), "--model-dir", str(trained_dir)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {source}: not UTF-8 text (invalid start byte)\n"
+        f"Error: {source}: not UTF-8 text (invalid start byte)\n"
         "1 problem(s); nothing written to stdout\n"
     )
 
@@ -234,9 +234,9 @@ def test_not_utf8_is_refused(trained_dir: Path, tmp_path: Path) -> None:
     [
         (
             ["--maint", "high"],
-            "error: --csv scores the file's rows; it cannot be combined with --maint\n",
+            "Error: --csv scores the file's rows; it cannot be combined with --maint\n",
         ),
-        (["--json"], "error: --csv scores the file's rows; it cannot be combined with --json\n"),
+        (["--json"], "Error: --csv scores the file's rows; it cannot be combined with --json\n"),
     ],
 )
 def test_csv_refuses_single_car_options(
@@ -256,7 +256,7 @@ def test_output_needs_csv(trained_dir: Path, tmp_path: Path) -> None:
         app, ["predict", "--output", str(tmp_path / "x.csv"), "--model-dir", str(trained_dir)]
     )
     assert result.exit_code == 2
-    assert result.stderr == "error: --output needs --csv: a single prediction goes to stdout\n"
+    assert result.stderr == "Error: --output needs --csv: a single prediction goes to stdout\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -269,7 +269,7 @@ def test_output_may_not_overwrite_the_input(trained_dir: Path, tmp_path: Path) -
     )
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: --output {source} is the input file; write the scores elsewhere\n"
+        f"Error: --output {source} is the input file; write the scores elsewhere\n"
     )
     assert source.read_text() == CARS
 
@@ -283,7 +283,7 @@ def test_unwritable_output_fails_cleanly(trained_dir: Path, tmp_path: Path) -> N
         ["predict", "--csv", str(source), "--output", str(target), "--model-dir", str(trained_dir)],
     )
     assert result.exit_code == 1
-    assert result.stderr == f"error: cannot write {target}: No such file or directory\n"
+    assert result.stderr == f"Error: cannot write {target}: No such file or directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]
 
 
@@ -416,4 +416,4 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_1(
             stdout=full, stderr=subprocess.PIPE, text=True, check=False,
         )  # fmt: skip
     assert done.returncode == 1
-    assert done.stderr == "error: cannot write to stdout: No space left on device\n"
+    assert done.stderr == "Error: cannot write to stdout: No space left on device\n"

@@ -282,7 +282,7 @@ def test_predict_without_model_says_to_train(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: no trained model in {tmp_path} (expected model.skops and model.json); "
+        f"Error: no trained model in {tmp_path} (expected model.skops and model.json); "
         "run `shopdata carprice train` first\n"
     )
 
@@ -294,7 +294,7 @@ def test_predict_refuses_a_changed_model(trained_dir: Path, tmp_path: Path) -> N
         handle.write(b"tampered")
     result = runner.invoke(app, [*QUESTION, "--model-dir", str(copy)])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: refusing to load {copy / 'model.skops'}: its SHA-256")
+    assert result.stderr.startswith(f"Error: refusing to load {copy / 'model.skops'}: its SHA-256")
     assert result.stderr.endswith(
         "the file changed after training, run `shopdata carprice train` again\n"
     )
@@ -392,7 +392,7 @@ def test_evaluate_without_metrics_says_to_train(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: no metrics in {tmp_path / 'metrics.json'}; run `shopdata carprice train` first\n"
+        f"Error: no metrics in {tmp_path / 'metrics.json'}; run `shopdata carprice train` first\n"
     )
 
 
@@ -401,7 +401,7 @@ def test_evaluate_refuses_broken_metrics(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {tmp_path / 'metrics.json'} is not valid JSON (Expecting property name enclosed "
+        f"Error: {tmp_path / 'metrics.json'} is not valid JSON (Expecting property name enclosed "
         "in double quotes); run `shopdata carprice train` again\n"
     )
 
@@ -411,12 +411,12 @@ def test_evaluate_refuses_broken_metrics(tmp_path: Path) -> None:
     [
         (
             ["--model", "forest"],
-            "error: unknown model 'forest', expected one of: majority, naive_bayes, logistic, "
+            "Error: unknown model 'forest', expected one of: majority, naive_bayes, logistic, "
             "decision_tree, gradient_boosting\n",
         ),
         (
             ["--model", "majority", "--model", "logistic"],
-            "error: give at least two model families besides majority to choose between\n",
+            "Error: give at least two model families besides majority to choose between\n",
         ),
     ],
 )
@@ -441,7 +441,7 @@ def test_train_rejects_a_malformed_data_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--model-dir", str(tmp_path / "m"), "--data", str(bad)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {bad}: line 2: expected 7 comma-separated values "
+        f"Error: {bad}: line 2: expected 7 comma-separated values "
         "(buying, maint, doors, persons, lug_boot, safety, class), got 6\n"
     )
     assert not (tmp_path / "m").exists()
@@ -455,7 +455,7 @@ def test_train_refuses_a_table_too_small_for_the_folds(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--model-dir", str(tmp_path / "m"), "--data", str(tiny)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: cannot train on {tiny}: Cannot have number of splits n_splits=5 greater than "
+        f"Error: cannot train on {tiny}: Cannot have number of splits n_splits=5 greater than "
         "the number of samples: n_samples=4.\n"
     )
 
@@ -465,6 +465,6 @@ def test_evaluate_refuses_metrics_of_another_layout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--model-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {tmp_path / 'metrics.json'} lacks 'cross_validation' or has another layout; "
+        f"Error: {tmp_path / 'metrics.json'} lacks 'data.source' or has another layout; "
         "run `shopdata carprice train` again\n"
     )

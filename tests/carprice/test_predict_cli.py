@@ -141,7 +141,7 @@ def test_repeatable_options_stay_repeatable(tmp_path: Path) -> None:
         app, ["train", "--model", "forest", "--model", "logistic", "--model-dir", str(tmp_path)]
     )
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: unknown model 'forest'")
+    assert result.stderr.startswith("Error: unknown model 'forest'")
 
 
 def test_plot_draws_the_spread(trained_dir: Path, tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_plot_is_for_one_car(trained_dir: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: --csv scores the file's rows; it cannot be combined with --plot\n"
+        "Error: --csv scores the file's rows; it cannot be combined with --plot\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cars.csv"]
 
@@ -181,14 +181,14 @@ def test_plot_is_for_one_car(trained_dir: Path, tmp_path: Path) -> None:
             "TIE_MARGIN",
             "nan",
             ["predict", "--class", "good"],
-            "error: invalid setting carprice.tie_margin (SHOPDATA_CARPRICE__TIE_MARGIN='nan'): "
+            "Error: invalid setting carprice.tie_margin (SHOPDATA_CARPRICE__TIE_MARGIN='nan'): "
             "Input should be less than or equal to 1\n",
         ),
         (
             "SEED",
             "abc",
             ["train"],
-            "error: invalid setting carprice.seed (SHOPDATA_CARPRICE__SEED='abc'): "
+            "Error: invalid setting carprice.seed (SHOPDATA_CARPRICE__SEED='abc'): "
             "Input should be a valid integer, unable to parse string as an integer\n",
         ),
     ],

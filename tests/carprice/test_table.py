@@ -89,7 +89,7 @@ def test_a_changed_table_is_refused(trained_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["predict", "--model-dir", str(copy)])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == f"error: {caught.value}\n"
+    assert result.stderr == f"Error: {caught.value}\n"
 
 
 def test_a_missing_table_says_to_train_again(trained_dir: Path, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_a_missing_table_says_to_train_again(trained_dir: Path, tmp_path: Path) 
     result = runner.invoke(app, ["predict", "--class", "good", "--model-dir", str(copy)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: no probability table {copy / TABLE_FILE} for this model (older `train`); "
+        f"Error: no probability table {copy / TABLE_FILE} for this model (older `train`); "
         "run `shopdata carprice train` again\n"
     )
 

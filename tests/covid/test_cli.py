@@ -123,10 +123,10 @@ def test_dashboard_port_out_of_range_is_a_usage_error() -> None:
 
 
 def test_screenshots_needs_exactly_one_folder(capsys: pytest.CaptureFixture[str]) -> None:
-    from shopdata.covid.screenshots import main
+    from screenshots import main  # tools/screenshots.py
 
     assert main([]) == 2
-    assert capsys.readouterr().err == "usage: python -m shopdata.covid.screenshots OUT_DIR\n"
+    assert capsys.readouterr().err == "usage: tools/screenshots.py DOCS_DIR\n"
 
 
 SPIKED = api_records(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "infra" / "diagrams" / "image_processing.py"
+SCRIPT = ROOT / "tools" / "architecture_diagrams.py"
 DOC = ROOT / "docs" / "architecture" / "image-processing.md"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -19,16 +19,19 @@ def test_diagram_script_writes_both_pictures(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     names = ["image-processing.png", "image-processing-delivery.png"]
-    assert result.stdout.splitlines() == [str(tmp_path / n) for n in names]
+    assert result.stdout.splitlines() == [str(tmp_path / "architecture" / n) for n in names]
     for name in names:
-        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
+        assert (tmp_path / "architecture" / name).read_bytes()[:8] == PNG_MAGIC
 
 
 def test_diagram_script_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPT)], capture_output=True, text=True, check=False
     )
-    assert (result.returncode, result.stderr) == (2, "usage: image_processing.py OUTDIR\n")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "usage: tools/architecture_diagrams.py DOCS_DIR\n",
+    )
 
 
 def test_document_embeds_committed_diagrams_and_covers_the_brief() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
+from shopdata.members.report import RecoveredRun
 from shopdata.salesdb.members_loader import find_member_files
 
 from .conftest import settle
@@ -44,7 +45,7 @@ def test_a_file_replaced_mid_run_is_left_for_the_next_run(
             os.replace(part, ws.landing / "a.csv")
 
     first = run_in_process(ws, producer)
-    assert first.document["left_in_landing"] == ["a.csv"]
+    assert first.document.left_in_landing == ["a.csv"]
     assert ws.landed() == ["a.csv"]
     assert (ws.landing / "a.csv").read_text() == applications(BEN)  # never archived unprocessed
     assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com", "cat@x.com"]
@@ -52,7 +53,7 @@ def test_a_file_replaced_mid_run_is_left_for_the_next_run(
     assert marker["left_in_landing"] == ["a.csv"]
 
     second = run_in_process(ws)
-    assert second.document["totals"]["files_processed"] == 1
+    assert second.document.totals.files_processed == 1
     assert sorted(r["email"] for r in ws.rows("successful")) == [
         "ann@x.com",
         "ben@x.com",
@@ -74,13 +75,13 @@ def test_a_growing_file_is_processed_again_only_for_its_new_lines(
                 handle.write(row(BEN))
 
     first = run_in_process(ws, appender)
-    assert first.document["left_in_landing"] == ["a.csv"]
+    assert first.document.left_in_landing == ["a.csv"]
     with (ws.landing / "a.csv").open("a") as handle:  # the writer goes on after the commit
         handle.write(row(("Bad", "bad", "x", "1")))
 
     second = run_in_process(ws)
-    (entry,) = second.document["files_detail"]
-    assert (entry["name"], entry["status"], entry["rows"]) == ("a.csv", "processed", 2)
+    (entry,) = second.document.files_detail
+    assert (entry.name, entry.status, entry.rows) == ("a.csv", "processed", 2)
     assert sorted(r["email"] for r in ws.rows("successful")) == [
         "ann@x.com",
         "ben@x.com",
@@ -218,7 +219,7 @@ def test_recovery_removes_orphaned_temporary_files(
         orphan.write_bytes(b"\0" * 4096)
     ws.land("a.csv", applications(ANN))
     report = run_in_process(ws)
-    assert report.document["removed_orphans"] == [
+    assert report.document.removed_orphans == [
         "_state/staging/20260101T000000.000000Z-dead01",
         "_state/pending/.20260101T000000.000000Z-dead02.json.78.tmp",
         "_state/registry/.20260101T000000.000000Z-dead02.parquet.78.tmp",
@@ -245,7 +246,7 @@ def test_recovery_removes_orphans_outside_the_state_folder(
         path.write_bytes(b"\0" * 4096)
     ws.land("a.csv", applications(ANN))
     report = run_in_process(ws)
-    assert report.document["removed_orphans"] == orphans[1:2] + orphans[:1] + orphans[2:]
+    assert report.document.removed_orphans == orphans[1:2] + orphans[:1] + orphans[2:]
     assert [relative for relative in orphans + kept if (ws.output / relative).exists()] == kept
 
 
@@ -264,8 +265,8 @@ def test_lines_a_writer_adds_after_archiving_are_read_from_the_archive(
     (archived,) = ws.files("archive")
     settle(ws.output / "archive" / archived)
     second = run_in_process(ws)
-    (entry,) = second.document["files_detail"]
-    assert (entry["name"], entry["status"], entry["rows"], entry["moved_to"]) == (
+    (entry,) = second.document.files_detail
+    assert (entry.name, entry.status, entry.rows, entry.moved_to) == (
         "slow.csv",
         "processed",
         1,
@@ -335,6 +336,6 @@ def test_a_run_crashed_under_the_previous_layout_is_rolled_back(
         json.dumps({"run_id": run_id, "landing": str(ws.landing), "outputs": [stale], "files": []})
     )
     report = run_in_process(ws)
-    assert report.document["recovered_runs"] == [{"run_id": run_id, "action": "rolled back"}]
+    assert report.document.recovered_runs == [RecoveredRun(run_id=run_id, action="rolled back")]
     assert not (ws.output / stale).exists()
     assert [r["email"] for r in ws.rows("successful")] == ["ann@x.com"]

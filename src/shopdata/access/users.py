@@ -38,11 +38,11 @@ RESERVED_NAMES = frozenset(
 
 
 class UserError(Exception):
-    """A refused ``add-user``; ``exit_code`` 2 for bad arguments, 1 for database refusals."""
+    """A refused ``add-user``: the cluster cannot take this user (it exists, no team role)."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+
+class BadUserArgument(UserError):
+    """A refused ``add-user``: the name or the team given is not acceptable."""
 
 
 @dataclass(frozen=True)
@@ -66,16 +66,15 @@ def _statement(name: str) -> sql.SQL:
 def validate(name: str, team: str, matrix: Matrix) -> None:
     """Reject bad names and unknown teams before touching the database (exit code 2)."""
     if not NAME_PATTERN.match(name):
-        raise UserError(
+        raise BadUserArgument(
             f"invalid user name {name!r}: use 2-63 characters a-z, 0-9 and _, "
-            "starting with a letter",
-            exit_code=2,
+            "starting with a letter"
         )
     if name.startswith("pg_") or name in matrix.teams or name in RESERVED_NAMES:
-        raise UserError(f"invalid user name {name!r}: reserved name", exit_code=2)
+        raise BadUserArgument(f"invalid user name {name!r}: reserved name")
     if team not in matrix.teams:
         choices = ", ".join(sorted(matrix.teams))
-        raise UserError(f"unknown team {team!r}: choose one of {choices}", exit_code=2)
+        raise BadUserArgument(f"unknown team {team!r}: choose one of {choices}")
 
 
 def generate_password() -> str:
@@ -93,9 +92,8 @@ def add_user(
     validate(name, team, matrix)
     keyword = conn.execute(_statement("reserved_keyword"), {"name": name}).fetchone()
     if keyword is not None:
-        raise UserError(
-            f"invalid user name {name!r}: reserved name (an SQL keyword: {keyword[0]})",
-            exit_code=2,
+        raise BadUserArgument(
+            f"invalid user name {name!r}: reserved name (an SQL keyword: {keyword[0]})"
         )
     with conn.transaction():
         exists = conn.execute(_statement("role_exists"), {"name": name}).fetchone()

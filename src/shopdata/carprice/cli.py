@@ -12,16 +12,18 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 
 from shopdata.carprice.strict_options import StrictCommand
+from shopdata.errors import EXIT_USAGE, fail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from shopdata.carprice.data import Row
+    from shopdata.carprice.metrics import Metrics
     from shopdata.carprice.predict import Scorer
     from shopdata.carprice.settings import CarPriceSettings
 
@@ -86,11 +88,6 @@ class Scheme(StrEnum):
     stratified = "stratified"
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _environment_is_silent() -> bool:
     """True when neither a ``SHOPDATA_*`` variable nor a ``.env`` file could change a setting.
 
@@ -119,7 +116,10 @@ def _settings() -> CarPriceSettings:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
-        _fail(f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}", 2)
+        fail(
+            f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}",
+            EXIT_USAGE,
+        )
 
 
 def _emit(text: str, nl: bool = True) -> None:
@@ -128,7 +128,7 @@ def _emit(text: str, nl: bool = True) -> None:
         typer.echo(text, nl=nl)
         sys.stdout.flush()
     except OSError as error:
-        _fail(f"cannot write to stdout: {error.strerror or error}")
+        fail(f"cannot write to stdout: {error.strerror or error}")
 
 
 def _model_dir(option: Path | None) -> Path:
@@ -172,15 +172,15 @@ def train(
     names = list(MODEL_NAMES) if not models else list(dict.fromkeys(models))
     unknown = [name for name in names if name not in MODEL_NAMES]
     if unknown:
-        _fail(f"unknown model {unknown[0]!r}, expected one of: {', '.join(MODEL_NAMES)}", 2)
+        fail(f"unknown model {unknown[0]!r}, expected one of: {', '.join(MODEL_NAMES)}", EXIT_USAGE)
     if len([name for name in names if name != "majority"]) < 2:
-        _fail("give at least two model families besides majority to choose between", 2)
+        fail("give at least two model families besides majority to choose between", EXIT_USAGE)
     if "majority" not in names:
         names.insert(0, "majority")
     try:
         car = load_car_data(data)
     except CarDataError as error:
-        _fail(str(error))
+        fail(str(error))
     target = _model_dir(model_dir)
     settings = _settings()
     try:
@@ -194,16 +194,16 @@ def train(
             [name for name in MODEL_NAMES if name in names],
         )
     except ValueError as error:  # e.g. a data file too small for the folds
-        _fail(f"cannot train on {car.source}: {error}")
+        fail(f"cannot train on {car.source}: {error}")
     pictures = plots_dir if plots_dir is not None else target
-    chosen = result.metrics["selection"]["chosen"]
+    chosen = result.metrics.selection.chosen
     oof = result.results[SCHEMES[0]][chosen].oof
     assert oof is not None
     comparison_plot(result.metrics, pictures / "comparison.png")
     reliability_plot(
         oof,
         encode(car.frame)[1],
-        f"{result.metrics['models'][chosen]}: out-of-fold on grouped folds",
+        f"{result.metrics.models[chosen]}: out-of-fold on grouped folds",
         pictures / "reliability.png",
     )
     typer.echo(evaluation_text(result.metrics))
@@ -214,17 +214,14 @@ def train(
     )
 
 
-def _read_metrics(directory: Path) -> dict[str, Any]:
+def _read_metrics(directory: Path) -> Metrics:
+    from shopdata.carprice.metrics import Metrics, MetricsError
     from shopdata.carprice.persist import METRICS_FILE
 
-    path = directory / METRICS_FILE
     try:
-        loaded: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError:
-        _fail(f"no metrics in {path}; run `shopdata carprice train` first")
-    except json.JSONDecodeError as error:
-        _fail(f"{path} is not valid JSON ({error.msg}); run `shopdata carprice train` again")
-    return loaded
+        return Metrics.read(directory / METRICS_FILE)
+    except MetricsError as error:
+        fail(str(error))
 
 
 @app.command(cls=StrictCommand)
@@ -242,13 +239,9 @@ def evaluate(
 
     directory = _model_dir(model_dir)
     metrics = _read_metrics(directory)
-    try:
-        text = comparison_markdown(metrics, scheme.value) if markdown else evaluation_text(metrics)
-    except (KeyError, TypeError) as error:
-        _fail(
-            f"{directory / 'metrics.json'} lacks {error} or has another layout; "
-            "run `shopdata carprice train` again"
-        )
+    if markdown and scheme.value not in metrics.cross_validation.schemes:
+        fail(f"{directory / 'metrics.json'} has no {scheme.value} scores; train again to get them")
+    text = comparison_markdown(metrics, scheme.value) if markdown else evaluation_text(metrics)
     typer.echo(text)
 
 
@@ -307,18 +300,21 @@ def predict(
     }
     given = {name: option.value for name, option in options.items() if option is not None}
     if output is not None and csv_file is None:
-        _fail("--output needs --csv: a single prediction goes to stdout", 2)
+        fail("--output needs --csv: a single prediction goes to stdout", EXIT_USAGE)
     if csv_file is not None and (given or as_json or plot):
         used = [f"--{name.replace('_', '-')}" for name in given] + (["--json"] if as_json else [])
         used += ["--plot"] if plot else []
-        _fail(f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}", 2)
+        fail(
+            f"--csv scores the file's rows; it cannot be combined with {', '.join(used)}",
+            EXIT_USAGE,
+        )
     if margin is None:
         margin = _settings().tie_margin
     try:
         table, manifest = load_table(_model_dir(model_dir))
         rows = training_data(manifest)
     except (ModelError, CarDataError) as error:
-        _fail(str(error))
+        fail(str(error))
     if csv_file is not None:
         _score_file(csv_file, output, table.scorer(table.chosen), rows, margin)
         return
@@ -335,7 +331,7 @@ def predict(
         try:
             spread_plot(spread_rows(result), spread_title(result), result.verdict.margin, plot)
         except OSError as error:
-            _fail(f"cannot write {plot}: {error.strerror or error}")
+            fail(f"cannot write {plot}: {error.strerror or error}")
         typer.echo(f"drew {plot}", err=True)
 
 
@@ -353,14 +349,14 @@ def _score_file(
     )
 
     if output is not None and output.resolve() == source.resolve():
-        _fail(f"--output {output} is the input file; write the scores elsewhere", 2)
+        fail(f"--output {output} is the input file; write the scores elsewhere", EXIT_USAGE)
     try:
         queries = read_queries(source)
     except BatchError as error:
         for line in summary(error.problems, output)[:-1]:
-            typer.echo(f"error: {line}", err=True)
+            typer.echo(f"Error: {line}", err=True)
         typer.echo(summary(error.problems, output)[-1], err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_USAGE) from None
     text = render(score(queries, scorer, rows, margin))
     if output is None:
         _emit(text, nl=False)
@@ -368,5 +364,5 @@ def _score_file(
     try:
         write_atomically(output, text)
     except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror or error}")
+        fail(f"cannot write {output}: {error.strerror or error}")
     typer.echo(f"wrote {len(queries.rows)} row(s) to {output}", err=True)

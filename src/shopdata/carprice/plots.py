@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shopdata.carprice.data import CLASSES
+from shopdata.carprice.metrics import Bound, FamilyScores, Metrics, Spread
 
 
 def _pyplot() -> Any:
@@ -26,23 +28,24 @@ def _pyplot() -> Any:
     return plt
 
 
-def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
+def comparison_plot(metrics: Metrics, path: Path) -> Path:
     """Log-loss and accuracy per family and scheme, with the two reference lines."""
     plt = _pyplot()
-    names = list(metrics["models"])
-    labels = [metrics["models"][n] for n in names]
+    names = list(metrics.models)
+    labels = [metrics.models[n] for n in names]
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
-    panels = (
-        ("log_loss", "log-loss (lower is better)"),
-        ("accuracy", "accuracy (higher is better)"),
+    panels: tuple[tuple[Callable[[FamilyScores | Bound], Any], str], ...] = (
+        (lambda scores: scores.log_loss, "log-loss (lower is better)"),
+        (lambda scores: scores.accuracy, "accuracy (higher is better)"),
     )
     ypos = np.arange(len(names))
     styles = {"grouped": ("o", "tab:blue", -0.15), "stratified": ("s", "tab:orange", 0.15)}
     for ax, (metric, title) in zip(axes, panels, strict=True):
-        for scheme in metrics["cross_validation"]["schemes"]:
+        for scheme in metrics.cross_validation.schemes:
             marker, color, offset = styles.get(scheme, ("^", "tab:gray", 0.0))
-            means = [metrics["scores"][scheme][n][metric]["mean"] for n in names]
-            stds = [metrics["scores"][scheme][n][metric]["std"] for n in names]
+            spreads: list[Spread] = [metric(metrics.scores[scheme][n]) for n in names]
+            means = [spread.mean for spread in spreads]
+            stds = [spread.std for spread in spreads]
             ax.errorbar(
                 means,
                 ypos + offset,
@@ -52,8 +55,8 @@ def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
                 capsize=3,
                 label=f"{scheme} folds (mean ± std)",
             )
-        best = metrics["ceiling"]["best"][metric]
-        majority = metrics["ceiling"]["majority"][metric]
+        best: float = metric(metrics.ceiling.best)
+        majority: float = metric(metrics.ceiling.majority)
         ax.axvline(best, color="tab:green", linestyle="--", label="ceiling: lookup table")
         ax.axvline(majority, color="tab:red", linestyle=":", label="majority class")
         for value, color in ((best, "tab:green"), (majority, "tab:red")):
@@ -81,11 +84,10 @@ def comparison_plot(metrics: dict[str, Any], path: Path) -> Path:
     )
     axes[0].set_yticks(ypos, labels)
     axes[0].invert_yaxis()
-    chosen = metrics["models"][metrics["selection"]["chosen"]]
-    cv = metrics["cross_validation"]
+    chosen = metrics.models[metrics.selection.chosen]
+    cv = metrics.cross_validation
     fig.suptitle(
-        f"Car buying price: {cv['repeats']}x{cv['folds']}-fold CV, seed {metrics['seed']}; "
-        f"chosen: {chosen}"
+        f"Car buying price: {cv.repeats}x{cv.folds}-fold CV, seed {metrics.seed}; chosen: {chosen}"
     )
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,46 +9,47 @@ from __future__ import annotations
 from typing import Any
 
 from shopdata.carprice.data import CLASSES
+from shopdata.carprice.metrics import Metrics
 from shopdata.carprice.persist import Manifest
 from shopdata.carprice.verdict import QueryAnswer, headline
 
 _HEADERS = ("model", "accuracy", "macro-F1", "log-loss")
 
 
-def comparison_rows(metrics: dict[str, Any], scheme: str) -> list[tuple[str, str, str, str]]:
+def comparison_rows(metrics: Metrics, scheme: str) -> list[tuple[str, str, str, str]]:
     """Model rows (mean ± std over folds), then the two whole-table reference rows."""
     rows: list[tuple[str, str, str, str]] = []
-    chosen = metrics["selection"]["chosen"]
-    for name, label in metrics["models"].items():
-        scores = metrics["scores"][scheme][name]
+    chosen = metrics.selection.chosen
+    for name, label in metrics.models.items():
+        scores = metrics.scores[scheme][name]
         mark = " *" if name == chosen else ""
         cells = tuple(
-            f"{scores[m]['mean']:.3f} ± {scores[m]['std']:.3f}"
-            for m in ("accuracy", "macro_f1", "log_loss")
+            f"{spread.mean:.3f} ± {spread.std:.3f}"
+            for spread in (scores.accuracy, scores.macro_f1, scores.log_loss)
         )
         rows.append((label + mark, cells[0], cells[1], cells[2]))
-    best = metrics["ceiling"]["best"]
-    majority = metrics["ceiling"]["majority"]
+    best = metrics.ceiling.best
+    majority = metrics.ceiling.majority
     rows.append(
         (
             "ceiling: lookup table on all rows",
-            f"{best['accuracy']:.3f}",
-            f"({best['macro_f1']:.3f})",
-            f"{best['log_loss']:.3f}",
+            f"{best.accuracy:.3f}",
+            f"({best.macro_f1:.3f})",
+            f"{best.log_loss:.3f}",
         )
     )
     rows.append(
         (
             "majority class on all rows",
-            f"{majority['accuracy']:.3f}",
-            f"{majority['macro_f1']:.3f}",
-            f"{majority['log_loss']:.3f}",
+            f"{majority.accuracy:.3f}",
+            f"{majority.macro_f1:.3f}",
+            f"{majority.log_loss:.3f}",
         )
     )
     return rows
 
 
-def comparison_text(metrics: dict[str, Any], scheme: str) -> str:
+def comparison_text(metrics: Metrics, scheme: str) -> str:
     """Fixed-width table for the terminal."""
     rows = [_HEADERS, *comparison_rows(metrics, scheme)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS))]
@@ -57,28 +58,29 @@ def comparison_text(metrics: dict[str, Any], scheme: str) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def comparison_markdown(metrics: dict[str, Any], scheme: str) -> str:
+def comparison_markdown(metrics: Metrics, scheme: str) -> str:
     """GitHub markdown table for the model card."""
     lines = ["| " + " | ".join(_HEADERS) + " |", "|---|---:|---:|---:|"]
     lines += ["| " + " | ".join(row) + " |" for row in comparison_rows(metrics, scheme)]
     return "\n".join(lines)
 
 
-def evaluation_text(metrics: dict[str, Any]) -> str:
+def evaluation_text(metrics: Metrics) -> str:
     """Both schemes, the ceiling and the choice, as ``shopdata carprice evaluate`` prints."""
-    cv = metrics["cross_validation"]
-    selection = metrics["selection"]
-    gap = selection["log_loss_gap_to_runner_up"]
-    ceiling = metrics["ceiling"]
+    cv = metrics.cross_validation
+    selection = metrics.selection
+    gap = selection.log_loss_gap_to_runner_up
+    ceiling = metrics.ceiling
+    data = metrics.data
     parts = [
-        f"data: {metrics['data']['source']} ({metrics['data']['rows']} rows, "
-        f"sha256 {metrics['data']['sha256'][:12]}…), seed {metrics['seed']}, "
-        f"{cv['repeats']}x{cv['folds']}-fold CV, "
-        f"scikit-learn {metrics['versions']['scikit-learn']}",
-        f"ceiling: {ceiling['groups']} predictor combinations, {ceiling['ambiguous_groups']} of "
+        f"data: {data.source} ({data.rows} rows, "
+        f"sha256 {data.sha256[:12]}…), seed {metrics.seed}, "
+        f"{cv.repeats}x{cv.folds}-fold CV, "
+        f"scikit-learn {metrics.versions['scikit-learn']}",
+        f"ceiling: {ceiling.groups} predictor combinations, {ceiling.ambiguous_groups} of "
         "them with more than one price, so no classifier can beat the ceiling rows below",
     ]
-    for scheme in cv["schemes"]:
+    for scheme in cv.schemes:
         title = {
             "grouped": "grouped folds (unseen attribute combinations; used to choose)",
             "stratified": "stratified folds over rows",
@@ -86,21 +88,20 @@ def evaluation_text(metrics: dict[str, Any]) -> str:
         parts += ["", f"{title}:", comparison_text(metrics, scheme)]
     parts += [
         "",
-        f"chosen (*): {metrics['models'][selection['chosen']]}, lowest mean log-loss on "
-        f"{selection['scheme']} folds; runner-up {metrics['models'][selection['runner_up']]} is "
-        f"{gap['mean']:.3f} ± {gap['std']:.3f} worse per fold (paired)",
+        f"chosen (*): {metrics.models[selection.chosen]}, lowest mean log-loss on "
+        f"{selection.scheme} folds; runner-up {metrics.models[selection.runner_up]} is "
+        f"{gap.mean:.3f} ± {gap.std:.3f} worse per fold (paired)",
         "macro-F1 of the ceiling row is the lookup table's score, not a bound",
     ]
-    bins = selection.get("top_label_reliability", [])
+    bins = selection.top_label_reliability
     if bins:
         parts += ["", "top-label reliability of the chosen family (out-of-fold, grouped folds):"]
         parts.append("  top probability   predictions  mean probability  share right")
         for b in bins:
-            span = f"{b['from']:.1f}-{b['to']:.1f}"
-            if b["predictions"]:
+            span = f"{b.from_:.1f}-{b.to:.1f}"
+            if b.predictions and b.confidence is not None and b.accuracy is not None:
                 parts.append(
-                    f"  {span:<16}  {b['predictions']:>11}  {b['confidence']:>16.3f}  "
-                    f"{b['accuracy']:>11.3f}"
+                    f"  {span:<16}  {b.predictions:>11}  {b.confidence:>16.3f}  {b.accuracy:>11.3f}"
                 )
             else:
                 parts.append(f"  {span:<16}  {0:>11}")

@@ -12,14 +12,12 @@ Writes into the model folder:
 
 from __future__ import annotations
 
-import json
 import platform
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,13 +26,23 @@ from sklearn.pipeline import Pipeline
 from shopdata.carprice.ceiling import compute_ceiling
 from shopdata.carprice.data import CLASSES, FEATURES, TARGET, CarData
 from shopdata.carprice.evaluate import (
-    METRICS,
     SCHEMES,
     ModelScores,
     cross_validate,
     encode,
     select,
     top_label_reliability,
+)
+from shopdata.carprice.metrics import (
+    Bound,
+    CeilingScores,
+    CrossValidation,
+    DataSet,
+    FamilyScores,
+    Metrics,
+    ReliabilityBin,
+    Selection,
+    Spread,
 )
 from shopdata.carprice.models import (
     MODEL_LABELS,
@@ -54,7 +62,7 @@ _VERSIONED = ("scikit-learn", "skops", "numpy", "scipy", "pandas", "joblib")
 class TrainResult:
     """What training produced, for the CLI to summarise."""
 
-    metrics: dict[str, Any]
+    metrics: Metrics
     manifest: Manifest
     results: dict[str, dict[str, ModelScores]]
 
@@ -67,9 +75,18 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _scheme_summary(results: dict[str, ModelScores]) -> dict[str, Any]:
+def _spread(scores: ModelScores, metric: str) -> Spread:
+    spread = scores.spread(metric)
+    return Spread(mean=spread.mean, std=spread.std)
+
+
+def _scheme_summary(results: dict[str, ModelScores]) -> dict[str, FamilyScores]:
     return {
-        name: {metric: scores.spread(metric).as_dict() for metric in METRICS}
+        name: FamilyScores(
+            accuracy=_spread(scores, "accuracy"),
+            macro_f1=_spread(scores, "macro_f1"),
+            log_loss=_spread(scores, "log_loss"),
+        )
         for name, scores in results.items()
     }
 
@@ -129,32 +146,38 @@ def train(
         },
         probabilities={name: probability_table(fitted[name]) for name in fitted},
     )
-    metrics: dict[str, Any] = {
-        "data": {"source": data.source, "sha256": data.sha256, "rows": len(frame)},
-        "target": TARGET,
-        "classes": list(CLASSES),
-        "features": list(FEATURES),
-        "seed": seed,
-        "cross_validation": {"folds": folds, "repeats": repeats, "schemes": list(SCHEMES)},
-        "versions": library_versions(),
-        "ceiling": {
-            "rows": ceiling.rows,
-            "groups": ceiling.groups,
-            "ambiguous_groups": ceiling.ambiguous_groups,
-            "best": ceiling.best.as_dict(),
-            "majority": ceiling.majority.as_dict(),
-        },
-        "models": {name: MODEL_LABELS[name] for name in names},
-        "scores": {scheme: _scheme_summary(results[scheme]) for scheme in SCHEMES},
-        "selection": {
-            "scheme": selection.scheme,
-            "metric": selection.metric,
-            "chosen": selection.chosen,
-            "runner_up": selection.runner_up,
-            "log_loss_gap_to_runner_up": selection.difference.as_dict(),
-            "checked_max_probability": checked,
-            "top_label_reliability": top_label_reliability(oof, y) if oof is not None else [],
-        },
-    }
-    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics = Metrics(
+        data=DataSet(source=data.source, sha256=data.sha256, rows=len(frame)),
+        target=TARGET,
+        classes=list(CLASSES),
+        features=list(FEATURES),
+        seed=seed,
+        cross_validation=CrossValidation(folds=folds, repeats=repeats, schemes=list(SCHEMES)),
+        versions=library_versions(),
+        ceiling=CeilingScores(
+            rows=ceiling.rows,
+            groups=ceiling.groups,
+            ambiguous_groups=ceiling.ambiguous_groups,
+            best=Bound.model_validate(ceiling.best.as_dict()),
+            majority=Bound.model_validate(ceiling.majority.as_dict()),
+        ),
+        models={name: MODEL_LABELS[name] for name in names},
+        scores={scheme: _scheme_summary(results[scheme]) for scheme in SCHEMES},
+        selection=Selection(
+            scheme=selection.scheme,
+            metric=selection.metric,
+            chosen=selection.chosen,
+            runner_up=selection.runner_up,
+            log_loss_gap_to_runner_up=Spread(
+                mean=selection.difference.mean, std=selection.difference.std
+            ),
+            checked_max_probability=checked,
+            top_label_reliability=[
+                ReliabilityBin.model_validate(b) for b in top_label_reliability(oof, y)
+            ]
+            if oof is not None
+            else [],
+        ),
+    )
+    metrics.write(model_dir / METRICS_FILE)
     return TrainResult(metrics=metrics, manifest=manifest, results=results)

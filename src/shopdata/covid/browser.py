@@ -1,7 +1,7 @@
 """Shared helpers to run the dashboard as a real server and drive it with headless Chromium.
 
-Used by ``make screenshots``, the browser test and the benchmark, so all three exercise the same
-start-up path a user gets (``python -m shopdata.cli covid dashboard``).
+Used by ``tools/screenshots.py`` (``make docs``), the browser test and the benchmark, so all
+three exercise the same start-up path a user gets (``python -m shopdata.cli covid dashboard``).
 """
 
 from __future__ import annotations

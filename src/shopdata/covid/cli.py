@@ -10,20 +10,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from shopdata.errors import EXIT_SUSPECT, EXIT_USAGE, fail
+
 if TYPE_CHECKING:
     from shopdata.covid.client import CovidApiClient
 
 app = typer.Typer(
     help="COVID-19 Singapore dashboard: fetch data and serve the chart.", no_args_is_help=True
 )
-
-
-SUSPECT_EXIT = 3
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -34,7 +28,7 @@ def _check_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 @app.command()
@@ -122,11 +116,12 @@ def fetch(
     settings = get_settings().covid
     base_url = api_base_url or settings.api_base_url
     if not base_url:
-        raise _fail(
-            "no live API configured: set SHOPDATA_COVID__API_BASE_URL or pass --api-base-url", 2
+        fail(
+            "no live API configured: set SHOPDATA_COVID__API_BASE_URL or pass --api-base-url",
+            EXIT_USAGE,
         )
     if not base_url.startswith(("http://", "https://")):
-        raise _fail(f"--api-base-url must start with http:// or https://, got {base_url!r}", 2)
+        fail(f"--api-base-url must start with http:// or https://, got {base_url!r}", EXIT_USAGE)
 
     from shopdata.covid.cache import CachedSeries, cache_path, read_cache, write_cache
     from shopdata.covid.client import ApiError, CovidApiClient
@@ -146,7 +141,7 @@ def fetch(
     try:
         result = client.fetch_confirmed(settings.country)
     except ApiError as exc:
-        raise _fail(f"{exc}; the cache was not changed") from None
+        fail(f"{exc}; the cache was not changed")
     try:
         previous = read_cache(path)
     except MalformedDataError:
@@ -161,9 +156,7 @@ def fetch(
     try:
         write_cache(path, CachedSeries(result.url, dt.datetime.now(dt.UTC), result.days))
     except OSError as exc:
-        raise _fail(
-            f"cannot write {path}: {exc.strerror or exc}; the cache was not changed"
-        ) from None
+        fail(f"cannot write {path}: {exc.strerror or exc}; the cache was not changed")
     first, last = result.days[0], result.days[-1]
     retried = f" after retrying {', '.join(result.retries)}" if result.retries else ""
     typer.echo(
@@ -187,10 +180,10 @@ def fetch(
             ),
             *([f"{len(jumps)} implausible jump(s) not taken back"] if jumps else []),
         ]
-        raise _fail(
+        fail(
             f"{' and '.join(found)} (listed above); "
             "cached as served, flagged on the page and in `covid summary`",
-            SUSPECT_EXIT,
+            EXIT_SUSPECT,
         )
 
 

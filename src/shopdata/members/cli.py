@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from shopdata.errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE, fail
+
+if TYPE_CHECKING:
+    from shopdata.members.report import RunDocument
 
 app = typer.Typer(
     help="Membership applications pipeline: validate, issue IDs, deliver.", no_args_is_help=True
 )
 
-EXIT_ATTENTION = 1  # the run finished, but some files went to quarantine
-EXIT_USAGE = 2  # bad arguments, or a landing folder that does not exist
-EXIT_LOCKED = 3  # another run holds the lock; nothing was done
-EXIT_INTERNAL = 4  # the run crashed (a bug, a full disk, ...); the next run recovers
+EXIT_ATTENTION = EXIT_FAILURE  # the run finished, but some files went to quarantine
 
 LandingOption = typer.Option(
     None, "--landing", help="Folder the CSVs land in. [default: settings members.landing_dir]"
@@ -41,6 +42,7 @@ def _run_once(
     as_json: bool,
     settle_seconds: float | None = None,
 ) -> int:
+    """One run: its exit code (0, or 1 when files went to quarantine); else :func:`fail`."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -63,8 +65,7 @@ def _run_once(
 
     problem = usage_problem(landing, output)
     if problem:
-        typer.echo(f"Error: {problem}", err=True)
-        return EXIT_USAGE
+        fail(problem, EXIT_USAGE)
     options = RunOptions(
         settle_seconds=settings.settle_seconds if settle_seconds is None else settle_seconds,
         archive_watch_seconds=settings.archive_watch_seconds,
@@ -74,55 +75,53 @@ def _run_once(
     try:
         report = run_pipeline(landing, output, rules, options=options, progress=progress)
     except LockBusy as busy:
-        typer.echo(f"Error: {busy}; nothing was done", err=True)
-        return EXIT_LOCKED
+        fail(f"{busy}; nothing was done", EXIT_LOCKED)
     except Exception as exc:  # one line, not a traceback; the next run recovers what this one left
-        typer.echo(f"Error: internal error: {describe_failure(exc)}", err=True)
-        return EXIT_INTERNAL
+        fail(f"internal error: {describe_failure(exc)}", EXIT_INTERNAL)
     if as_json:
-        typer.echo(json.dumps(report.document, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(report.document.to_json(), indent=2, ensure_ascii=False))
     elif not quiet:
         _print_summary(report.document)
     return EXIT_ATTENTION if report.files_needing_attention else 0
 
 
-def _print_summary(document: dict[str, object]) -> None:
+def _print_summary(document: RunDocument) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    for recovered in document.get("recovered_runs", []):  # type: ignore[attr-defined]
-        console.print(f"Recovered run {recovered['run_id']}: {recovered['action']}")
-    totals = document.get("totals", {})
-    assert isinstance(totals, dict)
-    if not totals.get("files"):
+    for recovered in document.recovered_runs:
+        console.print(f"Recovered run {recovered.run_id}: {recovered.action}")
+    totals = document.totals
+    if not totals.files:
         console.print("No files in the landing folder; nothing to do.")
         return
-    console.print(f"Run {document['run_id']} in {document['duration_seconds']} s")
+    console.print(f"Run {document.run_id} in {document.duration_seconds} s")
     table = Table("file", "status", "rows", "successful", "unsuccessful", "note")
-    for entry in document["files_detail"]:  # type: ignore[attr-defined]
+
+    def cell(value: int | None) -> str:
+        return "" if value is None else str(value)
+
+    for entry in document.files_detail:
         table.add_row(  # names and quoted headers come from the landing folder: never markup
-            escape(entry["name"]),
-            entry["status"],
-            str(entry.get("rows", "")),
-            str(entry.get("successful", "")),
-            str(entry.get("unsuccessful", "")),
-            escape(entry.get("error", "")),
+            escape(entry.name),
+            entry.status,
+            cell(entry.rows),
+            cell(entry.successful),
+            cell(entry.unsuccessful),
+            escape(entry.error or ""),
         )
     console.print(table)
     console.print(
-        f"{totals['rows_in']} applications: {totals['successful']} successful, "
-        f"{totals['unsuccessful']} unsuccessful ({totals['duplicate_applications']} duplicates)"
+        f"{totals.rows_in} applications: {totals.successful} successful, "
+        f"{totals.unsuccessful} unsuccessful ({totals.duplicate_applications} duplicates)"
     )
-    by_reason = document.get("unsuccessful_by_reason", {})
-    assert isinstance(by_reason, dict)
-    for reason, count in by_reason.items():
+    for reason, count in document.unsuccessful_by_reason.items():
         console.print(f"  {reason}: {count}")
-    outputs = document["outputs"]
-    assert isinstance(outputs, dict)
-    for kind, path in outputs.items():
-        console.print(f"{kind}: {Path(str(document['output'])) / path}", soft_wrap=True)
+    if document.outputs is not None:
+        for kind, path in document.outputs:
+            console.print(f"{kind}: {Path(document.output or '') / path}", soft_wrap=True)
 
 
 @app.command("run")
@@ -155,53 +154,3 @@ def run(
         settle_seconds,
     )
     raise typer.Exit(code)
-
-
-@app.command("schedule")
-def schedule(
-    landing: Path | None = LandingOption,
-    output: Path | None = OutputOption,
-    minute: int | None = typer.Option(
-        None, "--minute", min=0, max=59, help="Minute past the hour. [default: settings, 0]"
-    ),
-    every: int | None = typer.Option(
-        None, "--every", min=1, help="Minutes between runs. [default: settings, 60]"
-    ),
-    run_now: bool = typer.Option(
-        False, "--run-now", help="Run once immediately, then on schedule."
-    ),
-    max_runs: int | None = typer.Option(None, "--max-runs", min=1, help="Stop after N runs."),
-) -> None:
-    """Run the pipeline at the top of every hour (or as configured), logging each run.
-
-    A failing run is logged and the schedule continues; a run that found the lock busy is logged
-    as a warning.
-    """
-    from shopdata.config import get_settings
-    from shopdata.members.schedule import run_forever
-
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
-    log = logging.getLogger("shopdata.members.schedule")
-    settings = get_settings().members
-    landing_dir = landing or settings.landing_dir
-    output_dir = output or settings.output_dir
-
-    def job() -> None:
-        code = _run_once(landing_dir, output_dir, None, quiet=True, as_json=False)
-        if code == EXIT_LOCKED:
-            log.warning("run skipped: another run holds the lock (exit code %d)", code)
-        elif code >= EXIT_USAGE:
-            log.error("run failed with exit code %d", code)
-        else:
-            log.info("run finished with exit code %d", code)
-
-    runs = run_forever(
-        job,
-        minute=settings.schedule_minute if minute is None else minute,
-        interval_minutes=every or settings.schedule_interval_minutes,
-        run_now=run_now,
-        max_runs=max_runs,
-    )
-    log.info("stopping after %d run(s)", runs)

@@ -56,6 +56,14 @@ from shopdata.members.landing import (
     scan,
     still_same,
 )
+from shopdata.members.report import (
+    FileDetail,
+    Outputs,
+    RecoveredRun,
+    RunDocument,
+    Skipped,
+    Totals,
+)
 from shopdata.members.rules import apply_rules
 from shopdata.members.state import FileRecord, StateStore
 from shopdata.members.write import (
@@ -103,16 +111,15 @@ class RunOptions:
 
 @dataclass
 class RunReport:
-    """What a run did; also written as JSON next to its outputs."""
+    """What a run did; ``document`` is also written as JSON next to its outputs."""
 
     run_id: str | None
-    document: dict[str, Any] = field(default_factory=dict)
+    document: RunDocument = field(default_factory=RunDocument)
 
     @property
     def files_needing_attention(self) -> int:
         """Files that went to quarantine (malformed or duplicate content)."""
-        totals = self.document.get("totals", {})
-        return int(totals.get("files_quarantined", 0)) + int(totals.get("files_duplicate", 0))
+        return self.document.files_needing_attention
 
 
 def _crash_point(name: str) -> None:
@@ -206,7 +213,7 @@ def _roll_back(store: StateStore, manifest: dict[str, Any]) -> None:
 
 def _recover_legacy(
     store: StateStore, manifest: dict[str, Any], options: RunOptions
-) -> dict[str, Any]:
+) -> RecoveredRun:
     """Finish a run crashed under the previous layout (outputs renamed into place before commit)."""
     run_id = manifest["run_id"]
     if store.is_committed(run_id):
@@ -231,20 +238,19 @@ def _recover_legacy(
             store.output_dir / COMMITTED / f"{run_id}.json",
             *_modes(options),
         )
-        action = "rolled forward"
-    else:
-        for relative in manifest["outputs"]:
-            (store.output_dir / relative).unlink(missing_ok=True)
-        action = "rolled back"
+        store.drop_manifest(run_id)
+        return RecoveredRun(run_id=run_id, action="rolled forward")
+    for relative in manifest["outputs"]:
+        (store.output_dir / relative).unlink(missing_ok=True)
     store.drop_manifest(run_id)
-    return {"run_id": run_id, "action": action}
+    return RecoveredRun(run_id=run_id, action="rolled back")
 
 
 def _modes(options: RunOptions) -> tuple[int, int]:
     return options.file_mode, options.dir_mode
 
 
-def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[str, Any]]:
+def recover(store: StateStore, options: RunOptions | None = None) -> list[RecoveredRun]:
     """Roll crashed runs back or forward according to whether their bookkeeping committed."""
     options = options or RunOptions()
     recovered = []
@@ -256,11 +262,10 @@ def recover(store: StateStore, options: RunOptions | None = None) -> list[dict[s
         if store.is_committed(run_id):
             records = [FileRecord(**item) for item in manifest["files"]]
             _finish(store, Path(manifest["landing"]), manifest, records, options)
-            action = "rolled forward"
+            recovered.append(RecoveredRun(run_id=run_id, action="rolled forward"))
         else:
             _roll_back(store, manifest)
-            action = "rolled back"
-        recovered.append({"run_id": run_id, "action": action})
+            recovered.append(RecoveredRun(run_id=run_id, action="rolled back"))
     return recovered
 
 
@@ -305,7 +310,9 @@ def run_pipeline(
         if not entries and not grown:
             return RunReport(
                 None,
-                {"recovered_runs": recovered, "removed_orphans": removed, "totals": {"files": 0}},
+                RunDocument(
+                    recovered_runs=recovered, removed_orphans=removed, totals=Totals(files=0)
+                ),
             )
         effective, clock_note = _partition_time(started, store)
         run_id = new_run_id(effective)
@@ -316,12 +323,12 @@ def run_pipeline(
         if not records:
             return RunReport(
                 None,
-                {
-                    "recovered_runs": recovered,
-                    "removed_orphans": removed,
-                    "skipped": skipped,
-                    "totals": {"files": 0},
-                },
+                RunDocument(
+                    recovered_runs=recovered,
+                    removed_orphans=removed,
+                    skipped=[Skipped.model_validate(s) for s in skipped],
+                    totals=Totals(files=0),
+                ),
             )
         result = _evaluate(frames, rules, store, check_name_controls=controls)
 
@@ -332,16 +339,14 @@ def run_pipeline(
         segment_rel = str(segment.relative_to(output)) if result.issued.height else None
         errors = {r.moved_to + ERROR_SUFFIX: r.detail for r in records if r.status != "processed"}
         outputs = [successful_rel, unsuccessful_rel, report_rel, *errors]
-        published = {
-            "successful": successful_rel,
-            "unsuccessful": unsuccessful_rel,
-            "report": report_rel,
-        }
+        published = Outputs(
+            successful=successful_rel, unsuccessful=unsuccessful_rel, report=report_rel
+        )
         manifest = {
             "run_id": run_id,
             "landing": str(landing.resolve()),
             "outputs": outputs,
-            "published": published,
+            "published": published.model_dump(),
             "registry_segment": segment_rel,
             "files": [vars(r) for r in records],
         }
@@ -373,7 +378,7 @@ def run_pipeline(
                 removed=removed,
                 skipped=skipped,
             )
-            write_json_atomic(document, staging / report_rel, *modes)
+            write_json_atomic(document.to_json(), staging / report_rel, *modes)
             _crash_point("after_outputs")
         except Exception:
             _roll_back(store, manifest)  # a failed run frees what it wrote (a full disk, say)
@@ -394,7 +399,7 @@ def run_pipeline(
             raise
         _crash_point("after_commit")
         left = _finish(store, landing, manifest, records, options)
-        document["left_in_landing"] = left
+        document.left_in_landing = left
         return RunReport(run_id, document)
 
 
@@ -778,50 +783,47 @@ def _report(
     records: list[FileRecord],
     per_file: dict[str, int],
     result: _Evaluated,
-    outputs: dict[str, str],
-    recovered: list[dict[str, Any]],
+    outputs: Outputs,
+    recovered: list[RecoveredRun],
     removed: list[str],
     skipped: list[dict[str, str]],
-) -> dict[str, Any]:
+) -> RunDocument:
     counts = {row["source_file"]: row for row in result.per_file.to_dicts()}
     files = []
     for record in records:
-        entry: dict[str, Any] = {
-            "name": record.name,
-            "sha256": record.sha256,
-            "status": record.status,
-            "moved_to": record.moved_to,
-        }
+        known = FileDetail(
+            name=record.name, sha256=record.sha256, status=record.status, moved_to=record.moved_to
+        )
         if record.status == "processed":
-            entry["rows"] = per_file[record.name]
-            entry["successful"] = int(counts[record.name]["successful"])
-            entry["unsuccessful"] = int(counts[record.name]["unsuccessful"])
+            known.rows = per_file[record.name]
+            known.successful = int(counts[record.name]["successful"])
+            known.unsuccessful = int(counts[record.name]["unsuccessful"])
         else:
-            entry["error"] = record.detail
-        files.append(entry)
+            known.error = record.detail
+        files.append(known)
     status = [r.status for r in records]
-    return {
-        "run_id": run_id,
-        "started_at": started.isoformat(),
-        "partition_started_at": effective.isoformat(),
-        "clock_note": clock_note,
-        "duration_seconds": round(duration, 3),
-        "landing": display_name(str(landing)),
-        "output": display_name(str(output)),
-        "totals": {
-            "files": len(records),
-            "files_processed": status.count("processed"),
-            "files_quarantined": status.count("quarantined"),
-            "files_duplicate": status.count("duplicate"),
-            "rows_in": result.rows_in,
-            "successful": result.successful.height,
-            "unsuccessful": result.unsuccessful.height,
-            "duplicate_applications": result.duplicates,
-        },
-        "unsuccessful_by_reason": {k: int(v) for k, v in result.reason_counts.items()},
-        "files_detail": files,
-        "outputs": outputs,
-        "recovered_runs": recovered,
-        "removed_orphans": removed,
-        "skipped": skipped,
-    }
+    return RunDocument(
+        run_id=run_id,
+        started_at=started.isoformat(),
+        partition_started_at=effective.isoformat(),
+        clock_note=clock_note,
+        duration_seconds=round(duration, 3),
+        landing=display_name(str(landing)),
+        output=display_name(str(output)),
+        totals=Totals(
+            files=len(records),
+            files_processed=status.count("processed"),
+            files_quarantined=status.count("quarantined"),
+            files_duplicate=status.count("duplicate"),
+            rows_in=result.rows_in,
+            successful=result.successful.height,
+            unsuccessful=result.unsuccessful.height,
+            duplicate_applications=result.duplicates,
+        ),
+        unsuccessful_by_reason={k: int(v) for k, v in result.reason_counts.items()},
+        files_detail=files,
+        outputs=outputs,
+        recovered_runs=recovered,
+        removed_orphans=removed,
+        skipped=[Skipped.model_validate(s) for s in skipped],
+    )

@@ -41,5 +41,12 @@ class MembersSettings(BaseModel):
         le=0o777,
         description="Permissions of every output folder the pipeline creates.",
     )
-    schedule_minute: int = Field(0, ge=0, le=59, description="Minute past each hour to run.")
-    schedule_interval_minutes: int = Field(60, ge=1, description="Minutes between scheduled runs.")
+    schedule_minute: int = Field(
+        0, ge=0, le=59, description="Minute past each hour of the Dagster backstop schedule."
+    )
+    schedule_interval_minutes: int = Field(
+        60,
+        ge=1,
+        description="Minutes between the Dagster backstop schedule's runs (a divisor of 60, or a "
+        "multiple of 60 that divides 1440).",
+    )

@@ -1,7 +1,8 @@
 """`shopdata db` commands: wiring between settings, the CLI and the sales database modules.
 
-Errors are one line on stderr starting with ``Error:``; exit code 1 for bad data or an
-unreachable server, 2 for bad arguments. Heavy imports stay inside the commands.
+Errors are reported as every command reports them (:mod:`shopdata.errors`): one line on stderr
+starting with ``Error:``; exit code 1 for bad data or an unreachable server, 2 for bad arguments.
+Heavy imports stay inside the commands.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from shopdata.errors import EXIT_USAGE, database_problem, fail, first_line
+
 if TYPE_CHECKING:
     from shopdata.salesdb.queries import QueryResult
     from shopdata.salesdb.runtime import Target
-
-EXIT_DATA = 1
-EXIT_USAGE = 2
 
 app = typer.Typer(
     help="Sales database: embedded PostgreSQL, loading and analyst queries.", no_args_is_help=True
@@ -32,37 +32,19 @@ query_app = typer.Typer(
 app.add_typer(query_app, name="query")
 
 
-class CommandError(Exception):
-    """A failure to report as ``Error: <message>`` with an exit code."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_DATA) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn expected failures into one line on stderr and an exit code, never a traceback."""
+    """Turn the database's expected failures into :func:`~shopdata.errors.fail`."""
     import psycopg
 
     from shopdata.salesdb.server import DatabaseError
 
     try:
         yield
-    except CommandError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
     except DatabaseError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
+        fail(str(error))
     except psycopg.OperationalError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if error.sqlstate:
-            # The server answered (a deadlock, a lock or statement timeout...): it was reached.
-            typer.echo(f"Error: {first} (SQLSTATE {error.sqlstate}); nothing was changed", err=True)
-        else:
-            typer.echo(f"Error: cannot reach the database: {first}", err=True)
-        raise typer.Exit(EXIT_DATA) from None
+        fail(database_problem(error))
 
 
 def _target() -> Target:
@@ -132,9 +114,7 @@ def reset(
 
     with _errors():
         if not yes:
-            raise CommandError(
-                "reset deletes every row of the sales database; run again with --yes", EXIT_USAGE
-            )
+            fail("reset deletes every row of the sales database; run again with --yes", EXIT_USAGE)
         tgt = _target()
         new_url = reset_database(tgt)
     typer.echo(f"{tgt.description}: database {tgt.database} rebuilt; {redact(new_url)}")
@@ -255,8 +235,7 @@ def check() -> None:
     if result.rows:
         for row in result.rows[:20]:
             typer.echo(f"{row[0]} {row[1]}: stored {row[2]}, recomputed {row[3]}", err=True)
-        typer.echo(f"Error: {len(result.rows)} summary rows differ from the base tables", err=True)
-        raise typer.Exit(EXIT_DATA)
+        fail(f"{len(result.rows)} summary rows differ from the base tables")
     typer.echo("summaries consistent: member_spending, item_sales and transaction totals")
 
 
@@ -274,13 +253,13 @@ def repair_summaries_command() -> None:
         try:
             conn.execute(read_sql("salesdb/repair_summaries.sql"))
         except psycopg.errors.IntegrityError as error:
-            raise CommandError(
+            fail(
                 "the recomputed summaries break a constraint, so the base tables themselves "
                 f"hold a bad value: {error.diag.message_primary}; nothing was changed"
-            ) from None
+            )
         left = run_sql_file(conn, "salesdb/check_summaries.sql").rows
         if left:
-            raise CommandError(
+            fail(
                 f"{len(left)} rows still differ after recomputing, so the base tables themselves "
                 f"hold a value that cannot be summed (first: {left[0][0]} {left[0][1]}, "
                 f"{left[0][3]}); nothing was changed"
@@ -335,11 +314,11 @@ def load_members_command(
     folder = output_dir if output_dir is not None else get_settings().members.output_dir
     with _errors():
         if not folder.is_dir():
-            raise CommandError(f"{folder} does not exist or is not a folder", EXIT_USAGE)
+            fail(f"{folder} does not exist or is not a folder", EXIT_USAGE)
         try:
             report = load_members(_target().url(), folder)
         except LoadError as error:
-            raise CommandError(str(error)) from None
+            fail(str(error))
     typer.echo(
         f"members: {report.new} new, {report.already_present} already present "
         f"({report.rows} rows in {report.files} files)"
@@ -366,12 +345,8 @@ def add_user_command(
     import psycopg
 
     from shopdata.access.matrix import MatrixError, load_matrix
-    from shopdata.access.users import UserError, add_user, connect_hint, validate
+    from shopdata.access.users import BadUserArgument, UserError, add_user, connect_hint, validate
     from shopdata.salesdb.server import DatabaseError
-
-    def fail(message: str, code: int) -> typer.Exit:
-        typer.echo(f"Error: {message}", err=True)
-        return typer.Exit(code)
 
     try:
         matrix = load_matrix()
@@ -380,17 +355,16 @@ def add_user_command(
             database_url = _target().url()
         with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
             user = add_user(conn, name, team, matrix)
-    except UserError as error:
-        raise fail(str(error), error.exit_code) from None
-    except (MatrixError, DatabaseError) as error:
-        raise fail(str(error), 1) from None
+    except BadUserArgument as error:
+        fail(str(error), EXIT_USAGE)
+    except (UserError, MatrixError, DatabaseError) as error:
+        fail(str(error))
     except psycopg.errors.InsufficientPrivilege as error:
-        raise fail(f"not allowed to create roles: {error.diag.message_primary}", 1) from None
+        fail(f"not allowed to create roles: {error.diag.message_primary}")
     except psycopg.OperationalError as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise fail(f"cannot reach the database: {first}", 1) from None
+        fail(database_problem(error))
     except psycopg.Error as error:
-        raise fail(f"the database refused: {error.diag.message_primary or error}", 1) from None
+        fail(f"the database refused: {error.diag.message_primary or error}")
     typer.echo(f'Created LOGIN role "{user.name}" in team "{user.team}".')
     typer.echo(
         "Its password is shown this once and stored nowhere "
@@ -431,22 +405,17 @@ def audit_command(
         checked += people.checked
         problems += people.problems
     except (MatrixError, DatabaseError) as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(error))
     except psycopg.Error as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        typer.echo(f"Error: cannot audit the database: {first}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"cannot audit the database: {first_line(error)}")
     for problem in problems:
         typer.echo(problem)
     typer.echo(f"people who can log in: {', '.join(people.people) or 'none but the owner'}")
     if problems:
-        typer.echo(
-            f"Error: {len(problems)} difference(s) between {redact(database_url)} and "
-            "db/access/matrix.yaml",
-            err=True,
+        fail(
+            f"{len(problems)} difference(s) between {redact(database_url)} and "
+            "db/access/matrix.yaml"
         )
-        raise typer.Exit(1)
     typer.echo(
         f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
     )
@@ -551,7 +520,7 @@ def seed(
         try:
             report = run_seed(_target().url(), plan, progress)
         except ValueError as error:
-            raise CommandError(str(error)) from None
+            fail(str(error))
     if report.skipped_existing:
         typer.echo(
             f"seed: the database already holds {report.skipped_existing} transactions; nothing "
@@ -583,9 +552,9 @@ def load_sales_command(
 
     with _errors():
         if not folder.is_dir():
-            raise CommandError(f"{folder} does not exist or is not a folder", EXIT_USAGE)
+            fail(f"{folder} does not exist or is not a folder", EXIT_USAGE)
         try:
             report = load_sales(_target().url(), folder)
         except LoadError as error:
-            raise CommandError(str(error)) from None
+            fail(str(error))
     typer.echo("loaded: " + ", ".join(f"{n} {table}" for table, n in report.rows.items()))

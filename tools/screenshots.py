@@ -1,9 +1,9 @@
-"""``make screenshots``: PNGs of the dashboard for the docs, taken with headless Chromium.
+"""PNGs of the dashboard for the docs, taken with headless Chromium (part of ``make docs``).
 
-Usage: ``python -m shopdata.covid.screenshots docs/screenshots``. Starts the real server on a
-free port (offline: the bundled snapshot), loads it at 1366x768 (a common laptop screen) and
-captures the full period, 2023 with its reporting pauses, and the log scale; then the full
-period and 2023 on a phone (390x844, the whole page scrolled into one image).
+Usage: ``python tools/screenshots.py DOCS_DIR`` writes ``DOCS_DIR/screenshots/``. Starts the real
+server on a free port (offline: the bundled snapshot), loads it at 1366x768 (a common laptop
+screen) and captures the full period, 2023 with its reporting pauses, and the log scale; then the
+full period and 2023 on a phone (390x844, the whole page scrolled into one image).
 """
 
 from __future__ import annotations
@@ -83,11 +83,11 @@ def take(out_dir: Path, port: int | None = None) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of ``python -m shopdata.covid.screenshots OUT_DIR``."""
+    """Entry point of ``python tools/screenshots.py DOCS_DIR``."""
     if len(argv) != 1:
-        print("usage: python -m shopdata.covid.screenshots OUT_DIR", file=sys.stderr)
+        print("usage: tools/screenshots.py DOCS_DIR", file=sys.stderr)
         return 2
-    for path in take(Path(argv[0])):
+    for path in take(Path(argv[0]) / "screenshots"):
         print(f"wrote {path}")
     return 0
 

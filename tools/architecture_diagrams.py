@@ -1,6 +1,7 @@
 """Architecture diagrams of the image-processing platform, drawn from code with ``diagrams``.
 
-``python infra/diagrams/image_processing.py OUTDIR`` (``make diagrams``) writes:
+``python tools/architecture_diagrams.py DOCS_DIR`` (part of ``make docs``) writes into
+``DOCS_DIR/architecture/``:
 
 * ``image-processing.png``: the runtime architecture, one node per construct of the CDK app
   (same names as ``infra/image_processing``), grouped by account, VPC and subnet tier.
@@ -196,14 +197,19 @@ def delivery(outdir: Path) -> Path:
     return target.with_suffix(".png")
 
 
-def main(argv: list[str]) -> int:
-    """Write both PNGs into the directory given as the only argument."""
-    if len(argv) != 1:
-        print("usage: image_processing.py OUTDIR", file=sys.stderr)
-        return 2
-    outdir = Path(argv[0])
+def write(docs: Path) -> list[Path]:
+    """Write both PNGs into ``docs/architecture``; return their paths."""
+    outdir = docs / "architecture"
     outdir.mkdir(parents=True, exist_ok=True)
-    for path in (architecture(outdir), delivery(outdir)):
+    return [architecture(outdir), delivery(outdir)]
+
+
+def main(argv: list[str]) -> int:
+    """Write both PNGs under the docs folder given as the only argument."""
+    if len(argv) != 1:
+        print("usage: tools/architecture_diagrams.py DOCS_DIR", file=sys.stderr)
+        return 2
+    for path in write(Path(argv[0])):
         print(path)
     return 0
 

@@ -1,11 +1,11 @@
 """Entity-relationship diagram of the live ``sales`` schema: Mermaid (docs/erd.md) and PNG.
 
-``python -m shopdata.salesdb.erd docs`` (``make erd``) builds a scratch database from db/initdb
-on the sales database server, reads the catalog (tables, columns, keys, foreign keys, table
-comments) and writes ``docs/erd.md`` (GitHub renders the Mermaid block) and ``docs/erd.png``
-(Graphviz ``dot``).
-A test renders the Markdown again from a fresh database and requires it to equal the committed
-file, so the diagram cannot drift from the DDL.
+``python tools/erd.py DOCS_DIR`` (part of ``make docs``) builds a scratch database from the init
+files on the sales database server, reads the catalog (tables, columns, keys, foreign keys, table
+comments) and writes ``DOCS_DIR/erd.md`` (GitHub renders the Mermaid block) and
+``DOCS_DIR/erd.png`` (Graphviz ``dot``).
+tests/test_generated_docs.py renders both again from a fresh database and requires them to equal
+the committed files, so the diagram cannot drift from the DDL.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generated import wrap
+
 from shopdata.salesdb.queries import read_sql
+
+TOOL = "erd"
 
 
 @dataclass
@@ -110,11 +116,6 @@ def render_mermaid(schema: Schema) -> str:
 def render_markdown(schema: Schema) -> str:
     """docs/erd.md: the diagram, the picture, and each table's grain and invariants."""
     parts = [
-        "# Sales database: entity-relationship diagram",
-        "",
-        "Generated from the live schema by `make erd` (`python -m shopdata.salesdb.erd docs`);",
-        "a test fails when this file no longer matches `db/initdb`. Do not edit by hand.",
-        "",
         "![ERD of the sales schema](erd.png)",
         "",
         "```mermaid",
@@ -126,7 +127,15 @@ def render_markdown(schema: Schema) -> str:
     ]
     for table in schema.tables:
         parts += [f"### `sales.{table.name}`", "", table.comment, ""]
-    return "\n".join(parts)
+    head = [
+        "# Sales database: entity-relationship diagram",
+        "",
+        "Generated whole from the live schema by `tools/erd.py` (`make docs`); a test fails when",
+        "this file no longer matches the init files.",
+        "",
+        "",
+    ]
+    return "\n".join(head) + wrap(TOOL, "\n".join(parts)) + "\n"
 
 
 def render_dot(schema: Schema) -> str:
@@ -178,31 +187,38 @@ def write_png(dot_source: str, target: Path) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m shopdata.salesdb.erd DOCS_DIR``: regenerate erd.md and erd.png."""
+def write(docs: Path, url: str) -> list[Path]:
+    """Write ``erd.md`` and ``erd.png`` into ``docs`` from the schema of the database at ``url``."""
+    schema = introspect(url)
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "erd.md").write_text(render_markdown(schema), encoding="utf-8")
+    write_png(render_dot(schema), docs / "erd.png")
+    return [docs / "erd.md", docs / "erd.png"]
+
+
+def main(argv: list[str]) -> int:
+    """``python tools/erd.py DOCS_DIR``: regenerate erd.md and erd.png from the init files."""
     from shopdata.config import get_settings
     from shopdata.salesdb.runtime import bring_up, target
     from shopdata.salesdb.server import create_database_from_init, drop_database
 
-    args = sys.argv[1:] if argv is None else argv
-    docs = Path(args[0] if args else "docs")
-    docs.mkdir(parents=True, exist_ok=True)
+    if len(argv) != 1:
+        print(f"usage: tools/{TOOL}.py DOCS_DIR", file=sys.stderr)
+        return 2
     settings = get_settings()
     tgt = target(settings.database_url, settings.db)
     bring_up(tgt)
-    # A scratch database built from db/initdb right now, so the diagram shows the DDL as it
+    # A scratch database built from the init files right now, so the diagram shows the DDL as it
     # is in the working tree, not whatever an older local database still holds.
     scratch = f"erd_{os.getpid()}"
     url = create_database_from_init(tgt.admin_url(), scratch)
     try:
-        schema = introspect(url)
+        written = write(Path(argv[0]), url)
     finally:
         drop_database(tgt.admin_url(), scratch)
-    (docs / "erd.md").write_text(render_markdown(schema), encoding="utf-8")
-    write_png(render_dot(schema), docs / "erd.png")
-    print(f"wrote {docs / 'erd.md'} and {docs / 'erd.png'} ({len(schema.tables)} tables)")
+    print("wrote " + " and ".join(str(path) for path in written))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,28 @@
+"""The code location: ``dagster dev -m shopdata.orchestration.definitions``.
+
+The dbt project of ``analytics/`` (issue 21) joins here: its ``@dbt_assets`` (dagster-dbt) go in
+:func:`analytics_assets`, with dbt sources mapped to the asset keys ``sales_members`` and
+``sales_transactions`` so that its models hang below them in the graph.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from shopdata.orchestration.assets import ASSETS
+from shopdata.orchestration.automation import JOBS, SCHEDULES, SENSORS
+from shopdata.orchestration.checks import CHECKS
+
+
+def analytics_assets() -> list[dg.AssetsDefinition]:
+    """The dbt models of analytics/ (issue 21), once they exist; none yet."""
+    return []
+
+
+defs = dg.Definitions(
+    assets=[*ASSETS, *analytics_assets()],
+    asset_checks=CHECKS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
+)
