@@ -180,10 +180,10 @@ def _catalogue_command(name: str, title: str) -> Callable[..., None]:
             try:
                 result = run_question(_target().url(), name)
             except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
-                raise CommandError(
+                fail(
                     f"the analytics marts are not built ({error.diag.message_primary}): "
                     "run `shopdata db refresh-analytics` first"
-                ) from None
+                )
         _print_result(result, as_csv, title)
 
     command.__doc__ = title
@@ -218,7 +218,7 @@ def refresh_analytics(
         try:
             output = run_dbt(_target().url(), args)
         except DbtError as error:
-            raise CommandError(str(error)) from None
+            fail(str(error))
     done = [line for line in output.splitlines() if "Done. PASS=" in line]
     typer.echo(done[-1].split("Done. ", 1)[1] if done else "analytics marts refreshed")
 
