@@ -119,7 +119,7 @@ def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeRe
     if report.run_id is None:
         context.log.info("no file ready in the landing folder; nothing to do")
         return
-    yield dg.MaterializeResult(metadata=members_metadata(report.document))  # type: ignore[arg-type]
+    yield dg.MaterializeResult(metadata=members_metadata(report.document.to_json()))
 
 
 @dg.asset(
