@@ -8,7 +8,7 @@ line items). ``--scale`` runs a fraction of that (default 0.02 so ``make bench``
 It starts its own embedded PostgreSQL 18 (var/bench-analytics-pg, the analytical settings of
 ``shopdata db up``), seeds it through the bulk-load path with purchases ending a week ago (so
 "last month", "the last 30 days" and the backlog hold rows), runs ``dbt run`` (full build) and
-``dbt test``, then times every question of analytics/questions: wall time of execute + fetch
+``dbt test``, then times every question of analytics/project/questions: wall time of execute + fetch
 all on a warm connection, as an analyst's client sees it, ``--runs`` times, alternating with a
 yardstick (the summary query analyst/top_items.sql, 0.3 ms at every scale), and prints the
 median and its ratio to the yardstick's median. Then it buys ``--new`` purchases through the

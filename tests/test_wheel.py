@@ -5,7 +5,7 @@ the access policy were found next to the checkout, which an installed package do
 This module builds the wheel from the checkout's files (what a clone holds), installs it with its
 dependencies into a new venv under the temporary folder, and runs there, in a working folder of
 its own: ``members run`` on the bundled samples, ``db up`` + ``load-members`` + ``seed`` + both
-queries + ``audit-access`` + ``db down``, ``covid summary``, ``carprice train --repeats 1`` +
+queries + ``refresh-analytics`` + a catalogue question + ``audit-access`` + ``db down``, ``covid summary``, ``carprice train --repeats 1`` +
 ``predict``. Nothing of the checkout is importable there (no ``PYTHONPATH``, no editable install).
 
 Kept fast (about a minute of CPU; see docs/testing.md): pip reuses its cache, the venv is made
@@ -190,12 +190,42 @@ def test_sales_database_from_the_wheel(installed: Installed, members_output: Pat
             "purchase_rank,item_id,item_name,manufacturer_name,purchase_count,units_sold"
         )
         assert len(lines) >= 4 and lines[1].startswith("1,")
+        _analytics_from_the_wheel(installed)
         audit = installed.run("db", "audit-access")
         assert audit.returncode == 0, audit.stderr
         assert audit.stdout.endswith("decisions checked, all as db/access/matrix.yaml says\n")
     finally:
         down = installed.run("db", "down")
     assert (down.returncode, down.stdout) == (0, f"embedded PostgreSQL in {data_dir}: stopped\n")
+
+
+def _analytics_from_the_wheel(installed: Installed) -> None:
+    """The dbt project and the question catalogue ship in the wheel (issue 21): they used to live
+    at the repository root, so an installed ``shopdata db query revenue-by-month`` was "No such
+    command" and ``refresh-analytics`` had no project. dbt writes under ./var/dbt, not into the
+    package."""
+    before = installed.run("db", "query", "revenue-by-month")
+    assert before.returncode == 1, before.stderr
+    assert before.stderr.startswith("Error: the analytics marts are not built")
+    refreshed = installed.run("db", "refresh-analytics")
+    assert (refreshed.returncode, refreshed.stdout) == (
+        0,
+        "PASS=62 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=62\n",
+    ), refreshed.stderr
+    assert (installed.work / "var" / "dbt" / "target" / "manifest.json").is_file()
+    shipped = [
+        p.name for p in installed.venv.glob("lib/python*/site-packages/shopdata/analytics/*")
+    ]
+    assert "project" in shipped
+    (project,) = installed.venv.glob("lib/python*/site-packages/shopdata/analytics/project")
+    assert not (project / "target").exists() and not (project / "logs").exists()
+    assert len(list((project / "questions").glob("*.sql"))) == 15
+    monthly = installed.run("db", "query", "revenue-by-month", "--csv")
+    assert monthly.returncode == 0, monthly.stderr
+    lines = monthly.stdout.splitlines()
+    assert lines[0] == "month_start,purchases,revenue"
+    assert len(lines) >= 2
+    assert sum(int(line.split(",")[1]) for line in lines[1:]) > 0
 
 
 def test_covid_summary_from_the_bundled_snapshot(installed: Installed) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from shopdata.analytics.dbt import WORK_DIR, run_dbt
+from shopdata.analytics.dbt import default_work_dir, run_dbt
 from shopdata.covid.browser import free_port, launch_chromium
 from shopdata.salesdb import server as pg
 
@@ -72,7 +72,7 @@ def screenshot(site: Path, picture: Path) -> None:
 
 def main(argv: list[str]) -> int:
     picture = (Path(argv[0]) if argv else REPO / "docs") / PICTURE.name
-    site = build_site(WORK_DIR / "docs")
+    site = build_site(default_work_dir() / "docs")
     screenshot(site, picture)
     print(f"dbt docs site: {site}/index.html; lineage: {picture}")
     return 0

@@ -116,7 +116,7 @@ def test_dbt_docs_generate_describes_every_model_and_its_lineage(built_db: str) 
     from shopdata.analytics.dbt import run_dbt
 
     run_dbt(built_db, ["docs", "generate"])
-    target = dbt_module.WORK_DIR / "target"
+    target = dbt_module.default_work_dir() / "target"
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {n.split(".")[-1] for n in manifest["nodes"] if n.startswith("model.")}

@@ -1,1 +1,1 @@
-"""The analytics layer: the dbt project under ``analytics/`` and its question catalogue."""
+"""The analytics layer: the dbt project in ``project/`` (in the package) and its questions."""

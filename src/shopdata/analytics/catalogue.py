@@ -1,4 +1,4 @@
-"""The question catalogue: ``analytics/questions/NAME.sql``, each over the dbt marts.
+"""The question catalogue: ``shopdata/analytics/project/questions/NAME.sql``, over the dbt marts.
 
 ``shopdata db query NAME`` runs one (``top_items_last_month.sql`` is ``top-items-last-month``).
 Each file starts with a comment whose first line is the question and whose next lines define
@@ -11,9 +11,11 @@ from pathlib import Path
 
 import psycopg
 
+from shopdata.resources import package_path
 from shopdata.salesdb.queries import QueryResult
 
-QUESTIONS_DIR = Path(__file__).resolve().parents[3] / "analytics" / "questions"
+#: Shipped inside the package (importlib.resources): an installed wheel has them too.
+QUESTIONS_DIR = package_path("shopdata.analytics", "project", "questions")
 
 
 def command_name(path: Path) -> str:

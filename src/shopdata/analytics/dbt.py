@@ -1,6 +1,9 @@
-"""Run the dbt project under ``analytics/`` against the sales database of the settings.
+"""Run the dbt project (``shopdata/analytics/project/``) against the sales database of the settings.
 
-``analytics/profiles.yml`` reads its connection from environment variables only; this module
+The project ships inside the package and is found with :mod:`importlib.resources`, so an
+installed wheel runs it as a checkout does (it used to live at the repository root, which a wheel
+does not have). dbt's target/ and logs/ go under ``db.dbt_dir`` of the settings (``var/dbt``), never
+into the package. ``profiles.yml`` reads its connection from environment variables only; this module
 sets them from the one settings object (``DATABASE_URL`` or the embedded server), so dbt talks
 to the same database as every ``shopdata db`` command. The embedded server's password stays in
 its 0600 password file (libpq's ``PGPASSFILE``), never in the environment or on a command line.
@@ -16,9 +19,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-PROJECT_DIR = Path(__file__).resolve().parents[3] / "analytics"
-#: Where dbt writes its target/ (manifest, catalog, docs) and logs/.
-WORK_DIR = PROJECT_DIR.parent / "var" / "dbt"
+from shopdata.resources import package_path
+
+PROJECT_DIR = package_path("shopdata.analytics", "project")
+#: Where dbt writes its target/ (manifest, catalog, docs) and logs/, unless told otherwise: the
+#: settings' ``db.dbt_dir`` (relative to the working folder, like ``db.data_dir``).
+WORK_DIR: Path | None = None
 
 #: The role the refresh runs as (SET ROLE after login): owner of the staging and marts schemas.
 REFRESH_ROLE = "analytics_refresh"
@@ -34,7 +40,7 @@ def dbt_env(
     """The environment dbt needs for ``url`` (``postgresql://user[:pw]@host:port/db?...``);
     dbt writes its target/ and logs/ under ``work_dir`` (default :data:`WORK_DIR`)."""
     parts = urlsplit(url)
-    work = WORK_DIR if work_dir is None else work_dir
+    work = work_dir or default_work_dir()
     query = dict(parse_qsl(parts.query))
     env = dict(os.environ if base is None else base)
     env.update(
@@ -58,6 +64,15 @@ def dbt_env(
     if "require_auth" in query:
         env["PGREQUIREAUTH"] = query["require_auth"]
     return env
+
+
+def default_work_dir() -> Path:
+    """:data:`WORK_DIR` if set, else the settings' ``db.dbt_dir``, as an absolute path."""
+    if WORK_DIR is not None:
+        return WORK_DIR
+    from shopdata.config import get_settings
+
+    return get_settings().db.dbt_dir.resolve()
 
 
 def dbt_executable() -> str:

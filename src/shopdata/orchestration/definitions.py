@@ -1,8 +1,8 @@
 """The code location: ``dagster dev -m shopdata.orchestration.definitions``.
 
-The dbt project of ``analytics/`` (issue 21) joins here: its ``@dbt_assets`` (dagster-dbt) go in
-:func:`analytics_assets`, with dbt sources mapped to the asset keys ``sales_members`` and
-``sales_transactions`` so that its models hang below them in the graph.
+The dbt project (``shopdata/analytics/project/``, issue 21) joins here: its ``@dbt_assets``
+(dagster-dbt) go in :func:`analytics_assets`, with dbt sources mapped to the asset keys
+``sales_members`` and ``sales_transactions`` so that its models hang below them in the graph.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from shopdata.orchestration.checks import CHECKS
 
 
 def analytics_assets() -> list[dg.AssetsDefinition]:
-    """The dbt models of analytics/ (issue 21), once they exist; none yet."""
+    """The dbt models of analytics/project/ (issue 21), once they exist; none yet."""
     return []
 
 

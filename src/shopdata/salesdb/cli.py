@@ -26,7 +26,7 @@ app = typer.Typer(
 query_app = typer.Typer(
     help="Answer an analyst question and print it: top-members and top-items live from the "
     "summaries (sql/analyst/), the others from the dbt marts as of the last "
-    "`shopdata db refresh-analytics` (analytics/questions/, docs/analytics.md).",
+    "`shopdata db refresh-analytics` (shopdata/analytics/project/questions/, docs/analytics.md).",
     no_args_is_help=True,
 )
 app.add_typer(query_app, name="query")
@@ -191,7 +191,7 @@ def _catalogue_command(name: str, title: str) -> Callable[..., None]:
 
 
 def _register_catalogue() -> None:
-    """Every question of analytics/questions/ as `shopdata db query NAME`; top-members and
+    """Every question of analytics/project/questions/ as `shopdata db query NAME`; top-members and
     top-items keep their live answers from the trigger-kept summaries (above)."""
     from shopdata.analytics.catalogue import question_files, title
 
@@ -210,7 +210,7 @@ def refresh_analytics(
     ),
     skip_tests: bool = typer.Option(False, "--skip-tests", help="dbt run instead of dbt build."),
 ) -> None:
-    """Refresh the analytics marts: `dbt build` of analytics/ as the role analytics_refresh."""
+    """Refresh the analytics marts: `dbt build` of the dbt project as the role analytics_refresh."""
     from shopdata.analytics.dbt import DbtError, run_dbt
 
     args = ["run" if skip_tests else "build"] + (["--full-refresh"] if full_refresh else [])

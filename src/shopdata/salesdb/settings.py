@@ -15,6 +15,11 @@ class SalesDbSettings(BaseModel):
     """Where the embedded PostgreSQL lives, or which server to use instead, and seed defaults."""
 
     data_dir: Path = Field(Path("var/pgdata"), description="Embedded server's data directory.")
+    dbt_dir: Path = Field(
+        Path("var/dbt"),
+        description="Where `refresh-analytics` has dbt write its target/ (manifest, run results, "
+        "docs) and logs/ (the dbt project itself ships inside the package).",
+    )
     port: int = Field(
         54329, ge=1024, le=65535, description="TCP port of the embedded server (127.0.0.1 only)."
     )
