@@ -71,6 +71,7 @@ def test_dbt_built_every_mart_and_staging_view(built_db: str) -> None:
         "stg_sales__line_items",
         "stg_sales__members",
         "stg_sales__purchases",
+        "stg_sales__removed_purchases",
     ]
 
 
@@ -129,9 +130,9 @@ def test_access_audit_covers_the_built_schemas(built_db: str, pg_server: Any) ->
     finally:
         pg_server.drop_database(name)
     assert problems_before == []
-    # 11 marts + 4 staging views: each found (1), and x 3 teams x 8 privileges (SELECT, 4
-    # writes, 3 never granted).
-    assert checked - before == 15 * (1 + 3 * 8)
+    # 11 marts + 4 staging views + the staging table of removed purchases: each found (1), and
+    # x 3 teams x 8 privileges (SELECT, 4 writes, 3 never granted).
+    assert checked - before == 16 * (1 + 3 * 8)
 
 
 def test_audit_reports_a_mart_granted_to_the_wrong_team(built_db: str) -> None:

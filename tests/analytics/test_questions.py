@@ -120,11 +120,12 @@ def test_dbt_docs_generate_describes_every_model_and_its_lineage(built_db: str) 
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {n.split(".")[-1] for n in manifest["nodes"] if n.startswith("model.")}
-    assert len(models) == 15
+    assert len(models) == 16
     parents = manifest["parent_map"]
     assert parents["model.shopdata_analytics.fct_purchases"] == [
         "model.shopdata_analytics.stg_sales__line_items",
         "model.shopdata_analytics.stg_sales__purchases",
+        "model.shopdata_analytics.stg_sales__removed_purchases",
     ]
     assert (
         "source.shopdata_analytics.sales.transactions"

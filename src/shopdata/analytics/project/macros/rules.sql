@@ -16,3 +16,44 @@
 {% macro refreshed_now() -%}
     '{{ run_started_at.isoformat() }}'::timestamptz
 {%- endmacro %}
+
+{#- The days (or months) an incremental aggregate recomputes: those of the purchases this run
+    rewrote, and those of the purchases deleted from the source since the last run. -#}
+{% macro recomputed_keys(column) -%}
+    (
+        select r.{{ column }} from {{ ref('fct_purchases') }} as r
+        where r.refreshed_at = {{ refreshed_now() }}
+        union
+        select d.{{ column }} from {{ ref('stg_sales__removed_purchases') }} as d
+    )
+{%- endmacro %}
+
+{#- Post-hook of an aggregate keyed by `key` (its column) computed from fct_purchases'
+    `column`: a day or month whose every purchase was deleted produces no row, so delete+insert
+    would keep its old one; delete it. -#}
+{% macro drop_emptied_keys(key, column) -%}
+    delete from {{ this }} as a
+    where
+        a.{{ key }} in (select d.{{ column }} from {{ ref('stg_sales__removed_purchases') }} as d)
+        and not exists (
+            select from {{ ref('fct_purchases') }} as p where p.{{ column }} = a.{{ key }}
+        )
+{%- endmacro %}
+
+{#- Post-hook of fct_line_items: delete+insert replaces only the purchases whose lines this run
+    emitted, so the lines of a purchase deleted from the source, and the old lines of a
+    rewritten purchase that has no line left, would stay. -#}
+{% macro drop_stale_lines() -%}
+    delete from {{ this }} as li
+    where
+        li.transaction_id in (
+            select d.transaction_id from {{ ref('stg_sales__removed_purchases') }} as d
+        )
+        or (
+            li.refreshed_at <> {{ refreshed_now() }}
+            and li.transaction_id in (
+                select r.transaction_id from {{ ref('fct_purchases') }} as r
+                where r.refreshed_at = {{ refreshed_now() }}
+            )
+        )
+{%- endmacro %}

@@ -7,9 +7,12 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='day',
+        post_hook="{{ drop_emptied_keys('day', 'created_day') }}",
         indexes=[{'columns': ['day'], 'unique': True}],
     )
 }}
+
+-- depends_on: {{ ref('stg_sales__removed_purchases') }}
 
 select
     p.created_day as day,
@@ -22,9 +25,6 @@ select
     count(*) filter (where p.status = 'cancelled') as cancelled_purchases
 from {{ ref('fct_purchases') }} as p
 {% if is_incremental() %}
-where p.created_day in (
-    select r.created_day from {{ ref('fct_purchases') }} as r
-    where r.refreshed_at = {{ refreshed_now() }}
-)
+where p.created_day in {{ recomputed_keys('created_day') }}
 {% endif %}
 group by p.created_day

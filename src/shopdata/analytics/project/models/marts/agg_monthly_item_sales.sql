@@ -7,9 +7,12 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='month',
+        post_hook="{{ drop_emptied_keys('month', 'created_month') }}",
         indexes=[{'columns': ['month', 'item_id'], 'unique': True}, {'columns': ['item_id']}],
     )
 }}
+
+-- depends_on: {{ ref('stg_sales__removed_purchases') }}
 
 select
     li.created_month as month,
@@ -21,9 +24,6 @@ select
     max(li.created_day) filter (where li.is_counted) as last_sold_day
 from {{ ref('fct_line_items') }} as li
 {% if is_incremental() %}
-where li.created_month in (
-    select r.created_month from {{ ref('fct_purchases') }} as r
-    where r.refreshed_at = {{ refreshed_now() }}
-)
+where li.created_month in {{ recomputed_keys('created_month') }}
 {% endif %}
 group by li.created_month, li.item_id

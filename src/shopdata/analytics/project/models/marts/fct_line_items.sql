@@ -5,6 +5,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='transaction_id',
+        post_hook="{{ drop_stale_lines() }}",
         indexes=[
             {'columns': ['transaction_id', 'item_id'], 'unique': True},
             {'columns': ['created_month']},
@@ -12,6 +13,8 @@
         ],
     )
 }}
+
+-- depends_on: {{ ref('stg_sales__removed_purchases') }}
 
 select
     li.transaction_id,

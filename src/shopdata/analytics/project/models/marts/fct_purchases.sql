@@ -9,6 +9,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='transaction_id',
+        post_hook="delete from {{ this }} where transaction_id in (select d.transaction_id from {{ ref('stg_sales__removed_purchases') }} as d)",
         indexes=[
             {'columns': ['transaction_id'], 'unique': True},
             {'columns': ['created_day']},
@@ -18,6 +19,9 @@
         ],
     )
 }}
+
+-- depends_on: {{ ref('stg_sales__removed_purchases') }}
+-- (post-hook: purchases deleted from the source since the last run leave the mart)
 
 with changed as (
     select p.*
