@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -89,6 +90,36 @@ def test_refresh_reports_a_broken_database_in_one_line(
         assert result.exit_code == 1
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: dbt build failed")
+    finally:
+        get_settings.cache_clear()
+        pg_server.drop_database(name)
+
+
+def test_a_failing_dbt_test_is_named_in_one_plain_line(
+    monkeypatch: pytest.MonkeyPatch, pg_server: Any, sales_template: str
+) -> None:
+    """A back-dated purchase with a lower id (the documented limit) fails the invariant test:
+    the one Error: line names that test, without dbt's terminal colour codes (both were missing:
+    "\x1b[0m19:35:13  \x1b[31mCompleted with 1 error ...")."""
+    name = pg_server.unique_name("analytics_cli_fail")
+    url = pg_server.create_database(name, template=sales_template)
+    try:
+        fill(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        assert runner.invoke(app, ["db", "refresh-analytics", "--skip-tests"]).exit_code == 0
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                b"insert into sales.transactions (transaction_id, membership_id, created_at,"
+                b" status, completed_at) values (0, 'Ang_00001', now() - interval '199 days',"
+                b" 'completed', now() - interval '198 days')"
+            )
+        result = runner.invoke(app, ["db", "refresh-analytics"])
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: dbt build failed (exit 1): ")
+        assert "Failure in test purchases_equal_source" in lines[0]
+        assert "\x1b" not in lines[0]
     finally:
         get_settings.cache_clear()
         pg_server.drop_database(name)

@@ -56,6 +56,8 @@ def dbt_env(
             "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # Plain text: the failure becomes one `Error:` line, without terminal escapes.
+            "DBT_USE_COLORS": "false",
             "DO_NOT_TRACK": "1",
         }
     )
@@ -97,7 +99,11 @@ def run_dbt(url: str, args: Sequence[str], work_dir: Path | None = None) -> str:
     output = result.stdout + result.stderr
     if result.returncode != 0:
         lines = [line.strip() for line in output.splitlines() if line.strip()]
-        errors = [line for line in lines if "error" in line.lower()] or lines[-8:]
+        # dbt's own lines start with a timestamp; keep what names the problem: the failing
+        # test or model ("Failure in test purchases_equal_source ..."), errors, the summary.
+        errors = [
+            line for line in lines if "error" in line.lower() or "failure in" in line.lower()
+        ] or lines[-8:]
         raise DbtError(
             f"dbt {' '.join(args)} failed (exit {result.returncode}): " + " | ".join(errors[:8])
         )
