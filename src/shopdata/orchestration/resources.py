@@ -24,6 +24,7 @@ from shopdata.covid.client import ApiError, CovidApiClient
 from shopdata.covid.transform import analyse
 from shopdata.members.landing import scan
 from shopdata.members.pipeline import RuleConfig, RunOptions, RunReport, run_pipeline
+from shopdata.members.report import RunDocument
 from shopdata.members.state import LockBusy
 from shopdata.salesdb.members_loader import MembersReport
 from shopdata.salesdb.members_loader import load_members as _load_members
@@ -36,6 +37,7 @@ __all__ = [
     "LockBusy",
     "MembersReport",
     "QueryResult",
+    "RunDocument",
     "RunReport",
     "analyst_answer",
     "covid_flags",
@@ -171,7 +173,9 @@ def train_model(s: Settings) -> dict[str, Any]:
     if names:
         kwargs["names"] = [n for n in MODEL_NAMES if n in {"majority", *names}]
     result = train(load_car_data(), c.model_dir, c.seed, c.folds, c.repeats, c.jobs, **kwargs)
-    return result.metrics
+    # The document as train wrote it to metrics.json (the same dict model_metrics reads back).
+    document: dict[str, Any] = result.metrics.model_dump(mode="json", by_alias=True)
+    return document
 
 
 def model_metrics(s: Settings) -> dict[str, Any] | None:
