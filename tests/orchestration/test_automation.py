@@ -16,6 +16,7 @@ import pytest
 
 from shopdata.config import get_settings
 from shopdata.members.state import StateStore
+from shopdata.orchestration import assets
 from shopdata.orchestration.assets import ASSETS, covid_series, membership_runs
 from shopdata.orchestration.automation import (
     SCHEDULES,
@@ -79,6 +80,33 @@ def test_a_lock_busy_run_is_skipped_not_failed(members_env: tuple[Path, Path]) -
         "applications_dataset_1.csv",
         "applications_dataset_2.csv",
     ]
+
+
+def test_an_error_after_the_run_committed_fails_without_a_retry(
+    members_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry would find the landing folder empty and succeed with nothing: the committed run's
+    members would never be loaded and the run would show green (seen with a report the metadata
+    could not read). Such an error fails the step at once, naming the committed run."""
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+
+    def unreadable(document: Any) -> dict[str, Any]:
+        raise KeyError("totals")
+
+    monkeypatch.setattr(assets, "members_metadata", unreadable)  # fault injection
+    result = run_job(membership_job)
+    assert not result.success
+    assert events(result, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []
+    [failure] = events(result, dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key == "membership_runs"
+    [committed] = (output / "committed").iterdir()
+    run_id = committed.stem
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"run {run_id} committed, but its report could not be turned into metadata: "
+        "KeyError: 'totals'"
+    )
+    assert list(landing.iterdir()) == []  # the run took the files: only a new run brings more
 
 
 def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path, Path]) -> None:

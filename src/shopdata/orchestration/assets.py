@@ -116,7 +116,17 @@ def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeRe
     if report.run_id is None:
         context.log.info("no file ready in the landing folder; nothing to do")
         return
-    yield dg.MaterializeResult(metadata=members_metadata(report.document))
+    try:
+        metadata = members_metadata(report.document)
+    except Exception as error:
+        # The run has committed and its files have left the landing folder: a retry would find
+        # nothing ready and succeed without a materialisation, skipping the load. Fail, final.
+        raise dg.Failure(
+            description=f"run {report.run_id} committed, but its report could not be turned "
+            f"into metadata: {one_line(error)}",
+            allow_retries=False,
+        ) from error
+    yield dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
