@@ -2,6 +2,7 @@
 
 import re
 import socket
+import stat
 import sys
 from pathlib import Path
 
@@ -37,6 +38,17 @@ def test_dagster_home_gets_telemetry_off_and_keeps_an_operators_file(tmp_path: P
     dagster_home(settings)
     assert (home / "dagster.yaml").read_text() == "storage:\n  postgres: {}\n"
     assert environment(settings)["DAGSTER_HOME"] == str(home)
+
+
+def test_dagster_home_is_closed_to_other_users(tmp_path: Path) -> None:
+    """The run history holds the top members' names and membership IDs: other OS users must not
+    read it (the files Dagster writes under it follow the umask, 0644 by default)."""
+    settings = Settings(orchestration={"dagster_home": tmp_path / "var" / "dagster"})  # type: ignore[arg-type]
+    home = dagster_home(settings)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    home.chmod(0o755)  # left open by an earlier version, or by hand
+    dagster_home(settings)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
 
 
 def test_dev_command_binds_where_asked() -> None:

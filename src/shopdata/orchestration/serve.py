@@ -25,10 +25,19 @@ telemetry:
 """
 
 
+#: DAGSTER_HOME holds personal data (the top members' names and membership IDs as metadata, the
+#: quarantined files' errors, step logs): owner only, like the embedded server's data directory.
+HOME_MODE = 0o700
+
+
 def dagster_home(settings: Settings) -> Path:
-    """The absolute DAGSTER_HOME (Dagster refuses a relative one), created if missing."""
+    """The absolute DAGSTER_HOME (Dagster refuses a relative one), created if missing, and
+    closed to other users (the run history under it holds personal data)."""
     home = settings.orchestration.dagster_home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=HOME_MODE, parents=True, exist_ok=True)
+    info = home.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        home.chmod(HOME_MODE)
     instance = home / INSTANCE_FILE
     if not instance.exists():
         instance.write_text(DEFAULT_INSTANCE_YAML, encoding="utf-8")
