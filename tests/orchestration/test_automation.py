@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import psycopg
 import pytest
 
 from shopdata.config import get_settings
@@ -107,6 +108,73 @@ def test_an_error_after_the_run_committed_fails_without_a_retry(
         "KeyError: 'totals'"
     )
     assert list(landing.iterdir()) == []  # the run took the files: only a new run brings more
+
+
+def test_a_failed_load_is_redone_by_the_hourly_backstop(
+    members_env: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_server: Any,
+    sales_template: str,
+) -> None:
+    """A load that failed after its run committed: the next membership run finds nothing ready and
+    skips everything below it, so the members would wait for the next landed file. The hourly
+    backstop sees the load pending and runs the load and both answers alone."""
+    landing, _ = members_env
+    land_samples(landing, malformed=False)
+    name = pg_server.unique_name("orchestration_backstop")
+    url = pg_server.create_database(name, template=sales_template)
+    hourly = {s.name: s for s in SCHEDULES}["membership_hourly"]
+    with dg.instance_for_test() as instance:
+        try:
+            backstop(instance, hourly, monkeypatch, url, name)
+        finally:
+            get_settings.cache_clear()
+            pg_server.drop_database(name)
+
+
+def backstop(  # the body of the test above
+    instance: dg.DagsterInstance,
+    hourly: dg.ScheduleDefinition,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    name: str,
+) -> None:
+    missing = psycopg.conninfo.make_conninfo(url, dbname=f"{name}_missing")
+    monkeypatch.setenv("DATABASE_URL", missing)
+    get_settings.cache_clear()
+    first = run_job(membership_job, instance)  # the database is not there: the load fails
+    assert not first.success
+    [failure] = events(first, dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key == "sales_members"
+    assert len(first.asset_materializations_for_node("membership_runs")) == 1
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    with dg.build_schedule_context(instance=instance) as context:
+        request = hourly.evaluate_tick(context).run_requests[0]
+    assert request.asset_selection == [
+        dg.AssetKey("sales_members"),
+        dg.AssetKey("top_members"),
+        dg.AssetKey("top_items"),
+    ]
+    defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[membership_job])
+    load = defs.resolve_job_def("membership_job").execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, raise_on_error=False
+    )
+    assert load.success
+    [loaded] = load.asset_materializations_for_node("sales_members")
+    assert loaded.metadata["new"] == dg.IntMetadataValue(706)
+    assert {e.step_key for e in events(load, dg.DagsterEventType.STEP_SUCCESS)} >= {
+        "sales_members",
+        "top_members",
+        "top_items",
+        "top_members_summaries_match_base_tables",
+        "top_items_summaries_match_base_tables",
+    }
+
+    with dg.build_schedule_context(instance=instance) as context:
+        again = hourly.evaluate_tick(context).run_requests[0]
+    assert again.asset_selection is None  # nothing pending: the whole job, as usual
 
 
 def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path, Path]) -> None:
