@@ -3,6 +3,8 @@
 Added for mutmut survivors in carprice/ceiling.py: in every earlier table the most common price
 of each group was also the first class in order, so picking ``min(counts)`` passed; and no table
 had a class that is neither true nor predicted anywhere, which scores 0 in the macro average.
+The last two tests were added for the survivors of the next run: the metrics JSON's bounds, and
+an error naming more than one unknown price.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shopdata.carprice.ceiling import compute_ceiling
+from shopdata.carprice.ceiling import Bound, compute_ceiling
 
 
 def test_each_group_predicts_its_most_common_price() -> None:
@@ -27,3 +29,21 @@ def test_a_class_never_seen_nor_predicted_scores_zero_in_macro_f1() -> None:
     ceiling = compute_ceiling(table, "y", ["a"], ["p", "q", "s"])
     assert ceiling.best.accuracy == 1.0
     assert ceiling.best.macro_f1 == pytest.approx(2 / 3)
+
+
+def test_a_bound_is_written_as_its_three_scores() -> None:
+    bound = Bound(accuracy=0.5, macro_f1=0.25, log_loss=1.5)
+    assert bound.as_dict() == {"accuracy": 0.5, "macro_f1": 0.25, "log_loss": 1.5}
+    table = pd.DataFrame({"a": ["x", "x"], "y": ["p", "q"]})
+    assert list(compute_ceiling(table, "y", ["a"], ["p", "q"]).best.as_dict()) == [
+        "accuracy",
+        "macro_f1",
+        "log_loss",
+    ]
+
+
+def test_every_unknown_price_is_named_once_in_order() -> None:
+    table = pd.DataFrame({"a": ["x", "x", "z", "z"], "y": ["t", "p", "s", "t"]})
+    with pytest.raises(ValueError) as caught:
+        compute_ceiling(table, "y", ["a"], ["p", "q"])
+    assert str(caught.value) == "target values not in classes: s, t"

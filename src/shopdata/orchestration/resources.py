@@ -82,6 +82,8 @@ def run_members(s: Settings) -> RunReport:
         archive_watch_seconds=m.archive_watch_seconds,
         file_mode=m.file_mode,
         dir_mode=m.dir_mode,
+        batch_rows=m.batch_rows,
+        piece_bytes=m.read_piece_bytes,
     )
     m.output_dir.mkdir(parents=True, exist_ok=True)
     return run_pipeline(m.landing_dir, m.output_dir, rules, options=options)
@@ -173,9 +175,7 @@ def train_model(s: Settings) -> dict[str, Any]:
     if names:
         kwargs["names"] = [n for n in MODEL_NAMES if n in {"majority", *names}]
     result = train(load_car_data(), c.model_dir, c.seed, c.folds, c.repeats, c.jobs, **kwargs)
-    # The document as train wrote it to metrics.json (the same dict model_metrics reads back).
-    document: dict[str, Any] = result.metrics.model_dump(mode="json", by_alias=True)
-    return document
+    return result.metrics.model_dump(mode="json", by_alias=True)
 
 
 def model_metrics(s: Settings) -> dict[str, Any] | None:
