@@ -42,10 +42,12 @@ def members_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     get_settings.cache_clear()
 
 
-def run_job(job: Any, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def run_job(
+    job: Any, instance: dg.DagsterInstance | None = None, tags: Any = None
+) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[job])
     return defs.resolve_job_def(job.name).execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False
+        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=tags
     )
 
 
@@ -200,7 +202,11 @@ def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path,
     [request] = first.run_requests or []
     [same] = again.run_requests or []
     assert request.run_key == same.run_key  # Dagster runs a key once: no second run per tick
-    assert request.tags == {"shopdata/trigger": "landing", "shopdata/files": "1"}
+    assert request.tags == {
+        "shopdata/trigger": "landing",
+        "shopdata/files": "1",
+        "shopdata/landing_key": request.run_key,
+    }
 
     (landing / "more.csv").write_text("name\n")
     settled(landing / "more.csv")
@@ -209,6 +215,57 @@ def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path,
     [other] = later.run_requests or []
     assert other.run_key != request.run_key
     assert other.tags["shopdata/files"] == "2"
+
+
+def test_files_left_by_a_lock_busy_run_are_asked_for_again(
+    members_env: tuple[Path, Path],
+) -> None:
+    """The run holding the lock had scanned before these files landed: the skipped run leaves them
+    in the landing folder, and the sensor, which asks once per set of files, must ask again rather
+    than leave them to the hourly backstop."""
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+    output.mkdir()
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        first = landing_sensor(context)
+        assert isinstance(first, dg.SensorResult)
+        [request] = first.run_requests or []
+        with StateStore(output).lock():  # another run is at work
+            skipped = run_job(membership_job, instance, tags=request.tags)
+        assert skipped.success
+        assert skipped.asset_materializations_for_node("membership_runs") == []
+
+        second = landing_sensor(context)
+        assert isinstance(second, dg.SensorResult)
+        [retry] = second.run_requests or []
+        assert retry.run_key == f"{request.run_key}-1"
+        assert retry.tags["shopdata/landing_key"] == request.run_key
+        done = run_job(membership_job, instance, tags=retry.tags)
+        assert len(done.asset_materializations_for_node("membership_runs")) == 1
+        assert list(landing.iterdir()) == []
+
+        gone = landing_sensor(context)
+        assert isinstance(gone, dg.SkipReason)
+        assert gone.skip_message == f"no file ready in {landing}"
+
+
+def test_files_whose_run_failed_are_left_to_the_backstop(members_env: tuple[Path, Path]) -> None:
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+    output.write_text("not a folder")  # every run fails the same way: no run per tick
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        first = landing_sensor(context)
+        assert isinstance(first, dg.SensorResult)
+        [request] = first.run_requests or []
+        failed = run_job(membership_job, instance, tags=request.tags)
+        assert not failed.success
+        again = landing_sensor(context)
+        assert isinstance(again, dg.SkipReason)
+        assert again.skip_message == (
+            "the last run for the 2 ready file(s) ended FAILURE; the hourly backstop tries again"
+        )
 
 
 @pytest.fixture

@@ -106,12 +106,17 @@ def _covid_schedule() -> dg.ScheduleDefinition:
     )
 
 
+#: The run tag naming the set of ready files a sensor's run was asked for.
+LANDING_KEY_TAG = "shopdata/landing_key"
+
+
 @dg.sensor(
     job=membership_job,
     minimum_interval_seconds=resources.settings().orchestration.sensor_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Asks for a membership run when files are ready in the landing folder (settled, "
-    "not hidden, not in flight): one run per set of ready files.",
+    "not hidden, not in flight): one run per set of ready files, asked again when a run for them "
+    "was skipped (lock busy) and left them there.",
 )
 def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     s = resources.settings()
@@ -121,11 +126,27 @@ def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.Ski
     ready = resources.ready_landing_files(s)
     if not ready:
         return dg.SkipReason(f"no file ready in {landing}")
+    key = landing_run_key(ready)
+    earlier = context.instance.get_runs(filters=dg.RunsFilter(tags={LANDING_KEY_TAG: key}))
+    if any(not run.is_finished for run in earlier):
+        return dg.SkipReason(f"a run for the {len(ready)} ready file(s) is under way")
+    if earlier and earlier[0].status != dg.DagsterRunStatus.SUCCESS:
+        # Asking again every tick would repeat the failure: the hourly backstop tries again.
+        return dg.SkipReason(
+            f"the last run for the {len(ready)} ready file(s) ended {earlier[0].status.value}; "
+            "the hourly backstop tries again"
+        )
+    # A run that succeeded and left these very files was skipped (another run held the lock and
+    # had already scanned), or left a file that changed while read: ask again, under a new key.
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=landing_run_key(ready),
-                tags={"shopdata/trigger": "landing", "shopdata/files": str(len(ready))},
+                run_key=key if not earlier else f"{key}-{len(earlier)}",
+                tags={
+                    "shopdata/trigger": "landing",
+                    "shopdata/files": str(len(ready)),
+                    LANDING_KEY_TAG: key,
+                },
             )
         ]
     )
