@@ -87,3 +87,23 @@ def test_an_unreachable_database_is_one_line_and_exit_1(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("Error: the sales database is not available: ")
+
+
+def test_a_setting_the_definitions_refuse_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the check, dagster dev started and showed the error only in the UI: no sensor and
+    no schedule ran, and nothing said so where the operator typed the command."""
+    monkeypatch.setenv("SHOPDATA_MEMBERS__SCHEDULE_INTERVAL_MINUTES", "90")
+    monkeypatch.setenv("SHOPDATA_ORCHESTRATION__DAGSTER_HOME", str(tmp_path / "dagster"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["orchestrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: the Dagster definitions do not load: ValueError: "
+        "members.schedule_interval_minutes=90 does not divide an hour or a day into whole slots; "
+        "use a divisor of 60 or of 1440 that is a multiple of 60"
+    ]
