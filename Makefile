@@ -33,7 +33,7 @@ orchestrate: setup ## Start the Dagster UI + daemon on 127.0.0.1:3000 (DAGSTER_H
 lint: setup ## ruff (lint + format check), sqlfluff, hadolint
 	$(BIN)/ruff check src tests bench infra scripts tools
 	$(BIN)/ruff format --check src tests bench infra scripts tools
-	$(BIN)/sqlfluff lint src/shopdata/salesdb/sql src/shopdata/analytics/project/questions
+	$(BIN)/sqlfluff lint src/shopdata/salesdb/sql src/shopdata/analytics/sql src/shopdata/analytics/project/questions
 	$(BIN)/hadolint db/Dockerfile
 
 format: setup ## Apply ruff's fixes and formatting

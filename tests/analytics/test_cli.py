@@ -123,3 +123,54 @@ def test_a_failing_dbt_test_is_named_in_one_plain_line(
     finally:
         get_settings.cache_clear()
         pg_server.drop_database(name)
+
+
+def test_a_second_refresh_waits_for_the_first(
+    monkeypatch: pytest.MonkeyPatch, pg_server: Any, sales_template: str
+) -> None:
+    """Two refreshes at once used to run side by side: with shop writers busy, their
+    delete+insert and refreshed_at bookkeeping interleaved and left fct_line_items rows without
+    their purchase (the next build failed line_items_equal_source and the relationships test).
+    A refresh now waits for the refresh lock; here the test holds it."""
+    import threading
+    import time
+
+    from shopdata.resources import read_sql
+
+    name = pg_server.unique_name("analytics_cli_lock")
+    url = pg_server.create_database(name, template=sales_template)
+    try:
+        fill(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        outcome: list[Any] = []
+        with psycopg.connect(url, autocommit=True) as holder:
+            holder.execute(read_sql("shopdata.analytics", "lock_refresh.sql").encode())
+            worker = threading.Thread(
+                target=lambda: outcome.append(
+                    runner.invoke(app, ["db", "refresh-analytics", "--skip-tests"])
+                )
+            )
+            worker.start()
+            waiting: list[tuple[Any, ...]] = []
+            deadline = time.monotonic() + 60
+            while not waiting and time.monotonic() < deadline:
+                time.sleep(0.2)
+                waiting = fetch(
+                    url,
+                    "select pid from pg_locks where locktype = 'advisory' and not granted "
+                    "and database = (select oid from pg_database where datname = current_database())",
+                )
+            assert waiting, "the refresh did not wait for the lock"
+            assert outcome == [] and fetch(
+                url, "select count(*) from pg_tables where schemaname = 'marts'"
+            ) == [(0,)]
+        worker.join(timeout=600)
+        (result,) = outcome
+        assert result.exit_code == 0, result.output
+        assert fetch(url, "select count(*) from marts.fct_purchases") == fetch(
+            url, "select count(*) from sales.transactions"
+        )
+    finally:
+        get_settings.cache_clear()
+        pg_server.drop_database(name)

@@ -85,17 +85,25 @@ def dbt_executable() -> str:
 def run_dbt(url: str, args: Sequence[str], work_dir: Path | None = None) -> str:
     """Run ``dbt ARGS`` (for example ``["build"]``) against ``url``; returns its output.
 
-    Raises :class:`DbtError` with dbt's last lines when it exits non-zero.
+    Raises :class:`DbtError` with dbt's last lines when it exits non-zero. One run at a time per
+    database: this waits for the refresh lock (``sql/lock_refresh.sql``) and holds it while
+    dbt runs, so a second refresh (a schedule and an operator) starts after the first ends.
     """
+    import psycopg
+
+    from shopdata.resources import read_sql
+
     command = [dbt_executable(), *args]
-    result = subprocess.run(
-        command,
-        env=dbt_env(url, work_dir=work_dir),
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with psycopg.connect(url, autocommit=True) as lock:
+        lock.execute(read_sql("shopdata.analytics", "lock_refresh.sql").encode())
+        result = subprocess.run(
+            command,
+            env=dbt_env(url, work_dir=work_dir),
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     output = result.stdout + result.stderr
     if result.returncode != 0:
         lines = [line.strip() for line in output.splitlines() if line.strip()]
