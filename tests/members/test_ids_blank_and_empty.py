@@ -42,7 +42,10 @@ def test_an_empty_last_name_gets_a_member_id_never_one_starting_with_the_separat
 
 @pytest.mark.parametrize(
     "birthdays",
-    [pl.Series("birthday_key", [], dtype=pl.String), pl.Series("birthday_key", [None, None], dtype=pl.String)],
+    [
+        pl.Series("birthday_key", [], dtype=pl.String),
+        pl.Series("birthday_key", [None, None], dtype=pl.String),
+    ],
     ids=["no rows", "only nulls"],
 )
 def test_no_birthdays_give_an_empty_text_mapping(birthdays: pl.Series) -> None:
