@@ -29,11 +29,13 @@ def _three_values(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
 
 
 def _one_line_short(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
-    return [(0.25, 0.25, 0.25, 0.25) for _ in rows][:-1]
+    lines: list[Sequence[float]] = [(0.25, 0.25, 0.25, 0.25) for _ in rows]
+    return lines[:-1]
 
 
 def _one_line_extra(rows: Sequence[Mapping[str, str]]) -> list[Sequence[float]]:
-    return [(0.25, 0.25, 0.25, 0.25) for _ in rows] + [(1.0, 0.0, 0.0, 0.0)]
+    lines: list[Sequence[float]] = [(0.25, 0.25, 0.25, 0.25) for _ in rows]
+    return [*lines, (1.0, 0.0, 0.0, 0.0)]
 
 
 @pytest.mark.parametrize(
