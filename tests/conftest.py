@@ -20,19 +20,21 @@ because in CI a missing dependency is a broken build, not a reason to test less.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from plugin_helpers import free_port, reap_stale_runs
 
 from shopdata.salesdb import server
+
+# Helpers the whole suite shares (free ports, stale-cluster reaping, checkout copies).
+pytest_plugins = ["plugin_helpers"]
 
 # No Hypothesis deadline: timing belongs in bench/, and on a shared 2-core machine (or under
 # mutmut) a 200 ms deadline fails examples for being slow, not wrong.
@@ -115,31 +117,6 @@ class PgServer:
         server.drop_database(self.admin_url, name)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _reap_stale_clusters() -> None:
-    """Stop and delete test clusters left behind by sessions that died."""
-    if not TEST_PG_ROOT.is_dir():
-        return
-    for run_dir in TEST_PG_ROOT.glob("run-*"):
-        try:
-            pid = int(run_dir.name.removeprefix("run-"))
-            os.kill(pid, 0)
-            continue  # its session is still running
-        except ProcessLookupError:
-            pass
-        except (ValueError, PermissionError):
-            continue
-        with contextlib.suppress(server.DatabaseError):
-            server.EmbeddedServer(run_dir / "data").stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL for the whole session (DATABASE_URL, or our own embedded one)."""
@@ -148,11 +125,11 @@ def pg_server() -> Iterator[PgServer]:
         server.wait_until_ready(url)
         yield PgServer(admin_url=url)
         return
-    _reap_stale_clusters()
+    reap_stale_runs(TEST_PG_ROOT)
     run_dir = TEST_PG_ROOT / f"run-{os.getpid()}"
     run_dir.mkdir(parents=True, exist_ok=True)
     embedded = server.EmbeddedServer(
-        run_dir / "data", port=_free_port(), settings=server.TEST_SETTINGS
+        run_dir / "data", port=free_port(), settings=server.TEST_SETTINGS
     )
     embedded.start()
     try:

@@ -16,13 +16,13 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_helpers import copy_checkout, free_port, reap_stale_runs
 
 from shopdata.salesdb.server import DatabaseError, EmbeddedServer
 
@@ -31,57 +31,23 @@ RUNS = REPO / "var" / "test-demo"
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _copy_checkout(target: Path) -> None:
-    names = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, names.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    (target / ".venv").symlink_to(Path(sys.prefix))
-
-
 def _stop_server(copy: Path) -> None:
     with contextlib.suppress(DatabaseError):
         EmbeddedServer(copy / "var" / "pgdata").stop()
 
 
-def _reap_stale_runs() -> None:
-    """Stop the servers and delete the copies of earlier sessions that died."""
-    for run_dir in RUNS.glob("run-*") if RUNS.is_dir() else []:
-        try:
-            os.kill(int(run_dir.name.removeprefix("run-")), 0)
-            continue  # that session is still running
-        except ProcessLookupError:
-            pass
-        except (ValueError, PermissionError):
-            continue
-        _stop_server(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[int, str, str, Path]]:
-    _reap_stale_runs()
+    reap_stale_runs(RUNS, data_dir="var/pgdata")
     copy = RUNS / f"run-{os.getpid()}"
     shutil.rmtree(copy, ignore_errors=True)
     copy.mkdir(parents=True)
-    _copy_checkout(copy)
+    copy_checkout(copy)
+    (copy / ".venv").symlink_to(Path(sys.prefix))
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("SHOPDATA_") and k != "DATABASE_URL"
     }
-    env |= {"SHOPDATA_DB__PORT": str(_free_port()), "PYTHONPATH": str(copy / "src")}
+    env |= {"SHOPDATA_DB__PORT": str(free_port()), "PYTHONPATH": str(copy / "src")}
     try:
         result = subprocess.run(
             ["bash", "scripts/demo.sh"],

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 CONFTEST = Path(__file__).resolve().parent / "conftest.py"
+#: The plugin module the conftest registers (pytest_plugins) travels with it.
+PLUGIN = Path(__file__).resolve().parent / "plugin_helpers.py"
 
 SKIPPING = """
 import pytest
@@ -42,6 +44,7 @@ def test_never_collected():
 
 def run_pytest(tmp_path: Path, source: str, ci: str | None) -> subprocess.CompletedProcess[str]:
     shutil.copy(CONFTEST, tmp_path / "conftest.py")
+    shutil.copy(PLUGIN, tmp_path / PLUGIN.name)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "test_sample.py").write_text(source, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CI"}

@@ -14,23 +14,21 @@ and every check runs in a transaction that is rolled back, so tests do not depen
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from plugin_helpers import free_port, reap_stale_runs
 from psycopg import sql
 
 from shopdata.access.matrix import Matrix, load_matrix
 from shopdata.access.users import NewUser, add_user, drop_user
 from shopdata.salesdb.server import (
     TEST_SETTINGS,
-    DatabaseError,
     EmbeddedServer,
     conninfo_for,
     create_database_from_init,
@@ -74,36 +72,13 @@ class ProofDb:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _reap_stale_clusters() -> None:
-    """Stop and delete clusters of earlier sessions that died before cleaning up."""
-    if not CLUSTERS.is_dir():
-        return
-    for run_dir in CLUSTERS.glob("run-*"):
-        try:
-            os.kill(int(run_dir.name.removeprefix("run-")), 0)
-            continue  # that session is still running
-        except ProcessLookupError:
-            pass
-        except (ValueError, PermissionError):
-            continue
-        with contextlib.suppress(DatabaseError):
-            EmbeddedServer(run_dir / "data").stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def access_cluster() -> Iterator[Cluster]:
     """Start this session's cluster (``var/test-pg-access/run-<pid>``) with SCRAM logins."""
-    _reap_stale_clusters()
+    reap_stale_runs(CLUSTERS)
     run_dir = CLUSTERS / f"run-{RUN}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(run_dir / "data", port=_free_port(), settings=TEST_SETTINGS)
+    server = EmbeddedServer(run_dir / "data", port=free_port(), settings=TEST_SETTINGS)
     server.start()
     try:
         admin_url = server.url()

@@ -468,3 +468,30 @@ def test_evaluate_refuses_metrics_of_another_layout(tmp_path: Path) -> None:
         f"Error: {tmp_path / 'metrics.json'} lacks 'data.source' or has another layout; "
         "run `shopdata carprice train` again\n"
     )
+
+
+def test_predict_choices_are_the_levels_of_the_data_module() -> None:
+    """The CLI declares no attribute levels of its own: data.LEVELS is the single source."""
+    import typing
+
+    from shopdata.carprice import cli
+    from shopdata.carprice.data import LEVELS
+
+    hints = typing.get_type_hints(cli.predict)
+    choices = {
+        name: tuple(member.value for member in typing.get_args(hints[name])[0])
+        for name in ("maint", "doors", "persons", "lug_boot", "safety", "car_class")
+    }
+    assert choices == {
+        "maint": LEVELS["maint"],
+        "doors": LEVELS["doors"],
+        "persons": LEVELS["persons"],
+        "lug_boot": LEVELS["lug_boot"],
+        "safety": LEVELS["safety"],
+        "car_class": LEVELS["class"],
+    }
+    result = CliRunner().invoke(app, ["predict", "--doors", "7"])
+    assert result.exit_code == 2
+    assert "'7' is not one of '2', '3', '4', '5more'" in " ".join(
+        result.stderr.replace("\u2502", " ").split()
+    )

@@ -9,7 +9,6 @@ window, report what was late, and stop cleanly when its time runs out.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from image_processing.runtime.contract import (
 from image_processing.runtime.purge_audit import handler as purge
 from image_processing.runtime.upload_url import handler as upload
 from moto.server import ThreadedMotoServer
+from plugin_helpers import free_port
 
 REGION = "eu-west-1"
 RAW, PROCESSED, RESULTS, LOGS, TABLE = "raw", "processed", "results", "access-logs", "metadata"
@@ -50,17 +50,10 @@ RULES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def aws_server() -> Iterator[str]:
     """moto's HTTP server on a free loopback port, for the whole module."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from plugin_helpers import free_port
 from typer.testing import CliRunner
 
 from shopdata.cli import app
@@ -26,17 +27,10 @@ from shopdata.salesdb import server
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def embedded_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, int]]:
     data_dir = REPO / "var" / "test-pg" / f"cli-{os.getpid()}"
-    port = _free_port()
+    port = free_port()
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", "/nonexistent")  # no ~/.pgpass can help a refused login
@@ -407,7 +401,7 @@ def test_reset_rebuilds_an_empty_database(db_env: str) -> None:
 
 
 def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{_free_port()}/x")
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/x")
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["db", "query", "top-members"])

@@ -12,7 +12,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import typer
 
@@ -30,55 +30,28 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Car buying-price model: train, evaluate, predict.", no_args_is_help=True)
 
 
-class Maint(StrEnum):
-    """Maintenance price levels."""
+def _choices(name: str, attribute: str) -> type[StrEnum]:
+    """The CLI choices of one attribute: its levels in ``data.LEVELS``, the single source."""
+    from shopdata.carprice.data import LEVELS
 
-    low = "low"
-    med = "med"
-    high = "high"
-    vhigh = "vhigh"
+    return StrEnum(name, [(level, level) for level in LEVELS[attribute]])  # type: ignore[return-value]
 
 
-class Doors(StrEnum):
-    """Number of doors."""
-
-    two = "2"
-    three = "3"
-    four = "4"
-    five_or_more = "5more"
-
-
-class Persons(StrEnum):
-    """Capacity in persons."""
-
-    two = "2"
-    four = "4"
-    more = "more"
-
-
-class LugBoot(StrEnum):
-    """Size of the luggage boot."""
-
-    small = "small"
-    med = "med"
-    big = "big"
-
-
-class Safety(StrEnum):
-    """Estimated safety."""
-
-    low = "low"
-    med = "med"
-    high = "high"
-
-
-class CarClass(StrEnum):
-    """The evaluation class of the car."""
-
-    unacc = "unacc"
-    acc = "acc"
-    good = "good"
-    vgood = "vgood"
+# Typer reads the choices from the annotation's enum; mypy sees the base class.
+if TYPE_CHECKING:
+    Maint: TypeAlias = StrEnum
+    Doors: TypeAlias = StrEnum
+    Persons: TypeAlias = StrEnum
+    LugBoot: TypeAlias = StrEnum
+    Safety: TypeAlias = StrEnum
+    CarClass: TypeAlias = StrEnum
+else:
+    Maint = _choices("Maint", "maint")
+    Doors = _choices("Doors", "doors")
+    Persons = _choices("Persons", "persons")
+    LugBoot = _choices("LugBoot", "lug_boot")
+    Safety = _choices("Safety", "safety")
+    CarClass = _choices("CarClass", "class")
 
 
 class Scheme(StrEnum):

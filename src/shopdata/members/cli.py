@@ -71,6 +71,8 @@ def _run_once(
         archive_watch_seconds=settings.archive_watch_seconds,
         file_mode=settings.file_mode,
         dir_mode=settings.dir_mode,
+        batch_rows=settings.batch_rows,
+        piece_bytes=settings.read_piece_bytes,
     )
     try:
         report = run_pipeline(landing, output, rules, options=options, progress=progress)

@@ -1,7 +1,9 @@
-"""The pipeline's contract: input columns, output columns and reason codes.
+"""The pipeline's contract: input columns, output columns, reason codes and the cell escaping.
 
 Downstream engineers (and the sales database loader) rely on these names; changing one is a breaking
-change of the output contract documented in ``docs/members.md``.
+change of the output contract documented in ``docs/members.md``. Both directions of the formula
+escaping live here too, so that the writer (:func:`shopdata.members.write.defuse_formulas`) and
+every reader (``shopdata db load-members``) agree on it by construction.
 """
 
 from __future__ import annotations
@@ -33,6 +35,24 @@ DERIVED_COLUMNS: tuple[str, ...] = (
 )
 
 REASON_SEPARATOR = ";"
+
+#: A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: The escape (OWASP's advice): one leading quote. A cell that already starts with a quote gets
+#: one more, so the escape is reversible and two different values never look the same.
+FORMULA_ESCAPE = "'"
+#: Every first character that makes a cell escaped on output.
+ESCAPED_STARTS: tuple[str, ...] = (*FORMULA_TRIGGERS, FORMULA_ESCAPE)
+
+
+def escape_cell(value: str) -> str:
+    """The cell as written to the CSV outputs: quoted when a spreadsheet would execute it."""
+    return FORMULA_ESCAPE + value if value.startswith(ESCAPED_STARTS) else value
+
+
+def unescape_cell(value: str) -> str:
+    """The value a written cell stands for (inverse of :func:`escape_cell`, for every column)."""
+    return value.removeprefix(FORMULA_ESCAPE)
 
 
 class Reason(StrEnum):

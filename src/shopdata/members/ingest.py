@@ -268,3 +268,63 @@ def _raise_ragged(count: int, line: int, fields: int, width: int) -> None:
         f"ragged rows: {count} record(s) do not have the header's {width} fields; "
         f"the first is at line {line} with {fields}",
     )
+
+
+def record_cut(buffer: bytes | memoryview) -> int:
+    """Length of the longest prefix of ``buffer`` that ends a record: after a line feed outside
+    quotes (an even number of ``"`` before it, as RFC 4180 doubles a quote inside a field).
+
+    0 when no record ends in ``buffer``. Cutting a file there splits it into pieces each of which
+    parses on its own, and never splits a UTF-8 character (0x0A is never inside one).
+    """
+    data = bytes(buffer) if isinstance(buffer, memoryview) else buffer
+    end = data.rfind(b"\n")
+    if end < 0 or b'"' not in data:
+        return end + 1
+    after = data.count(b'"', end)
+    total = after + data.count(b'"', 0, end)
+    while end >= 0 and (total - after) % 2:
+        previous = data.rfind(b"\n", 0, end)
+        after += data.count(b'"', previous + 1 if previous >= 0 else 0, end)
+        end = previous
+    return end + 1
+
+
+def parse_piece(header: bytes, piece: bytes, first_line: int, first_byte: int) -> pl.DataFrame:
+    """Parse one piece of a large file (whole records, see :func:`record_cut`) after the header.
+
+    ``header`` is the file's header record as landed (line break included, BOM dropped), and
+    ``first_line``/``first_byte`` the file's line number and offset of the piece's first byte.
+    Line numbers and offsets in the frame and in any :class:`BadFile` message are the file's. A
+    piece of nothing but blank lines gives no rows.
+    """
+    header_lines = header.count(b"\n")
+    shift = first_line - 1 - header_lines
+    try:
+        parsed = parse_applications(header + piece)
+    except BadFile as bad:
+        if bad.kind in ("header_only", "empty"):
+            return pl.DataFrame()
+        message = re.sub(r"\bline (\d+)", lambda m: f"line {int(m[1]) + shift}", bad.message)
+        moved = first_byte - len(header)
+        message = re.sub(r"at offset (\d+)", lambda m: f"at offset {int(m[1]) + moved}", message)
+        raise BadFile(bad.kind, message) from None
+    return parsed.frame.with_columns(pl.col(LINE) + shift)
+
+
+BOM = _BOM
+
+
+def first_record_end(data: bytes) -> int:
+    """Length of the first record of ``data`` with its line break (a quoted header may span
+    lines: the first line feed after an even number of ``"``); ``len(data)`` when none ends."""
+    start = 0
+    quotes = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            return len(data)
+        quotes += data.count(b'"', start, end)
+        if quotes % 2 == 0:
+            return end + 1
+        start = end + 1

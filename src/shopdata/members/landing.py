@@ -7,8 +7,9 @@ The security model (docs/members.md):
   link (to ``/etc/shadow``, ``/proc/self/environ`` or a CSV elsewhere), a FIFO, a socket or a
   device is never followed or read: it is quarantined with a reason that quotes nothing of it.
   Sub-folders are left alone.
-- A file is read whole through one descriptor, and its identity (device, inode, size, mtime) is
-  recorded with the SHA-256 of exactly the bytes read. It is moved out of the landing folder only
+- A file is read whole through one descriptor (a large one in pieces, twice, through descriptors
+  whose identity must match: :func:`read_pieces`), and its identity (device, inode, size, mtime)
+  is recorded with the SHA-256 of exactly the bytes read. It is moved out of the landing folder only
   while its path still names that same, unchanged file (:func:`still_same`).
 - A file modified within the settle window waits for a later run; hidden files and in-flight
   suffixes are producers' work in progress.
@@ -20,8 +21,11 @@ import errno
 import os
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from shopdata.members.ingest import record_cut
 
 # Files a producer is still writing must not be picked up: producers write under a hidden or
 # temporary name and rename when done (documented in docs/members.md).
@@ -165,6 +169,39 @@ def _settled_by_watching(
     return settled
 
 
+def regular_identity(path: Path) -> Identity:
+    """The identity of a regular file, checked as :func:`read_regular` checks it (nothing read)."""
+    fd, info = _open_regular(path)
+    os.close(fd)
+    return _identity(info)
+
+
+def _open_regular(path: Path) -> tuple[int, os.stat_result]:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NotReadable("vanished", "file vanished before it could be read") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  #: the entry became a symbolic link
+            raise NotReadable(
+                "not_regular_file", "a symbolic link; links are never followed"
+            ) from None
+        raise NotReadable("unreadable", f"cannot open: {exc.strerror}") from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(before.st_mode), "not a regular file")
+            raise NotReadable("not_regular_file", f"{kind}; only regular files are read")
+        linked = hard_link(before.st_nlink)
+        if linked:
+            raise NotReadable("not_regular_file", f"{linked}; the pipeline never reads it")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, before
+
+
 def read_regular(path: Path) -> tuple[bytes, Identity]:
     """Read a regular file whole through one descriptor that never follows a link.
 
@@ -207,6 +244,45 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
     return data, Identity(
         after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns
     )
+
+
+def read_pieces(path: Path, identity: Identity, piece_bytes: int) -> Iterator[bytes]:
+    """Read a regular file in pieces of about ``piece_bytes``, each ending with a whole record.
+
+    Opened as :func:`read_regular` opens (never following a link); raises :class:`StillChanging`
+    unless the file is the one ``identity`` names, unchanged from the first byte to the last.
+    Memory holds one piece (and the part of the next already read), never the file.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        raise StillChanging(str(path)) from None
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        if _identity(os.fstat(fd)) != identity:
+            raise StillChanging(str(path))
+        carry = b""
+        total = 0
+        while True:
+            block = handle.read(piece_bytes)
+            total += len(block)
+            if not block:
+                break
+            buffer = carry + block if carry else block
+            cut = record_cut(buffer)
+            if cut == 0:  # no record ends yet (a very long one): read on
+                carry = buffer
+                continue
+            carry = buffer[cut:]
+            yield buffer[:cut]
+        if carry:
+            yield carry
+        if _identity(os.fstat(fd)) != identity or total != identity.size:
+            raise StillChanging(str(path))
+
+
+def _identity(info: os.stat_result) -> Identity:
+    return Identity(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def still_same(path: Path, identity: Identity) -> bool:

@@ -5,9 +5,10 @@ invisible until the run counts:
 
 1. take the lock; roll back or finish any run that crashed before (its manifest tells), and delete
    the temporary files dead runs left;
-2. read every landed regular file through one descriptor (never following a link), parse it,
-   apply the rules, issue IDs (all in memory, vectorised);
-3. write the manifest, then every output into ``_state/staging/<run_id>/`` (atomically each);
+2. read every landed regular file through one descriptor (never following a link), hash and
+   parse it (a large one a piece at a time, never whole);
+3. write the manifest, then apply the rules and issue IDs a batch of rows at a time (vectorised),
+   appending each batch to the outputs in ``_state/staging/<run_id>/`` (each made durable);
 4. commit the bookkeeping (one SQLite transaction): from here on the run is done;
 5. move each input to ``archive/`` or ``quarantine/`` if its path still names the same unchanged
    file, publish the staged outputs (renames), write the ``committed/<run_id>.json`` marker and
@@ -21,13 +22,14 @@ outputs published, marker written). Downstream readers read the runs named in ``
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 import shutil
 import signal
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,8 +45,18 @@ from shopdata.members.contract import (
     UNSUCCESSFUL_LEADING_COLUMNS,
     Reason,
 )
-from shopdata.members.ids import assign_ids
-from shopdata.members.ingest import LINE, BadFile, ParsedFile, content_hash, parse_applications
+from shopdata.members.ids import assign_ids, birthday_hash5, id_stem
+from shopdata.members.ingest import (
+    BOM,
+    LINE,
+    BadFile,
+    ParsedFile,
+    content_hash,
+    first_record_end,
+    has_controls,
+    parse_applications,
+    parse_piece,
+)
 from shopdata.members.landing import (
     Entry,
     Identity,
@@ -52,7 +64,9 @@ from shopdata.members.landing import (
     StillChanging,
     bounded_name,
     display_name,
+    read_pieces,
     read_regular,
+    regular_identity,
     scan,
     still_same,
 )
@@ -69,10 +83,10 @@ from shopdata.members.state import FileRecord, StateStore
 from shopdata.members.write import (
     DEFAULT_DIR_MODE,
     DEFAULT_FILE_MODE,
+    StagedCsv,
     defuse_formulas,
     move_durably,
     publish,
-    write_csv_atomic,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
@@ -81,6 +95,11 @@ from shopdata.members.write import (
 Progress = Callable[[int, int, str], None]
 ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
+# Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
+DEFAULT_BATCH_ROWS = 500_000
+# A landed file larger than this is read a piece of this size at a time, twice (check, then rows),
+# and never held whole.
+DEFAULT_PIECE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,12 +120,16 @@ class RunOptions:
     ``archive_watch_seconds``: a writer that kept a file open after it was archived appends to
     the archived file; files archived this recently are checked, and lines added to them read.
     ``file_mode``/``dir_mode``: permissions of every output file and folder the run creates.
+    ``batch_rows``: rows evaluated and written at a time; bounds memory, never changes outputs.
+    ``piece_bytes``: a landed file larger than this is read in pieces of this size, never whole.
     """
 
     settle_seconds: float = 0.0
     archive_watch_seconds: float = 86_400.0
     file_mode: int = DEFAULT_FILE_MODE
     dir_mode: int = DEFAULT_DIR_MODE
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    piece_bytes: int = DEFAULT_PIECE_BYTES
 
 
 @dataclass
@@ -115,11 +138,25 @@ class RunReport:
 
     run_id: str | None
     document: RunDocument = field(default_factory=RunDocument)
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage (bench/)
 
     @property
     def files_needing_attention(self) -> int:
         """Files that went to quarantine (malformed or duplicate content)."""
         return self.document.files_needing_attention
+
+
+class _Stopwatch:
+    """Wall seconds per named stage, in order (the benchmark's per-stage table)."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(self.stages.get(stage, 0.0) + now - self._last, 4)
+        self._last = now
 
 
 def _crash_point(name: str) -> None:
@@ -300,6 +337,7 @@ def run_pipeline(
     """Process every file in ``landing`` now. Raises :class:`~shopdata.members.state.LockBusy`."""
     options = options or RunOptions()
     clock = time.perf_counter()
+    watch = _Stopwatch()
     started = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     store = StateStore(output, options.dir_mode, options.file_mode)
     with store.lock():
@@ -317,9 +355,11 @@ def run_pipeline(
         effective, clock_note = _partition_time(started, store)
         run_id = new_run_id(effective)
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
+        watch.lap("recover, scan")
         records, frames, per_file, skipped, controls = _read_files(
-            landing, entries, store, run_id, partition, progress, grown
+            landing, entries, store, run_id, partition, progress, grown, options.piece_bytes
         )
+        watch.lap("read, hash, parse")
         if not records:
             return RunReport(
                 None,
@@ -330,13 +370,12 @@ def run_pipeline(
                     totals=Totals(files=0),
                 ),
             )
-        result = _evaluate(frames, rules, store, check_name_controls=controls)
-
         successful_rel = f"successful/{partition}/successful_{run_id}.csv"
         unsuccessful_rel = f"unsuccessful/{partition}/unsuccessful_{run_id}.csv"
         report_rel = f"reports/{partition}/run_{run_id}.json"
         segment = store.registry_segment_path(run_id)
-        segment_rel = str(segment.relative_to(output)) if result.issued.height else None
+        # Named before the outputs exist (so that a roll-back finds it); committed only if used.
+        segment_rel: str | None = str(segment.relative_to(output))
         errors = {r.moved_to + ERROR_SUFFIX: r.detail for r in records if r.status != "processed"}
         outputs = [successful_rel, unsuccessful_rel, report_rel, *errors]
         published = Outputs(
@@ -351,17 +390,27 @@ def run_pipeline(
             "files": [vars(r) for r in records],
         }
         store.write_manifest(run_id, manifest)
+        watch.lap("manifest")
         try:
             _crash_point("after_manifest")
 
             staging = store.staging_path(run_id)
             modes = (options.file_mode, options.dir_mode)
-            write_csv_atomic(result.successful, staging / successful_rel, *modes)
-            write_csv_atomic(result.unsuccessful, staging / unsuccessful_rel, *modes)
+            result = _stage_outputs(
+                frames,
+                rules,
+                store,
+                (staging / successful_rel, staging / unsuccessful_rel),
+                options,
+                check_name_controls=controls,
+                watch=watch,
+            )
             for relative, detail in errors.items():
                 write_text_atomic(detail + "\n", staging / relative, *modes)
-            if segment_rel:
+            if result.issued.height:
                 write_parquet_atomic(result.issued, segment, *modes)
+            else:
+                segment_rel = None
             document = _report(
                 run_id=run_id,
                 started=started,
@@ -379,6 +428,7 @@ def run_pipeline(
                 skipped=skipped,
             )
             write_json_atomic(document.to_json(), staging / report_rel, *modes)
+            watch.lap("registry segment, report")
             _crash_point("after_outputs")
         except Exception:
             _roll_back(store, manifest)  # a failed run frees what it wrote (a full disk, say)
@@ -397,10 +447,12 @@ def run_pipeline(
             if not _committed_despite(store, run_id):
                 _roll_back(store, manifest)
             raise
+        watch.lap("commit bookkeeping")
         _crash_point("after_commit")
         left = _finish(store, landing, manifest, records, options)
         document.left_in_landing = left
-        return RunReport(run_id, document)
+        watch.lap("archive inputs, publish")
+        return RunReport(run_id, document, watch.stages)
 
 
 @dataclass(frozen=True)
@@ -408,11 +460,96 @@ class _Loaded:
     data: bytes
     identity: Identity
     sha256: str
-    parsed: ParsedFile | BadFile
+    parsed: ParsedFile | BadFile | _Streamed
 
 
-def _load(path: Path) -> _Loaded | NotReadable | StillChanging:
-    """A landed file read through one descriptor: identity, hash, applications or why not."""
+@dataclass(frozen=True)
+class _Streamed:
+    """A file larger than a piece, checked piece by piece (pass 1) and not kept in memory.
+
+    :meth:`frames` reads it again, piece by piece, when its rows are evaluated (pass 2), and
+    fails the run (rolled back, nothing lost) if the bytes are not the ones hashed in pass 1.
+    """
+
+    path: Path
+    identity: Identity
+    sha256: str
+    piece_bytes: int
+    header: bytes
+    bom: bool
+    rows: int
+    columns: tuple[str, ...]
+    has_controls: bool
+
+    def frames(self, source_file: str) -> Iterator[pl.DataFrame]:
+        digest = hashlib.sha256()
+        line, offset = 1, 0
+        for index, piece in enumerate(read_pieces(self.path, self.identity, self.piece_bytes)):
+            digest.update(piece)
+            if index == 0:
+                frame = parse_applications(piece).frame
+            else:
+                frame = parse_piece(self.header, piece, line, offset - 3 * self.bom)
+            line += piece.count(b"\n")
+            offset += len(piece)
+            if frame.height:
+                yield frame.with_columns(source_file=pl.lit(source_file))
+        if digest.hexdigest() != self.sha256:
+            raise StillChanging(f"{display_name(str(self.path))} changed between two reads")
+
+
+def _stream_load(path: Path, piece_bytes: int) -> _Loaded | NotReadable | StillChanging | None:
+    """Pass 1 over a large file, a piece at a time: hash, structure, row count. None: read whole."""
+    try:
+        identity = regular_identity(path)
+        if identity.size <= piece_bytes:
+            return None
+        digest = hashlib.sha256()
+        header, bom, rows, controls = b"", False, 0, False
+        columns: tuple[str, ...] = ()
+        problem: BadFile | None = None
+        line, offset = 1, 0
+        for index, piece in enumerate(read_pieces(path, identity, piece_bytes)):
+            digest.update(piece)
+            if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
+                return None  # lone CRs count as line breaks to the CSV parser: read it whole
+            if problem is None:
+                try:
+                    if index == 0:
+                        bom = piece.startswith(BOM)
+                        first = parse_applications(piece)
+                        columns, frame = tuple(first.frame.columns), first.frame
+                        body = piece[3:] if bom else piece
+                        header = body[: first_record_end(body)]
+                    else:
+                        frame = parse_piece(header, piece, line, offset - 3 * bom)
+                    rows += frame.height
+                    controls = controls or has_controls(piece)
+                except BadFile as bad:
+                    problem = bad
+                except Exception as exc:  # as _parse: one bad file never stops the batch
+                    problem = BadFile(
+                        "unparseable", f"the file could not be parsed ({type(exc).__name__})"
+                    )
+            line += piece.count(b"\n")
+            offset += len(piece)
+    except (NotReadable, StillChanging) as trouble:
+        return trouble
+    parsed: _Streamed | BadFile = problem or _Streamed(
+        path, identity, digest.hexdigest(), piece_bytes, header, bom, rows, columns, controls
+    )
+    return _Loaded(b"", identity, digest.hexdigest(), parsed)
+
+
+def _load(path: Path, piece_bytes: int | None = None) -> _Loaded | NotReadable | StillChanging:
+    """A landed file read through one descriptor: identity, hash, applications or why not.
+
+    A file larger than ``piece_bytes`` is checked a piece at a time instead (:func:`_stream_load`).
+    """
+    if piece_bytes is not None:
+        streamed = _stream_load(path, piece_bytes)
+        if streamed is not None:
+            return streamed
     try:
         data, identity = read_regular(path)
     except (NotReadable, StillChanging) as problem:
@@ -508,10 +645,14 @@ def _read_files(
     partition: str,
     progress: Progress | None,
     grown: Sequence[tuple[str, str]] = (),
-) -> tuple[list[FileRecord], list[pl.DataFrame], dict[str, int], list[dict[str, str]], bool]:
-    """Read, hash and parse each entry; also whether any processed file holds a control byte."""
+    piece_bytes: int | None = None,
+) -> tuple[list[FileRecord], list[Rows], dict[str, int], list[dict[str, str]], bool]:
+    """Read, hash and parse each entry; also whether any processed file holds a control byte.
+
+    A file larger than ``piece_bytes`` is not kept: its rows are read again when evaluated.
+    """
     records: list[FileRecord] = []
-    frames: list[pl.DataFrame] = []
+    frames: list[Rows] = []
     rows: dict[str, int] = {}
     seen: dict[str, str] = {}
     skipped: list[dict[str, str]] = []
@@ -555,7 +696,9 @@ def _read_files(
     # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
     # each file's progress line comes before its result is awaited (so a crash names the file).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = {entry.name: pool.submit(_load, landing / entry.name) for entry in regular}
+        pending = {
+            entry.name: pool.submit(_load, landing / entry.name, piece_bytes) for entry in regular
+        }
         for index, entry in enumerate(entries, start=1):
             name = _unique(display_name(entry.name), used_names)
             hex_name = os.fsencode(entry.name).hex()
@@ -571,7 +714,7 @@ def _read_files(
                     )
                 )
                 continue
-            loaded = pending[entry.name].result()
+            loaded = pending.pop(entry.name).result()  # its bytes are freed once parsed
             if isinstance(loaded, StillChanging):
                 skipped.append({"name": name, "reason": "changed while read; left for a later run"})
                 continue
@@ -590,6 +733,14 @@ def _read_files(
                     )
                 )
                 continue
+            if isinstance(loaded.parsed, _Streamed) and store.processed_prefix(
+                name, loaded.identity.device, loaded.identity.inode
+            ):  # a file that grew since a run read its start: only the new lines count
+                reloaded = _load(landing / entry.name)
+                if not isinstance(reloaded, _Loaded):
+                    skipped.append({"name": name, "reason": "changed while read; left for later"})
+                    continue
+                loaded = reloaded
             sha = loaded.sha256
             ident = loaded.identity
             base = FileRecord(
@@ -612,47 +763,187 @@ def _read_files(
                 )
                 records.append(replace(base, status="duplicate", detail=detail))
                 continue
-            parsed = _continuation(loaded, store, name) or loaded.parsed
-            if isinstance(parsed, BadFile):
-                records.append(replace(base, detail=f"{parsed.kind}: {parsed.message}"))
+            found = _continuation(loaded, store, name) or loaded.parsed
+            if isinstance(found, BadFile):
+                records.append(replace(base, detail=f"{found.kind}: {found.message}"))
                 continue
             seen[sha] = name
             archived = (
                 f"archive/{partition}/run={run_id}/{_unique(bounded_name(name, 4), used_archive)}"
             )
             records.append(replace(base, status="processed", moved_to=archived))
-            frames.append(parsed.frame.with_columns(source_file=pl.lit(name)))
-            rows[name] = parsed.frame.height
-            controls = controls or parsed.has_controls
+            if isinstance(found, _Streamed):
+                frames.append(Deferred((*found.columns, "source_file"), found.frames, name))
+                rows[name] = found.rows
+            else:
+                frames.append(found.frame.with_columns(source_file=pl.lit(name)))
+                rows[name] = found.frame.height
+            controls = controls or found.has_controls
     return records, frames, rows, skipped, controls
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Evaluated:
+    """What a run's batches added up to (the outputs themselves are already staged)."""
+
+    issued: pl.DataFrame
+    successful: int = 0
+    unsuccessful: int = 0
+    reason_counts: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    rows_in: int = 0
+    per_file: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Batch:
     successful: pl.DataFrame
     unsuccessful: pl.DataFrame
     issued: pl.DataFrame
     reason_counts: dict[str, int]
     duplicates: int
-    rows_in: int
     per_file: pl.DataFrame
 
 
+_LINEAGE = ("line_number", "source_file")
+
+
+def _empty_raw() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
+    ).with_columns(source_file=pl.lit(None, dtype=pl.String))
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A large file's rows, produced a piece at a time when they are evaluated."""
+
+    columns: tuple[str, ...]
+    produce: Callable[[str], Iterator[pl.DataFrame]]
+    source_file: str
+
+
+Rows = pl.DataFrame | Deferred
+
+
+def _extra_columns(frames: Sequence[Rows]) -> list[str]:
+    """Every extra column of the run, in order of first appearance (as a diagonal concat has)."""
+    known = {*REQUIRED_COLUMNS, *_LINEAGE}
+    extras: dict[str, None] = {}
+    for frame in frames:
+        extras.update((c, None) for c in frame.columns if c not in known)
+    return list(extras)
+
+
+def batches(frames: list[Rows], batch_rows: int, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+    """Consecutive slices of at most ``batch_rows`` rows over ``frames`` in order, with ``columns``.
+
+    ``frames`` is consumed (emptied) as it goes, so that each file's rows are freed once batched.
+    Yields at least one (maybe empty) batch.
+    """
+    pending: list[pl.DataFrame] = []
+    held = 0
+    yielded = False
+
+    def joined() -> pl.DataFrame:
+        frame = pl.concat(pending, how="diagonal") if pending else _empty_raw()
+        missing = [c for c in columns if c not in frame.columns]
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+        return frame.select(columns)
+
+    while frames:
+        item = frames.pop(0)
+        parts = item.produce(item.source_file) if isinstance(item, Deferred) else iter([item])
+        for frame in parts:
+            offset = 0
+            while offset < frame.height:
+                take = min(batch_rows - held, frame.height - offset)
+                pending.append(frame.slice(offset, take))
+                held += take
+                offset += take
+                if held == batch_rows:
+                    yield joined()
+                    yielded = True
+                    pending, held = [], 0
+            del frame
+        del item, parts
+    if pending or not yielded:
+        yield joined()
+
+
 def _evaluate(
-    frames: list[pl.DataFrame],
+    frames: list[Rows],
     rules: RuleConfig,
     store: StateStore,
+    sink: Callable[[pl.DataFrame, pl.DataFrame], None],
     *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
     check_name_controls: bool = True,
+    watch: _Stopwatch | None = None,
 ) -> _Evaluated:
-    if frames:
-        raw = pl.concat(frames, how="diagonal")
-    else:
-        raw = pl.DataFrame(
-            schema={"line_number": pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}
-        ).with_columns(source_file=pl.lit(None, dtype=pl.String))
-    lineage = {"line_number", "source_file"}
-    extras = [c for c in raw.columns if c not in {*REQUIRED_COLUMNS, *lineage}]
+    """Evaluate the run's rows ``batch_rows`` at a time; ``sink`` writes each batch's outputs.
+
+    Memory is bounded by the batch, not by the run: rows are evaluated, written and freed batch by
+    batch. The outputs are the same row for row whatever the batch size: IDs issued by earlier
+    batches join the registry for later ones, which is what "earlier in the run" means.
+    """
+    watch = watch or _Stopwatch()
+    extras = _extra_columns(frames)
+    columns = ["line_number", *REQUIRED_COLUMNS, *extras, "source_file"]
+    registry = store.registry()
+    issued: list[pl.DataFrame] = []
+    total = _Evaluated(issued=registry.clear())
+    for raw in batches(frames, batch_rows, columns):
+        known = pl.concat([registry, *issued]) if issued else registry
+        batch = _evaluate_batch(
+            raw, rules, known, extras, check_name_controls=check_name_controls, watch=watch
+        )
+        sink(batch.successful, batch.unsuccessful)
+        watch.lap("write both outputs")
+        issued.append(batch.issued)
+        total.successful += batch.successful.height
+        total.unsuccessful += batch.unsuccessful.height
+        total.duplicates += batch.duplicates
+        total.rows_in += raw.height
+        for reason, count in batch.reason_counts.items():
+            total.reason_counts[reason] = total.reason_counts.get(reason, 0) + count
+        for name, ok, not_ok in batch.per_file.iter_rows():
+            counts = total.per_file.setdefault(name, {"successful": 0, "unsuccessful": 0})
+            counts["successful"] += int(ok)
+            counts["unsuccessful"] += int(not_ok)
+        del raw, batch
+    total.issued = pl.concat([registry.clear(), *issued])
+    total.reason_counts = dict(sorted(total.reason_counts.items()))
+    return total
+
+
+def _relevant(registry: pl.DataFrame, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
+    """The registry rows that can matter to a batch: its emails, or its candidates' formula IDs.
+
+    Every ID ever issued, and every ID issued by the run's earlier batches, would otherwise be
+    joined and grouped again for each batch. The filter keeps all rows of each email and of each
+    formula ID the batch has, so what :func:`assign_ids` and the owners join decide is unchanged.
+    """
+    if registry.height == 0:
+        return registry
+    base_ids = candidates.join(
+        birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
+    ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))["base_id"]
+    return registry.filter(
+        pl.col("email_key").is_in(emails.unique().implode())
+        | pl.col("base_id").is_in(base_ids.unique().implode())
+    )
+
+
+def _evaluate_batch(
+    raw: pl.DataFrame,
+    rules: RuleConfig,
+    registry: pl.DataFrame,
+    extras: Sequence[str],
+    *,
+    check_name_controls: bool,
+    watch: _Stopwatch,
+) -> _Batch:
     evaluated = apply_rules(
         raw,
         reference_date=rules.reference_date,
@@ -660,14 +951,14 @@ def _evaluate(
         email_suffixes=rules.email_suffixes,
         check_name_controls=check_name_controls,
     ).collect()
-    registry = store.registry()
+    watch.lap("rules")
     # Only valid applications can get an ID: IDs are issued on that subset and scattered back by
     # position, so the batch keeps its order without a sort or a join over every row.
     is_candidate = evaluated["reasons"] == ""
     positions = is_candidate.arg_true()
-    assigned = assign_ids(
-        evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key"), registry
-    )
+    candidates = evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key")
+    registry = _relevant(registry, evaluated["email_key"], candidates)
+    assigned = assign_ids(candidates, registry)
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
     )
@@ -706,6 +997,7 @@ def _evaluate(
         .when(pl.col("_owner_at") < pl.col("_at").cast(pl.Int64))
         .then(pl.col("owner")),
     )
+    watch.lap("issue IDs")
     ok = pl.col("membership_id").is_not_null()
     is_duplicate = pl.col("duplicate_of").is_not_null()
     # Lazily, so that each output gathers only its own columns, and all four are computed together.
@@ -753,6 +1045,7 @@ def _evaluate(
         UNSUCCESSFUL_LEADING_COLUMNS
     )
     assert tuple(unsuccessful_df.columns[-len(DERIVED_COLUMNS) :]) == DERIVED_COLUMNS
+    watch.lap("select outputs, counts")
     reason_counts: dict[str, int] = {}
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
@@ -760,15 +1053,54 @@ def _evaluate(
     delivered = defuse_formulas(successful_df)
     if not delivered["membership_id"].equals(successful_df["membership_id"]):
         raise AssertionError("a membership ID would change when written; none was issued")
-    return _Evaluated(
+    unsuccessful_delivered = defuse_formulas(unsuccessful_df)
+    watch.lap("escape formulas")
+    return _Batch(
         successful=delivered,
-        unsuccessful=defuse_formulas(unsuccessful_df),
+        unsuccessful=unsuccessful_delivered,
         issued=issued,
-        reason_counts=dict(sorted(reason_counts.items())),
+        reason_counts=reason_counts,
         duplicates=int(unsuccessful_df.select(is_duplicate.sum()).item()),
-        rows_in=evaluated.height,
-        per_file=per_file_df,
+        per_file=per_file_df.select("source_file", "successful", "unsuccessful"),
     )
+
+
+def _stage_outputs(
+    frames: list[Rows],
+    rules: RuleConfig,
+    store: StateStore,
+    paths: tuple[Path, Path],
+    options: RunOptions,
+    *,
+    check_name_controls: bool,
+    watch: _Stopwatch,
+) -> _Evaluated:
+    """Evaluate the run batch by batch into the two staged CSVs; publish them durably at the end."""
+    successful = StagedCsv(paths[0], options.file_mode, options.dir_mode)
+    unsuccessful = StagedCsv(paths[1], options.file_mode, options.dir_mode)
+    try:
+
+        def sink(ok: pl.DataFrame, not_ok: pl.DataFrame) -> None:
+            successful.write(ok)
+            unsuccessful.write(not_ok)
+
+        result = _evaluate(
+            frames,
+            rules,
+            store,
+            sink,
+            batch_rows=options.batch_rows,
+            check_name_controls=check_name_controls,
+            watch=watch,
+        )
+        successful.close()
+        unsuccessful.close()
+        watch.lap("fsync both outputs")
+    except BaseException:
+        successful.discard()
+        unsuccessful.discard()
+        raise
+    return result
 
 
 def _report(
@@ -788,7 +1120,7 @@ def _report(
     removed: list[str],
     skipped: list[dict[str, str]],
 ) -> RunDocument:
-    counts = {row["source_file"]: row for row in result.per_file.to_dicts()}
+    counts = result.per_file
     files = []
     for record in records:
         known = FileDetail(
@@ -816,8 +1148,8 @@ def _report(
             files_quarantined=status.count("quarantined"),
             files_duplicate=status.count("duplicate"),
             rows_in=result.rows_in,
-            successful=result.successful.height,
-            unsuccessful=result.unsuccessful.height,
+            successful=result.successful,
+            unsuccessful=result.unsuccessful,
             duplicate_applications=result.duplicates,
         ),
         unsuccessful_by_reason={k: int(v) for k, v in result.reason_counts.items()},

@@ -41,6 +41,18 @@ class MembersSettings(BaseModel):
         le=0o777,
         description="Permissions of every output folder the pipeline creates.",
     )
+    batch_rows: int = Field(
+        500_000,
+        ge=1,
+        description="Applications evaluated and written at a time: bounds memory (about 0.6 KiB "
+        "a row), never changes the outputs.",
+    )
+    read_piece_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="A landed file larger than this is read in pieces of this size, never whole "
+        "(bounds memory; the outputs are the same).",
+    )
     schedule_minute: int = Field(
         0, ge=0, le=59, description="Minute past each hour of the Dagster backstop schedule."
     )

@@ -17,21 +17,21 @@ from typing import Any
 
 import polars as pl
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from shopdata.members.contract import ESCAPED_STARTS, FORMULA_ESCAPE
+
 DEFAULT_FILE_MODE = 0o640
 DEFAULT_DIR_MODE = 0o750
 TMP_SUFFIX = ".tmp"
 
 
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix a single quote to every string cell a spreadsheet would execute (OWASP's advice).
+    """:func:`shopdata.members.contract.escape_cell` on every string cell, column-wise.
 
     A cell that already starts with a quote gets one more, so that the escape is reversible
-    (readers drop exactly one leading quote) and two different values never look the same.
+    (readers drop exactly one leading quote: ``contract.unescape_cell``) and two different values
+    never look the same.
     """
-    escaped = (*FORMULA_TRIGGERS, "'")
-    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in escaped) + "]"
+    pattern = "^[" + "".join("\\" + c if c in "-" else c for c in ESCAPED_STARTS) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
     hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
     columns = [name for name in hits.columns if hits[name].item()]
@@ -39,7 +39,7 @@ def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     return frame.with_columns(
         pl.when(pl.col(columns).str.contains(pattern))
-        .then("'" + pl.col(columns))
+        .then(FORMULA_ESCAPE + pl.col(columns))
         .otherwise(pl.col(columns))
         .name.keep()
     )
@@ -99,6 +99,40 @@ def write_csv_atomic(
     tmp = tmp_path(path)
     frame.write_csv(tmp)
     _publish(tmp, path, file_mode)
+
+
+class StagedCsv:
+    """A CSV written batch by batch under its temporary name, then made durable and renamed.
+
+    Readers see the whole file or none, as with :func:`write_csv_atomic`; the first batch written
+    (maybe empty) gives the header.
+    """
+
+    def __init__(
+        self, path: Path, file_mode: int = DEFAULT_FILE_MODE, dir_mode: int = DEFAULT_DIR_MODE
+    ) -> None:
+        make_dirs(path.parent, dir_mode)
+        self.path = path
+        self.file_mode = file_mode
+        self._tmp = tmp_path(path)
+        self._handle = open(self._tmp, "wb")  # noqa: SIM115 - closed by close() or discard()
+        self._header = True
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append ``frame``'s rows (and the header, the first time)."""
+        if frame.height or self._header:
+            frame.write_csv(self._handle, include_header=self._header)
+        self._header = False
+
+    def close(self) -> None:
+        """Publish the file: durable, ``file_mode``, under its name."""
+        self._handle.close()
+        _publish(self._tmp, self.path, self.file_mode)
+
+    def discard(self) -> None:
+        """Remove the unfinished file."""
+        self._handle.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 def write_parquet_atomic(

@@ -80,6 +80,8 @@ def run_members(s: Settings) -> RunReport:
         archive_watch_seconds=m.archive_watch_seconds,
         file_mode=m.file_mode,
         dir_mode=m.dir_mode,
+        batch_rows=m.batch_rows,
+        piece_bytes=m.read_piece_bytes,
     )
     m.output_dir.mkdir(parents=True, exist_ok=True)
     return run_pipeline(m.landing_dir, m.output_dir, rules, options=options)

@@ -2,8 +2,9 @@
 
 Contract (the pipeline's, relied on exactly): ``successful/**/*.csv`` under the output folder,
 UTF-8, header ``membership_id,first_name,last_name,email,mobile_no,date_of_birth,above_18``,
-``date_of_birth`` as ``YYYYMMDD``, ``above_18`` as ``true``/``false``. Names may carry one leading
-``'`` that defuses spreadsheet formulas; it is removed.
+``date_of_birth`` as ``YYYYMMDD``, ``above_18`` as ``true``/``false``. Any cell may carry the one
+leading ``'`` that defuses spreadsheet formulas; it is removed. The header and both directions of
+the escaping come from :mod:`shopdata.members.contract`, the pipeline's own definitions.
 
 One run is one database transaction (all files or nothing), COPY-based through a staging table
 that carries the members table's own CHECK constraints, and idempotent: members already present
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 
+from shopdata.members.contract import SUCCESSFUL_COLUMNS, unescape_cell
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.staging import (
     LoadError,
@@ -29,15 +31,8 @@ from shopdata.salesdb.staging import (
     move_staged,
 )
 
-HEADER = [
-    "membership_id",
-    "first_name",
-    "last_name",
-    "email",
-    "mobile_no",
-    "date_of_birth",
-    "above_18",
-]
+#: The pipeline's successful-output header, exactly (also the staging table's column order).
+HEADER = list(SUCCESSFUL_COLUMNS)
 STAGING = "members_in"
 
 
@@ -66,11 +61,6 @@ def find_member_files(output_dir: Path) -> list[Path]:
     return sorted(output_dir / outputs["successful"] for outputs in named)
 
 
-def _unquote(value: str) -> str:
-    """Drop the one leading ``'`` the pipeline adds before formula-like values (any column)."""
-    return value[1:] if value.startswith("'") else value
-
-
 def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
@@ -86,15 +76,10 @@ def _rows(path: Path, display: str) -> Iterator[list[str | None]]:
                     f"{display} line {line_no}: expected {len(HEADER)} fields, found "
                     f"{len(row)}; nothing was loaded"
                 )
-            membership_id, first, last, email, mobile, dob, above_18 = map(_unquote, row)
+            # Every cell unescaped; empty is NULL, except first_name ('' for a one-word name).
             yield [
-                membership_id or None,
-                first,  # '' for a one-word name
-                last or None,
-                email or None,
-                mobile or None,
-                dob or None,
-                above_18 or None,
+                value if column == "first_name" else value or None
+                for column, value in zip(HEADER, map(unescape_cell, row), strict=True)
             ]
 
 

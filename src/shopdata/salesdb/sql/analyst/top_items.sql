@@ -12,6 +12,10 @@
 -- ties) of the other items can be in the answer: an item outside both is beaten by at least 3
 -- others whose counts did not move, so it is neither in the top 3 nor tied with the 3rd. The
 -- constant FETCH FIRST lets the planner walk item_sales_rank_idx and stop.
+-- The walk skips items with a pending delta through NOT IN, a hashed lookup per row; the
+-- NOT EXISTS it replaces became a nested-loop anti-join that rescanned every pending key for
+-- every row walked (72 ms of 298 in EXPLAIN ANALYZE, scale 0.02, 40,800 delta rows, loaded
+-- machine; pending keys are never null, so NOT IN means exactly "not pending").
 
 with pending as (
     select
@@ -30,11 +34,7 @@ candidates as (
     from (
         select s.item_id
         from sales.item_sales as s
-        where
-            not exists (
-                select from pending as p
-                where p.item_id = s.item_id
-            )
+        where s.item_id not in (select p.item_id from pending as p)
         order by s.purchase_count desc
         fetch first 3 rows with ties
     ) as leaders

@@ -13,6 +13,10 @@
 -- 10 others whose spending did not move, so it is neither in the top 10 nor tied with the 10th.
 -- The constant FETCH FIRST lets the planner walk member_spending_rank_idx and stop (a computed
 -- row count made it sort the whole table: 40 ms at 100,000 members).
+-- The walk skips members with a pending delta through NOT IN, a hashed lookup per row; the
+-- NOT EXISTS it replaces became a nested-loop anti-join that rescanned every pending key for
+-- every row walked (72 ms of 298 in EXPLAIN ANALYZE, scale 0.02, 40,800 delta rows, loaded
+-- machine; pending keys are never null, so NOT IN means exactly "not pending").
 
 with pending as (
     select
@@ -31,11 +35,7 @@ candidates as (
     from (
         select s.membership_id
         from sales.member_spending as s
-        where
-            not exists (
-                select from pending as p
-                where p.membership_id = s.membership_id
-            )
+        where s.membership_id not in (select p.membership_id from pending as p)
         order by s.total_spent desc
         fetch first 10 rows with ties
     ) as leaders

@@ -1,0 +1,156 @@
+"""Benchmark: where a purchase's trigger cost goes (server CPU per purchase, one client).
+
+bench_concurrency.py measures throughput; on a shared 2-core machine its absolute rates swing
+with the other processes' load. This script measures the other thing a design decision needs:
+the **CPU time the server backend spends per purchase** (user + system time of the backend
+process, from /proc), which load changes much less than wall time. One client buys purchases
+(1 transaction row + 1-3 line items, the same workload as bench_concurrency.py) against several
+databases in turn, alternating within every round:
+
+* shipped: the init SQL (src/shopdata/salesdb/sql/initdb) as it is;
+* ceiling: the same schema with its user triggers disabled (keys, foreign keys, checks only);
+* one probe per cost, each the shipped schema with ONE change applied (see PROBES). Probes
+  that drop a trigger break the invariants (their `db check` differs): they only measure.
+
+The session runs with synchronous_commit off (fsync is not CPU and is the same for all).
+
+    .venv/bin/python bench/bench_trigger_costs.py --purchases 2000 --rounds 4   # docs/salesdb.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+from pathlib import Path
+
+import psycopg
+
+from shopdata.salesdb import server
+from shopdata.salesdb.queries import read_sql
+from shopdata.salesdb.seed import SeedPlan, seed
+
+REPO = Path(__file__).resolve().parents[1]
+PLAN = SeedPlan(members=20_000, items=2_000, transactions=20_000, seed=13)
+
+#: Probe name -> SQL applied to its own copy of the shipped schema.
+PROBES: dict[str, bytes] = {
+    "no AFTER line trigger (totals + deltas)": (
+        b"drop trigger transaction_items_changed on sales.transaction_items"
+    ),
+    "no BEFORE line trigger (lock + checks)": (
+        b"drop trigger transaction_items_checking on sales.transaction_items"
+    ),
+    "AFTER line trigger without SET search_path": (
+        b"alter function sales.line_item_changed() reset search_path"
+    ),
+    "member FK deferred to commit": (
+        b"alter table sales.transactions alter constraint transactions_membership_id_fkey"
+        b" deferrable initially deferred"
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _backend_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a local backend process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_us_per_purchase(url: str, purchases: int, hot: bool, rnd: random.Random) -> float:
+    with psycopg.connect(url) as conn:
+        conn.execute(b"set synchronous_commit = off")
+        members = [r[0] for r in conn.execute(b"select membership_id from sales.members")]
+        items = conn.execute(
+            b"select item_id, cost, weight_kg from sales.items where discontinued_at is null"
+            b" order by item_id"
+        ).fetchall()
+        conn.commit()
+        pid = conn.info.backend_pid
+        began = _backend_cpu_s(pid)
+        for _ in range(purchases):
+            chosen = {rnd.choice(items) for _ in range(rnd.randint(1, 3))}
+            if hot:
+                chosen = {items[0], *list(chosen)[: rnd.randint(0, 2)]}
+            with conn.transaction():
+                row = conn.execute(
+                    b"insert into sales.transactions (membership_id) values (%s)"
+                    b" returning transaction_id",
+                    (rnd.choice(members),),
+                ).fetchone()
+                assert row is not None
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        b"insert into sales.transaction_items"
+                        b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+                        b" values (%s, %s, %s, %s, %s)",
+                        [(row[0], i, rnd.randint(1, 3), c, w) for i, c, w in chosen],
+                    )
+        return (_backend_cpu_s(pid) - began) / purchases * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--purchases", type=int, default=300, help="purchases per run")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    args = parser.parse_args()
+
+    data_dir = REPO / "var" / "bench-trigger-costs-pg"
+    cluster = server.EmbeddedServer(data_dir, port=_free_port())
+    cluster.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    cluster.start()
+    try:
+        admin = cluster.url()
+        urls = {"shipped": server.create_database_from_init(admin, "shipped")}
+        urls["ceiling"] = server.create_database_from_init(admin, "ceiling")
+        for number, probe in enumerate(PROBES, start=1):
+            urls[probe] = server.create_database_from_init(admin, f"probe{number}")
+        for name, url in urls.items():
+            seed(url, PLAN)
+            with psycopg.connect(url, autocommit=True) as conn:
+                if name == "ceiling":
+                    for table in (b"sales.transactions", b"sales.transaction_items"):
+                        conn.execute(b"alter table " + table + b" disable trigger user")
+                elif name in PROBES:
+                    conn.execute(PROBES[name])
+        print(f"load average before: {os.getloadavg()[0]:.1f}; {args.purchases} purchases/run")
+        rnd = random.Random(13)
+        results: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.rounds):
+            for mix in ("spread", "hot"):
+                for name, url in urls.items():
+                    cost = _cpu_us_per_purchase(url, args.purchases, mix == "hot", rnd)
+                    results.setdefault((name, mix), []).append(cost)
+        print(f"{'server CPU per purchase, us (median; runs)':<46}{'spread':>24}{'hot':>24}")
+        for name in urls:
+            cells = []
+            for mix in ("spread", "hot"):
+                runs = results[(name, mix)]
+                cells.append(
+                    f"{statistics.median(runs):.0f} ({', '.join(f'{r:.0f}' for r in runs)})"
+                )
+            print(f"{name:<46}{cells[0]:>24}{cells[1]:>24}")
+        for name in ("shipped", *PROBES):
+            with psycopg.connect(urls[name]) as conn:
+                diff = conn.execute(read_sql("salesdb/check_summaries.sql")).fetchall()
+            print(f"db check {name}: {len(diff)} differences")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+    finally:
+        cluster.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
