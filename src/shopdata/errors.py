@@ -36,9 +36,21 @@ EXIT_SUSPECT = 3
 EXIT_INTERNAL = 4
 
 
+class SettingsError(ValueError):
+    """A setting (a ``SHOPDATA_*`` variable, ``DATABASE_URL`` or a ``.env`` line) is invalid.
+
+    Raised by :func:`shopdata.config.get_settings` with a one-line message; the root command
+    turns it into ``Error: ...`` and :data:`EXIT_USAGE`, whichever component read the settings.
+    """
+
+
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    """Print ``Error: message`` on stderr and stop the command with exit code ``code``."""
-    typer.echo(f"Error: {message}", err=True)
+    """Print ``Error: message`` on stderr and stop the command with exit code ``code``.
+
+    A message of several lines (a server's or a tool's own output) is joined into one line.
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    typer.echo(f"Error: {' | '.join(lines)}", err=True)
     raise typer.Exit(code)
 
 

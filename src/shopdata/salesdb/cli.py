@@ -43,6 +43,15 @@ def _errors() -> Iterator[None]:
         fail(str(error))
     except psycopg.OperationalError as error:
         fail(database_problem(error))
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
+        fail(
+            f"the database has no sales schema ({first_line(error)}): "
+            "`shopdata db up` creates it; nothing was changed"
+        )
+    except psycopg.Error as error:
+        fail(f"the database refused: {first_line(error)}; nothing was changed")
+    except OSError as error:
+        fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
 
 
 def _target() -> Target:
