@@ -16,6 +16,10 @@ code   name                meaning
 4      ``EXIT_INTERNAL``   ``members run`` crashed (a bug, a full disk); the next run recovers
 =====  ==================  =====================================================================
 
+Arguments the parser itself refuses (an unknown option or command, a value out of range or of
+the wrong type) are the exception: they are shown in Typer's framed box with the command's
+usage, and also exit with code 2, before the command starts.
+
 Only the command layer decides a code: the components' own exceptions say what went wrong and
 carry no exit code; a command catches them and calls :func:`fail`.
 """

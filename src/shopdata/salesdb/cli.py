@@ -64,7 +64,8 @@ def _target() -> Target:
 
 @app.command()
 def up() -> None:
-    """Start the embedded PostgreSQL 18 (if needed) and create the database from db/initdb."""
+    """Start the embedded PostgreSQL 18 (if needed) and create the database from
+    shopdata/salesdb/sql/initdb."""
     from shopdata.salesdb.runtime import bring_up
     from shopdata.salesdb.server import redact
 
@@ -74,7 +75,11 @@ def up() -> None:
     state = "started" if report.started else "already running"
     if tgt.embedded is None:
         state = "reachable"
-    schema = "schema created from db/initdb" if report.schema_applied else "schema present"
+    schema = (
+        "schema created from shopdata/salesdb/sql/initdb"
+        if report.schema_applied
+        else "schema present"
+    )
     typer.echo(f"{tgt.description}: {state}; {schema}; {redact(report.url)}")
 
 
@@ -115,7 +120,8 @@ def down() -> None:
 def reset(
     yes: bool = typer.Option(False, "--yes", help="Confirm: all sales data is deleted."),
 ) -> None:
-    """Drop the sales database and build it again from db/initdb (asks for --yes)."""
+    """Drop the sales database and build it again from shopdata/salesdb/sql/initdb
+    (asks for --yes)."""
     from shopdata.salesdb.runtime import reset as reset_database
     from shopdata.salesdb.server import redact
 
@@ -338,7 +344,7 @@ def audit_command(
     ),
 ) -> None:
     """Check that a live database grants the teams, and every person who can log in, exactly
-    what db/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
+    what shopdata/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
     default privileges)."""
     import psycopg
 
@@ -366,10 +372,11 @@ def audit_command(
     if problems:
         fail(
             f"{len(problems)} difference(s) between {redact(database_url)} and "
-            "db/access/matrix.yaml"
+            "shopdata/access/matrix.yaml"
         )
     typer.echo(
-        f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
+        f"{redact(database_url)}: {checked} decisions checked, "
+        "all as shopdata/access/matrix.yaml says"
     )
 
 
