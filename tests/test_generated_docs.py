@@ -143,8 +143,12 @@ def test_every_generated_block_and_picture_is_listed() -> None:
     # --plots-dir docs/carprice`, minutes of CPU): documented in docs/carprice.md, not regenerated.
     # The Dagster screenshots show a live run (its times and run ids change every run): they are
     # taken by tests/orchestration/test_ui.py, which asserts what each one shows, not compared.
+    # The dbt lineage picture is written by `make analytics-docs` (a prerequisite of `make docs`,
+    # not one of its generators: it needs a throw-away database and dbt docs generate).
     unlisted = sorted(
-        p for p in pictures - listed if not p.startswith(("carprice/", "screenshots/dagster-"))
+        p
+        for p in pictures - listed
+        if not p.startswith(("carprice/", "screenshots/dagster-")) and p != "analytics-lineage.png"
     )
     assert unlisted == []
 

@@ -169,8 +169,11 @@ def test_roles_file_is_idempotent(
 ) -> None:
     """Running 090_roles.sql again (a second database in the cluster) changes no privilege."""
     snapshot_sql = """
-        select c.oid::regclass::text, coalesce(c.relacl::text, ''),
-            coalesce((select array_agg(a.attname || '=' || a.attacl::text order by a.attnum)
+        select c.oid::regclass::text,
+            coalesce((select array_agg(e::text order by e::text) from unnest(c.relacl) as e)::text, ''),
+            coalesce((select array_agg(a.attname || '=' || (select array_agg(e::text order by e::text)
+                                                          from unnest(a.attacl) as e)::text
+                                       order by a.attnum)
                       from pg_attribute as a where a.attrelid = c.oid and a.attacl is not null), '{}')
         from pg_class as c inner join pg_namespace as n on c.relnamespace = n.oid
         where n.nspname in ('sales', 'analytics')

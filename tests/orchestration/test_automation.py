@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import psycopg
 import pytest
 
 from shopdata.config import get_settings
 from shopdata.members.state import StateStore
+from shopdata.orchestration import assets
 from shopdata.orchestration.assets import ASSETS, covid_series, membership_runs
 from shopdata.orchestration.automation import (
     SCHEDULES,
@@ -40,10 +42,18 @@ def members_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     get_settings.cache_clear()
 
 
-def run_job(job: Any, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def run_job(
+    job: Any,
+    instance: dg.DagsterInstance | None = None,
+    tags: Any = None,
+    selection: list[dg.AssetKey] | None = None,
+) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[job])
     return defs.resolve_job_def(job.name).execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        tags=tags,
+        asset_selection=selection,
     )
 
 
@@ -81,6 +91,100 @@ def test_a_lock_busy_run_is_skipped_not_failed(members_env: tuple[Path, Path]) -
     ]
 
 
+def test_an_error_after_the_run_committed_fails_without_a_retry(
+    members_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry would find the landing folder empty and succeed with nothing: the committed run's
+    members would never be loaded and the run would show green (seen with a report the metadata
+    could not read). Such an error fails the step at once, naming the committed run."""
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+
+    def unreadable(document: Any) -> dict[str, Any]:
+        raise KeyError("totals")
+
+    monkeypatch.setattr(assets, "members_metadata", unreadable)  # fault injection
+    result = run_job(membership_job)
+    assert not result.success
+    assert events(result, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []
+    [failure] = events(result, dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key == "membership_runs"
+    [committed] = (output / "committed").iterdir()
+    run_id = committed.stem
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"run {run_id} committed, but its report could not be turned into metadata: "
+        "KeyError: 'totals'"
+    )
+    assert list(landing.iterdir()) == []  # the run took the files: only a new run brings more
+
+
+def test_a_failed_load_is_redone_by_the_hourly_backstop(
+    members_env: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_server: Any,
+    sales_template: str,
+) -> None:
+    """A load that failed after its run committed: the next membership run finds nothing ready and
+    skips everything below it, so the members would wait for the next landed file. The hourly
+    backstop sees the load pending and runs the load and both answers alone."""
+    landing, _ = members_env
+    land_samples(landing, malformed=False)
+    name = pg_server.unique_name("orchestration_backstop")
+    url = pg_server.create_database(name, template=sales_template)
+    hourly = {s.name: s for s in SCHEDULES}["membership_hourly"]
+    with dg.instance_for_test() as instance:
+        try:
+            backstop(instance, hourly, monkeypatch, url, name)
+        finally:
+            get_settings.cache_clear()
+            pg_server.drop_database(name)
+
+
+def backstop(  # the body of the test above
+    instance: dg.DagsterInstance,
+    hourly: dg.ScheduleDefinition,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    name: str,
+) -> None:
+    missing = psycopg.conninfo.make_conninfo(url, dbname=f"{name}_missing")
+    monkeypatch.setenv("DATABASE_URL", missing)
+    get_settings.cache_clear()
+    first = run_job(membership_job, instance)  # the database is not there: the load fails
+    assert not first.success
+    [failure] = events(first, dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key == "sales_members"
+    assert len(first.asset_materializations_for_node("membership_runs")) == 1
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    with dg.build_schedule_context(instance=instance) as context:
+        request = hourly.evaluate_tick(context).run_requests[0]
+    assert request.asset_selection == [
+        dg.AssetKey("sales_members"),
+        dg.AssetKey("top_members"),
+        dg.AssetKey("top_items"),
+    ]
+    defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[membership_job])
+    load = defs.resolve_job_def("membership_job").execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, raise_on_error=False
+    )
+    assert load.success
+    [loaded] = load.asset_materializations_for_node("sales_members")
+    assert loaded.metadata["new"] == dg.IntMetadataValue(706)
+    assert {e.step_key for e in events(load, dg.DagsterEventType.STEP_SUCCESS)} >= {
+        "sales_members",
+        "top_members",
+        "top_items",
+        "top_members_summaries_match_base_tables",
+        "top_items_summaries_match_base_tables",
+    }
+
+    with dg.build_schedule_context(instance=instance) as context:
+        again = hourly.evaluate_tick(context).run_requests[0]
+    assert again.asset_selection is None  # nothing pending: the whole job, as usual
+
+
 def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path, Path]) -> None:
     landing, _ = members_env
     context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
@@ -104,7 +208,11 @@ def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path,
     [request] = first.run_requests or []
     [same] = again.run_requests or []
     assert request.run_key == same.run_key  # Dagster runs a key once: no second run per tick
-    assert request.tags == {"shopdata/trigger": "landing", "shopdata/files": "1"}
+    assert request.tags == {
+        "shopdata/trigger": "landing",
+        "shopdata/files": "1",
+        "shopdata/landing_key": request.run_key,
+    }
 
     (landing / "more.csv").write_text("name\n")
     settled(landing / "more.csv")
@@ -113,6 +221,58 @@ def test_sensor_asks_for_one_run_per_set_of_ready_files(members_env: tuple[Path,
     [other] = later.run_requests or []
     assert other.run_key != request.run_key
     assert other.tags["shopdata/files"] == "2"
+
+
+def test_files_left_by_a_lock_busy_run_are_asked_for_again(
+    members_env: tuple[Path, Path],
+) -> None:
+    """The run holding the lock had scanned before these files landed: the skipped run leaves them
+    in the landing folder, and the sensor, which asks once per set of files, must ask again rather
+    than leave them to the hourly backstop."""
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+    output.mkdir()
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        first = landing_sensor(context)
+        assert isinstance(first, dg.SensorResult)
+        [request] = first.run_requests or []
+        with StateStore(output).lock():  # another run is at work
+            skipped = run_job(membership_job, instance, tags=request.tags)
+        assert skipped.success
+        assert skipped.asset_materializations_for_node("membership_runs") == []
+
+        second = landing_sensor(context)
+        assert isinstance(second, dg.SensorResult)
+        [retry] = second.run_requests or []
+        assert retry.run_key == f"{request.run_key}-1"
+        assert retry.tags["shopdata/landing_key"] == request.run_key
+        # The run alone, not the load: this test has no database of its own.
+        done = run_job(membership_job, instance, tags=retry.tags, selection=[membership_runs.key])
+        assert len(done.asset_materializations_for_node("membership_runs")) == 1
+        assert list(landing.iterdir()) == []
+
+        gone = landing_sensor(context)
+        assert isinstance(gone, dg.SkipReason)
+        assert gone.skip_message == f"no file ready in {landing}"
+
+
+def test_files_whose_run_failed_are_left_to_the_backstop(members_env: tuple[Path, Path]) -> None:
+    landing, output = members_env
+    land_samples(landing, malformed=False)
+    output.write_text("not a folder")  # every run fails the same way: no run per tick
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        first = landing_sensor(context)
+        assert isinstance(first, dg.SensorResult)
+        [request] = first.run_requests or []
+        failed = run_job(membership_job, instance, tags=request.tags)
+        assert not failed.success
+        again = landing_sensor(context)
+        assert isinstance(again, dg.SkipReason)
+        assert again.skip_message == (
+            "the last run for the 2 ready file(s) ended FAILURE; the hourly backstop tries again"
+        )
 
 
 @pytest.fixture

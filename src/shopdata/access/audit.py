@@ -43,8 +43,10 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple
     for relation_name, kind_name, column_names in live_rows:
         assert isinstance(column_names, list)
         live[str(relation_name)] = (str(kind_name), [str(c) for c in column_names])
+    built = {n for n, schema in matrix.schemas.items() if schema.built_by is not None}
     for name in sorted(set(live) - set(matrix.relations)):
-        problems.append(f"{name} exists but is not in the matrix: decide who may use it")
+        if name.partition(".")[0] not in built:
+            problems.append(f"{name} exists but is not in the matrix: decide who may use it")
     for name in sorted(set(matrix.relations) - set(live)):
         problems.append(f"{name} is in the matrix but not in the database")
     checked = len(live.keys() | matrix.relations.keys())
@@ -66,6 +68,14 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], matrix: Matrix) -> tuple
             questions.append((cell.team, name, cell.column, cell.op.upper(), cell.allowed))
         for team in teams:
             questions += [(team, name, None, privilege, False) for privilege in NEVER]
+    for name in sorted(set(live) - set(matrix.relations)):
+        schema = matrix.schemas[name.partition(".")[0]]
+        if schema.built_by is None:
+            continue
+        for team in teams:
+            questions.append((team, name, None, "SELECT", team in schema.read_by))
+            for privilege in ("INSERT", "UPDATE", "DELETE", "TRUNCATE", *NEVER):
+                questions.append((team, name, None, privilege, False))
     if questions:
         answers = conn.execute(
             _sql("privileges"),

@@ -99,6 +99,11 @@ class Schema(_Strict):
 
     usage: list[str]
     why: str
+    #: A schema whose relations a tool builds (the dbt marts): they are not listed one by one;
+    #: every relation in it may be read whole by ``read_by`` and by nobody else, and written by
+    #: no team. The audit checks each live relation against that rule.
+    built_by: str | None = None
+    read_by: list[str] = Field(default_factory=list)
 
 
 class Matrix(_Strict):
@@ -111,7 +116,7 @@ class Matrix(_Strict):
     @model_validator(mode="after")
     def _teams_known(self) -> Matrix:
         for schema_name, schema in self.schemas.items():
-            for team in schema.usage:
+            for team in [*schema.usage, *schema.read_by]:
                 if team not in self.teams:
                     raise ValueError(f"schema {schema_name}: unknown team {team!r}")
         for name, relation in self.relations.items():

@@ -63,29 +63,26 @@ def _kind(result: resources.QueryResult, index: int) -> str:
     return "string"
 
 
-def members_metadata(document: dict[str, Any]) -> dict[str, Any]:
+def members_metadata(document: resources.RunDocument) -> dict[str, Any]:
     """The run report's counts, quarantined files and reasons as asset metadata."""
-    totals = document["totals"]
-    quarantined = [f for f in document["files_detail"] if f["status"] != "processed"]
+    totals = document.totals
+    quarantined = [f for f in document.files_detail if f.status != "processed"]
+    report = document.outputs.report if document.outputs else ""
     return {
-        "run_id": document["run_id"],
-        "report": dg.MetadataValue.path(
-            str(document["output"]) + "/" + document["outputs"]["report"]
-        ),
-        "files": totals["files"],
-        "files_processed": totals["files_processed"],
-        "files_quarantined": totals["files_quarantined"],
-        "files_duplicate": totals["files_duplicate"],
-        "rows_in": totals["rows_in"],
-        "successful": totals["successful"],
-        "unsuccessful": totals["unsuccessful"],
-        "duplicate_applications": totals["duplicate_applications"],
-        "unsuccessful_by_reason": dg.MetadataValue.json(document["unsuccessful_by_reason"]),
+        "run_id": document.run_id,
+        "report": dg.MetadataValue.path(f"{document.output}/{report}"),
+        "files": totals.files,
+        "files_processed": totals.files_processed,
+        "files_quarantined": totals.files_quarantined,
+        "files_duplicate": totals.files_duplicate,
+        "rows_in": totals.rows_in,
+        "successful": totals.successful,
+        "unsuccessful": totals.unsuccessful,
+        "duplicate_applications": totals.duplicate_applications,
+        "unsuccessful_by_reason": dg.MetadataValue.json(document.unsuccessful_by_reason),
         "quarantined": dg.MetadataValue.table(
             records=[
-                dg.TableRecord(
-                    {"file": f["name"], "status": f["status"], "reason": f.get("error", "")}
-                )
+                dg.TableRecord({"file": f.name, "status": f.status, "reason": f.error or ""})
                 for f in quarantined
             ],
             schema=dg.TableSchema(
@@ -119,7 +116,17 @@ def membership_runs(context: AssetExecutionContext) -> Iterator[dg.MaterializeRe
     if report.run_id is None:
         context.log.info("no file ready in the landing folder; nothing to do")
         return
-    yield dg.MaterializeResult(metadata=members_metadata(report.document.to_json()))
+    try:
+        metadata = members_metadata(report.document)
+    except Exception as error:
+        # The run has committed and its files have left the landing folder: a retry would find
+        # nothing ready and succeed without a materialisation, skipping the load. Fail, final.
+        raise dg.Failure(
+            description=f"run {report.run_id} committed, but its report could not be turned "
+            f"into metadata: {one_line(error)}",
+            allow_retries=False,
+        ) from error
+    yield dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(

@@ -7,7 +7,14 @@ import dagster as dg
 from dagster import SensorEvaluationContext
 
 from shopdata.orchestration import resources
-from shopdata.orchestration.assets import carprice_model, covid_series, membership_runs
+from shopdata.orchestration.assets import (
+    carprice_model,
+    covid_series,
+    membership_runs,
+    sales_members,
+    top_items,
+    top_members,
+)
 from shopdata.orchestration.rules import cron_for, landing_run_key
 
 
@@ -44,17 +51,44 @@ carprice_job = dg.define_asset_job(
 )
 
 
+#: What a load-only run materialises: the members' load and both answers (with their checks).
+LOAD_ASSETS = [sales_members.key, top_members.key, top_items.key]
+
+
+def load_pending(instance: dg.DagsterInstance) -> bool:
+    """Whether the last membership run's members may not be in the database: membership_runs
+    was materialised after sales_members last was (the load failed, or the run was stopped)."""
+    run = instance.get_latest_materialization_event(membership_runs.key)
+    if run is None:
+        return False
+    load = instance.get_latest_materialization_event(sales_members.key)
+    return load is None or load.timestamp < run.timestamp
+
+
 def _membership_schedule() -> dg.ScheduleDefinition:
     m = resources.settings().members
-    return dg.ScheduleDefinition(
+
+    @dg.schedule(
         name="membership_hourly",
         job=membership_job,
         cron_schedule=cron_for(m.schedule_minute, m.schedule_interval_minutes),
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Backstop of the landing sensor: members.schedule_minute past every hour "
-        "(members.schedule_interval_minutes).",
+        "(members.schedule_interval_minutes). When no file is ready but the last run's load did "
+        "not finish, it runs the load and both answers alone.",
     )
+    def membership_hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        # A membership run that finds nothing ready skips everything downstream of it, so a load
+        # that failed after its run committed would wait for the next landed file: redo it here.
+        s = resources.settings()
+        landing = s.members.landing_dir
+        idle = not landing.is_dir() or not resources.ready_landing_files(s)
+        if idle and load_pending(context.instance):
+            return dg.RunRequest(asset_selection=LOAD_ASSETS, tags={"shopdata/trigger": "load"})
+        return dg.RunRequest()
+
+    return membership_hourly
 
 
 def _covid_schedule() -> dg.ScheduleDefinition:
@@ -72,12 +106,17 @@ def _covid_schedule() -> dg.ScheduleDefinition:
     )
 
 
+#: The run tag naming the set of ready files a sensor's run was asked for.
+LANDING_KEY_TAG = "shopdata/landing_key"
+
+
 @dg.sensor(
     job=membership_job,
     minimum_interval_seconds=resources.settings().orchestration.sensor_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Asks for a membership run when files are ready in the landing folder (settled, "
-    "not hidden, not in flight): one run per set of ready files.",
+    "not hidden, not in flight): one run per set of ready files, asked again when a run for them "
+    "was skipped (lock busy) and left them there.",
 )
 def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     s = resources.settings()
@@ -87,11 +126,27 @@ def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.Ski
     ready = resources.ready_landing_files(s)
     if not ready:
         return dg.SkipReason(f"no file ready in {landing}")
+    key = landing_run_key(ready)
+    earlier = context.instance.get_runs(filters=dg.RunsFilter(tags={LANDING_KEY_TAG: key}))
+    if any(not run.is_finished for run in earlier):
+        return dg.SkipReason(f"a run for the {len(ready)} ready file(s) is under way")
+    if earlier and earlier[0].status != dg.DagsterRunStatus.SUCCESS:
+        # Asking again every tick would repeat the failure: the hourly backstop tries again.
+        return dg.SkipReason(
+            f"the last run for the {len(ready)} ready file(s) ended {earlier[0].status.value}; "
+            "the hourly backstop tries again"
+        )
+    # A run that succeeded and left these very files was skipped (another run held the lock and
+    # had already scanned), or left a file that changed while read: ask again, under a new key.
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=landing_run_key(ready),
-                tags={"shopdata/trigger": "landing", "shopdata/files": str(len(ready))},
+                run_key=key if not earlier else f"{key}-{len(earlier)}",
+                tags={
+                    "shopdata/trigger": "landing",
+                    "shopdata/files": str(len(ready)),
+                    LANDING_KEY_TAG: key,
+                },
             )
         ]
     )

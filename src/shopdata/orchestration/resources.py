@@ -24,6 +24,7 @@ from shopdata.covid.client import ApiError, CovidApiClient
 from shopdata.covid.transform import analyse
 from shopdata.members.landing import scan
 from shopdata.members.pipeline import RuleConfig, RunOptions, RunReport, run_pipeline
+from shopdata.members.report import RunDocument
 from shopdata.members.state import LockBusy
 from shopdata.salesdb.members_loader import MembersReport
 from shopdata.salesdb.members_loader import load_members as _load_members
@@ -36,6 +37,7 @@ __all__ = [
     "LockBusy",
     "MembersReport",
     "QueryResult",
+    "RunDocument",
     "RunReport",
     "analyst_answer",
     "covid_flags",

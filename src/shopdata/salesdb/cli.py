@@ -24,7 +24,9 @@ app = typer.Typer(
     help="Sales database: embedded PostgreSQL, loading and analyst queries.", no_args_is_help=True
 )
 query_app = typer.Typer(
-    help="Answer an analyst question (SQL under sql/analyst/) and print it.",
+    help="Answer an analyst question and print it: top-members and top-items live from the "
+    "summaries (sql/analyst/), the others from the dbt marts as of the last "
+    "`shopdata db refresh-analytics` (analytics/questions/, docs/analytics.md).",
     no_args_is_help=True,
 )
 app.add_typer(query_app, name="query")
@@ -179,6 +181,61 @@ query_app.command("top-members")(
 query_app.command("top-items")(
     _query_command("top-items", "Top 3 items by number of purchases (not cancelled; ties included)")
 )
+
+
+def _catalogue_command(name: str, title: str) -> Callable[..., None]:
+    def command(
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
+    ) -> None:
+        import psycopg
+
+        from shopdata.analytics.catalogue import run_question
+
+        with _errors():
+            try:
+                result = run_question(_target().url(), name)
+            except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
+                fail(
+                    f"the analytics marts are not built ({error.diag.message_primary}): "
+                    "run `shopdata db refresh-analytics` first"
+                )
+        _print_result(result, as_csv, title)
+
+    command.__doc__ = title
+    return command
+
+
+def _register_catalogue() -> None:
+    """Every question of analytics/questions/ as `shopdata db query NAME`; top-members and
+    top-items keep their live answers from the trigger-kept summaries (above)."""
+    from shopdata.analytics.catalogue import question_files, title
+
+    for name, path in question_files().items():
+        if name not in {"top-members", "top-items"}:
+            query_app.command(name)(_catalogue_command(name, title(path)))
+
+
+_register_catalogue()
+
+
+@app.command("refresh-analytics")
+def refresh_analytics(
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="Rebuild the incremental marts from scratch."
+    ),
+    skip_tests: bool = typer.Option(False, "--skip-tests", help="dbt run instead of dbt build."),
+) -> None:
+    """Refresh the analytics marts: `dbt build` of analytics/ as the role analytics_refresh."""
+    from shopdata.analytics.dbt import DbtError, run_dbt
+
+    args = ["run" if skip_tests else "build"] + (["--full-refresh"] if full_refresh else [])
+    with _errors():
+        try:
+            output = run_dbt(_target().url(), args)
+        except DbtError as error:
+            fail(str(error))
+    done = [line for line in output.splitlines() if "Done. PASS=" in line]
+    typer.echo(done[-1].split("Done. ", 1)[1] if done else "analytics marts refreshed")
 
 
 @app.command()

@@ -1,0 +1,30 @@
+-- Grain: one row per UTC day on which at least one purchase was made (any status).
+-- purchases / revenue / units / line_items count the purchases that count (not cancelled);
+-- pending_* is the logistics backlog created that day. Incremental: only the days of the
+-- purchases this run rewrote are recomputed, each in full.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='day',
+        indexes=[{'columns': ['day'], 'unique': True}],
+    )
+}}
+
+select
+    p.created_day as day,
+    count(*) filter (where p.is_counted) as purchases,
+    coalesce(sum(p.revenue) filter (where p.is_counted), 0) as revenue,
+    coalesce(sum(p.units) filter (where p.is_counted), 0) as units,
+    coalesce(sum(p.line_count) filter (where p.is_counted), 0) as line_items,
+    count(*) filter (where p.status = 'pending') as pending_purchases,
+    coalesce(sum(p.weight_kg) filter (where p.status = 'pending'), 0) as pending_weight_kg,
+    count(*) filter (where p.status = 'cancelled') as cancelled_purchases
+from {{ ref('fct_purchases') }} as p
+{% if is_incremental() %}
+where p.created_day in (
+    select r.created_day from {{ ref('fct_purchases') }} as r
+    where r.refreshed_at = {{ refreshed_now() }}
+)
+{% endif %}
+group by p.created_day

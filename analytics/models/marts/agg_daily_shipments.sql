@@ -1,0 +1,26 @@
+-- Grain: one row per UTC day on which logistics completed (shipped) at least one purchase.
+-- Incremental like agg_daily_sales, on the completion day.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='day',
+        indexes=[{'columns': ['day'], 'unique': True}],
+    )
+}}
+
+select
+    p.completed_day as day,
+    count(*) as purchases_shipped,
+    sum(p.units) as units_shipped,
+    sum(p.weight_kg) as weight_kg_shipped
+from {{ ref('fct_purchases') }} as p
+where
+    p.status = 'completed'
+    {% if is_incremental() %}
+    and p.completed_day in (
+        select r.completed_day from {{ ref('fct_purchases') }} as r
+        where r.refreshed_at = {{ refreshed_now() }} and r.completed_day is not null
+    )
+    {% endif %}
+group by p.completed_day

@@ -1,0 +1,35 @@
+-- Grain: one row per line item (transaction, item), every status, with what analysts group by
+-- (member, manufacturer, day, month) copied on. Rewritten per purchase, with fct_purchases.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='transaction_id',
+        indexes=[
+            {'columns': ['transaction_id', 'item_id'], 'unique': True},
+            {'columns': ['created_month']},
+            {'columns': ['item_id']},
+        ],
+    )
+}}
+
+select
+    li.transaction_id,
+    li.item_id,
+    i.manufacturer_id,
+    p.member_key,
+    p.status,
+    p.is_counted,
+    p.created_day,
+    p.created_month,
+    li.quantity,
+    li.unit_price,
+    li.revenue,
+    li.weight_kg,
+    p.refreshed_at
+from {{ ref('fct_purchases') }} as p
+inner join {{ ref('stg_sales__line_items') }} as li on p.transaction_id = li.transaction_id
+inner join {{ ref('stg_sales__items') }} as i on li.item_id = i.item_id
+{% if is_incremental() %}
+where p.refreshed_at = {{ refreshed_now() }}
+{% endif %}

@@ -1,0 +1,23 @@
+-- Churned members: bought before, but not in the last 90 days, per membership status.
+--
+-- Churned: the member's last purchase that counts was made on a UTC day more than 90 days
+-- before today (UTC). Members who never bought are not churned (they never started).
+-- share_pct: churned / members of that status who ever bought, rounded to 2 decimals.
+-- Reads marts.agg_member_recency (one row per last-purchase day and status).
+
+select
+    r.status,
+    sum(r.members) filter (
+        where r.last_purchase_day < (now() at time zone 'UTC')::date - 90
+    ) as churned,
+    sum(r.members) as buyers,
+    round(
+        100.0 * sum(r.members) filter (
+            where r.last_purchase_day < (now() at time zone 'UTC')::date - 90
+        ) / sum(r.members),
+        2
+    ) as share_pct
+from marts.agg_member_recency as r
+where r.last_purchase_day is not null
+group by r.status
+order by r.status;

@@ -1,0 +1,1 @@
+"""The analytics layer: the dbt project under ``analytics/`` and its question catalogue."""
