@@ -69,3 +69,48 @@ def test_every_component_reports_one_error_line(
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1  # one line, no traceback
     assert result.stdout == ""
+
+
+# An invalid setting is a usage error in every component (found by an outside test of issue 19:
+# only carprice caught it; members, db, covid and orchestrate printed pydantic's traceback, exit 1).
+BAD_SETTING = (
+    "Error: invalid setting db.port (SHOPDATA_DB__PORT='abc'): Input should be a valid integer, "
+    "unable to parse string as an integer\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["members", "run", "--landing", "{tmp}", "--output", "{tmp}/out"],
+        ["db", "up"],
+        ["db", "query", "top-items"],
+        ["covid", "summary"],
+        ["carprice", "evaluate"],
+        ["orchestrate"],
+    ],
+    ids=["members", "db up", "db query", "covid", "carprice", "orchestrate"],
+)
+def test_an_invalid_setting_is_one_usage_error_line_in_every_component(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from shopdata.config import get_settings
+
+    monkeypatch.setenv("SHOPDATA_DB__PORT", "abc")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, [a.format(tmp=tmp_path) for a in args])
+    finally:
+        get_settings.cache_clear()
+    assert (result.exit_code, result.stdout, result.stderr) == (EXIT_USAGE, "", BAD_SETTING)
+
+
+def test_fail_joins_a_message_of_several_lines_into_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(typer.Exit):
+        fail("initdb failed in var/pgdata: initdb: error: x\n\tdetail: y\n")
+    assert (
+        capsys.readouterr().err
+        == "Error: initdb failed in var/pgdata: initdb: error: x | detail: y\n"
+    )

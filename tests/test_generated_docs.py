@@ -27,6 +27,10 @@ DOCS = REPO / "docs"
 TOOLS = REPO / "tools"
 PIXEL_TOLERANCE = 0.10  # of the channel's full range
 MAX_CHANGED = 0.0002  # share of pixels: one access-matrix cell is 0.07 %, one ERD column more
+#: And never more pixels than this, whatever the picture's size: a share alone let a large picture
+#: hide a real change (two letters taken out of the 7.3-megapixel architecture diagram's labels
+#: changed 1,125 pixels, under 0.02 % of it); one letter of a label changes some 300.
+MAX_CHANGED_PIXELS = 100
 PICTURE = ".png"
 
 OUTPUTS = [
@@ -55,9 +59,12 @@ def picture_difference(committed: Path, fresh: Path) -> str | None:
     old, new = _read(committed), _read(fresh)
     if old.shape != new.shape:
         return f"size {old.shape[1]}x{old.shape[0]} committed, {new.shape[1]}x{new.shape[0]} now"
-    changed = float(np.mean(np.abs(old - new).max(axis=2) > PIXEL_TOLERANCE))
+    mask = np.abs(old - new).max(axis=2) > PIXEL_TOLERANCE
+    changed = float(np.mean(mask))
     if changed > MAX_CHANGED:
         return f"{changed:.2%} of the pixels differ (tolerance {MAX_CHANGED:.2%})"
+    if int(mask.sum()) > MAX_CHANGED_PIXELS:
+        return f"{int(mask.sum()):,} pixels differ (tolerance {MAX_CHANGED_PIXELS})"
     return None
 
 
@@ -196,6 +203,32 @@ def test_one_flipped_access_cell_makes_the_picture_stale(tmp_path: Path) -> None
     difference = picture_difference(DOCS / "access-matrix.png", tmp_path / "access-matrix.png")
     assert difference is not None
     assert difference.endswith("of the pixels differ (tolerance 0.02%)")
+
+
+def test_a_label_edited_in_a_large_diagram_makes_the_picture_stale(tmp_path: Path) -> None:
+    """The architecture diagram drawn with "read image" shortened to "read imag" and "OpsAlarms"
+    to "OpsAlarm": a stale picture the share tolerance alone did not see (1,125 of 7.3 M)."""
+    source = (TOOLS / "architecture_diagrams.py").read_text(encoding="utf-8")
+    edited = source.replace('label="read image"', 'label="read imag"').replace(
+        '"OpsAlarms"', '"OpsAlarm"'
+    )
+    assert edited.count('read imag"') == 1 and edited.count('"OpsAlarm"') == 1
+    tool = tmp_path / "tools" / "architecture_diagrams.py"
+    tool.parent.mkdir()
+    tool.write_text(edited, encoding="utf-8")
+    shutil.copy(TOOLS / "generated.py", tool.parent / "generated.py")
+    done = subprocess.run(
+        [sys.executable, str(tool), str(tmp_path / "docs")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    name = "architecture/image-processing.png"
+    difference = picture_difference(DOCS / name, tmp_path / "docs" / name)
+    assert difference is not None
+    assert difference.endswith("pixels differ (tolerance 100)")
 
 
 def test_text_comparison_names_the_first_changed_line(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ def test_sales_database_from_the_wheel(installed: Installed, members_output: Pat
     up = installed.run("db", "up")
     assert up.returncode == 0, up.stderr
     assert up.stdout.startswith(
-        f"embedded PostgreSQL in {data_dir}: started; schema created from db/initdb; "
+        f"embedded PostgreSQL in {data_dir}: started; schema created from shopdata/salesdb/sql/initdb; "
     )
     try:
         loaded = installed.run("db", "load-members", str(members_output))
@@ -193,7 +193,7 @@ def test_sales_database_from_the_wheel(installed: Installed, members_output: Pat
         _analytics_from_the_wheel(installed)
         audit = installed.run("db", "audit-access")
         assert audit.returncode == 0, audit.stderr
-        assert audit.stdout.endswith("decisions checked, all as db/access/matrix.yaml says\n")
+        assert audit.stdout.endswith("decisions checked, all as shopdata/access/matrix.yaml says\n")
     finally:
         down = installed.run("db", "down")
     assert (down.returncode, down.stdout) == (0, f"embedded PostgreSQL in {data_dir}: stopped\n")

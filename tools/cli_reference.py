@@ -67,6 +67,10 @@ def render() -> str:
         exit_code_table(),
         "```",
         "",
+        "The one exception: arguments the argument parser itself refuses (an unknown option or",
+        "command, a value out of range or of the wrong type) are shown in Typer's framed box with",
+        "the command's usage, and exit with code 2 before the command runs.",
+        "",
         "## Commands",
         "",
     ]

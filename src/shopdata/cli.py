@@ -17,6 +17,7 @@ from typer.main import get_group_from_info
 from typer.models import TyperInfo
 
 from shopdata import __version__
+from shopdata.errors import EXIT_USAGE, SettingsError, fail
 
 # sub-command group -> module whose ``app`` holds its commands, in the order --help lists them
 COMPONENTS = {
@@ -68,6 +69,13 @@ class LazyGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         """The components in their --help order."""
         return list(self.commands)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; an invalid setting, whoever read it, is one line and exit code 2."""
+        try:
+            return super().invoke(ctx)
+        except SettingsError as error:
+            fail(str(error), EXIT_USAGE)
 
 
 app = typer.Typer(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopdata.carprice.settings import CarPriceSettings
 from shopdata.covid.settings import CovidSettings
+from shopdata.errors import SettingsError
 from shopdata.members.settings import MembersSettings
 from shopdata.orchestration.settings import OrchestrationSettings
 from shopdata.salesdb.settings import SalesDbSettings
@@ -42,7 +43,18 @@ class Settings(BaseSettings):
     orchestration: OrchestrationSettings = Field(default_factory=OrchestrationSettings)
 
 
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming the first invalid setting, the variable that set it and why."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
+    return f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; :class:`SettingsError` (one line) if one is invalid."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe_invalid(error)) from None

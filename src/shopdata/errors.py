@@ -16,6 +16,10 @@ code   name                meaning
 4      ``EXIT_INTERNAL``   ``members run`` crashed (a bug, a full disk); the next run recovers
 =====  ==================  =====================================================================
 
+Arguments the parser itself refuses (an unknown option or command, a value out of range or of
+the wrong type) are the exception: they are shown in Typer's framed box with the command's
+usage, and also exit with code 2, before the command starts.
+
 Only the command layer decides a code: the components' own exceptions say what went wrong and
 carry no exit code; a command catches them and calls :func:`fail`.
 """
@@ -36,9 +40,21 @@ EXIT_SUSPECT = 3
 EXIT_INTERNAL = 4
 
 
+class SettingsError(ValueError):
+    """A setting (a ``SHOPDATA_*`` variable, ``DATABASE_URL`` or a ``.env`` line) is invalid.
+
+    Raised by :func:`shopdata.config.get_settings` with a one-line message; the root command
+    turns it into ``Error: ...`` and :data:`EXIT_USAGE`, whichever component read the settings.
+    """
+
+
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    """Print ``Error: message`` on stderr and stop the command with exit code ``code``."""
-    typer.echo(f"Error: {message}", err=True)
+    """Print ``Error: message`` on stderr and stop the command with exit code ``code``.
+
+    A message of several lines (a server's or a tool's own output) is joined into one line.
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    typer.echo(f"Error: {' | '.join(lines)}", err=True)
     raise typer.Exit(code)
 
 

@@ -244,7 +244,7 @@ def test_team_role_missing_from_the_cluster(proof_db: ProofDb, matrix: Matrix) -
         exists = conn.execute("select count(*) from pg_roles where rolname = %s", (f"fin_{RUN}",))
         assert exists.fetchone() == (0,)
     assert str(raised.value) == (
-        'team role "finance" does not exist in this cluster: apply db/initdb/090_roles.sql first'
+        'team role "finance" does not exist in this cluster: apply shopdata/salesdb/sql/initdb/090_roles.sql first'
     )
     # a refusal of the cluster, not a bad argument: `add-user` exits 1 for it, not 2
     assert type(raised.value) is UserError

@@ -62,7 +62,7 @@ def test_the_proof_database_is_compliant(proof_db: ProofDb, matrix: Matrix) -> N
     assert run(url) == (
         0,
         people_line(proof_db)
-        + f"{url}: {n} decisions checked, all as db/access/matrix.yaml says\n",
+        + f"{url}: {n} decisions checked, all as shopdata/access/matrix.yaml says\n",
         "",
     )
 
@@ -90,7 +90,7 @@ def test_drift_is_reported_line_by_line(drift: None, proof_db: ProofDb) -> None:
         "logistics SELECT sales.members.email: the database allows, the matrix denies\n"
         "public holds CONNECT on the database, the matrix says the opposite\n"
         + people_line(proof_db),
-        f"Error: 3 difference(s) between {url} and db/access/matrix.yaml\n",
+        f"Error: 3 difference(s) between {url} and shopdata/access/matrix.yaml\n",
     )
 
 
@@ -171,7 +171,10 @@ def test_people_are_audited_not_only_teams(people_drift: dict[str, str], proof_d
         "logistics; the matrix grants nothing by default",
         people_line(proof_db).strip().replace(f"{lg} (logistics)", f"{lg} (no team)"),
     ]
-    assert (code, err) == (1, f"Error: 7 difference(s) between {url} and db/access/matrix.yaml\n")
+    assert (code, err) == (
+        1,
+        f"Error: 7 difference(s) between {url} and shopdata/access/matrix.yaml\n",
+    )
 
 
 @pytest.fixture
@@ -228,7 +231,10 @@ def test_settings_for_everyone_and_grant_options_are_reported(
         "OPTION); only the owner grants",
         people_line(proof_db).strip(),
     ]
-    assert (code, err) == (1, f"Error: 4 difference(s) between {url} and db/access/matrix.yaml\n")
+    assert (code, err) == (
+        1,
+        f"Error: 4 difference(s) between {url} and shopdata/access/matrix.yaml\n",
+    )
 
 
 def test_unreachable_database() -> None:

@@ -63,7 +63,7 @@ def test_up_url_down_round_trip(embedded_env: tuple[Path, int]) -> None:
     first = runner.invoke(app, ["db", "up"])
     assert first.exit_code == 0, first.output
     assert first.stdout == (
-        f"embedded PostgreSQL in {data_dir}: started; schema created from db/initdb; {url}\n"
+        f"embedded PostgreSQL in {data_dir}: started; schema created from shopdata/salesdb/sql/initdb; {url}\n"
     )
     again = runner.invoke(app, ["db", "up"])
     assert again.stdout == (
@@ -355,7 +355,7 @@ def test_up_after_a_first_up_was_killed_during_initdb(embedded_env: tuple[Path, 
         first.wait()
     up = CliRunner().invoke(app, ["db", "up"])
     assert up.exit_code == 0, up.output
-    assert ": started; schema created from db/initdb; " in up.stdout
+    assert ": started; schema created from shopdata/salesdb/sql/initdb; " in up.stdout
     assert not building.exists()
     url = CliRunner().invoke(app, ["db", "url"]).stdout.strip()
     with psycopg.connect(url) as conn:
@@ -377,7 +377,7 @@ def test_two_simultaneous_first_ups(embedded_env: tuple[Path, int]) -> None:
     states = sorted("; ".join(out.split(": ", 1)[1].split("; ")[:2]) for _, out, _ in outputs)
     assert states == [
         "already running; schema present",
-        "started; schema created from db/initdb",
+        "started; schema created from shopdata/salesdb/sql/initdb",
     ]
     assert all(err == "" for _, _, err in outputs)
 

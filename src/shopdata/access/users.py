@@ -103,7 +103,7 @@ def add_user(
         if not (team_exists and team_exists[0]):
             raise UserError(
                 f'team role "{team}" does not exist in this cluster: '
-                "apply db/initdb/090_roles.sql first"
+                "apply shopdata/salesdb/sql/initdb/090_roles.sql first"
             )
         password = generate_password()
         verifier = conn.pgconn.encrypt_password(

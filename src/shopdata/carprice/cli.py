@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import typer
 
 from shopdata.carprice.strict_options import StrictCommand
-from shopdata.errors import EXIT_USAGE, fail
+from shopdata.errors import EXIT_USAGE, SettingsError, fail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -79,20 +79,12 @@ def _settings() -> CarPriceSettings:
         from shopdata.carprice.settings import CarPriceSettings
 
         return CarPriceSettings()
-    from pydantic import ValidationError
-
     from shopdata.config import get_settings
 
     try:
         return get_settings().carprice
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        variable = "SHOPDATA_" + "__".join(str(part).upper() for part in first["loc"])
-        fail(
-            f"invalid setting {where} ({variable}={first.get('input')!r}): {first['msg']}",
-            EXIT_USAGE,
-        )
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)
 
 
 def _emit(text: str, nl: bool = True) -> None:

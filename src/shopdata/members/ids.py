@@ -41,10 +41,11 @@ def birthday_hash5(birthdays: pl.Series) -> pl.DataFrame:
 
 def id_stem(last_name: pl.Expr) -> pl.Expr:
     """The part of the ID taken from the last name: one that can never start a formula."""
-    # Few names start with one of these: strip only those (an anchored test is cheap).
+    # Few names start with one of these: strip only those (an anchored test is cheap). An empty
+    # name does not start with one either, but nothing is left of it: it takes the stem path.
     stem = last_name.str.strip_chars_start(STEM_STRIP)
     return (
-        pl.when(~last_name.str.contains(r"^[=+\-@'\s]"))
+        pl.when(~last_name.str.contains(r"^[=+\-@'\s]") & (last_name != ""))
         .then(last_name)
         .when(stem == "")
         .then(pl.lit(EMPTY_STEM))

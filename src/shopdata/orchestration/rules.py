@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shopdata.errors import first_line
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -113,9 +115,9 @@ def is_transient(error: BaseException, transient_types: Iterable[type[BaseExcept
 
 def one_line(error: BaseException) -> str:
     """The error as one line: its type and the first line of its message."""
-    text = str(error).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+    first = first_line(error)
+    name = type(error).__name__
+    return name if first == name else f"{name}: {first}"
 
 
 def cron_for(minute: int, interval_minutes: int) -> str:

@@ -111,17 +111,16 @@ def serve(settings: Settings, host: str, port: int) -> int:
     Returns only on failure: 1 when the definitions do not load or the sales database cannot be
     brought up.
     """
+    from shopdata.errors import fail
     from shopdata.orchestration.resources import database_url
     from shopdata.orchestration.rules import one_line
 
     error_line = load_error(settings)
     if error_line is not None:
-        print(f"Error: the Dagster definitions do not load: {error_line}", file=sys.stderr)
-        return 1
+        fail(f"the Dagster definitions do not load: {error_line}")
     try:
         database_url(settings)
     except Exception as error:  # one line, not a traceback: the UI would have nothing to run
-        print(f"Error: the sales database is not available: {one_line(error)}", file=sys.stderr)
-        return 1
+        fail(f"the sales database is not available: {one_line(error)}")
     command = dev_command(host, port, Path.cwd())
     os.execve(command[0], command, environment(settings))

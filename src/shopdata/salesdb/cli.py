@@ -45,6 +45,15 @@ def _errors() -> Iterator[None]:
         fail(str(error))
     except psycopg.OperationalError as error:
         fail(database_problem(error))
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
+        fail(
+            f"the database has no sales schema ({first_line(error)}): "
+            "`shopdata db up` creates it; nothing was changed"
+        )
+    except psycopg.Error as error:
+        fail(f"the database refused: {first_line(error)}; nothing was changed")
+    except OSError as error:
+        fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
 
 
 def _target() -> Target:
@@ -57,7 +66,8 @@ def _target() -> Target:
 
 @app.command()
 def up() -> None:
-    """Start the embedded PostgreSQL 18 (if needed) and create the database from db/initdb."""
+    """Start the embedded PostgreSQL 18 (if needed) and create the database from
+    shopdata/salesdb/sql/initdb."""
     from shopdata.salesdb.runtime import bring_up
     from shopdata.salesdb.server import redact
 
@@ -67,7 +77,11 @@ def up() -> None:
     state = "started" if report.started else "already running"
     if tgt.embedded is None:
         state = "reachable"
-    schema = "schema created from db/initdb" if report.schema_applied else "schema present"
+    schema = (
+        "schema created from shopdata/salesdb/sql/initdb"
+        if report.schema_applied
+        else "schema present"
+    )
     typer.echo(f"{tgt.description}: {state}; {schema}; {redact(report.url)}")
 
 
@@ -108,7 +122,8 @@ def down() -> None:
 def reset(
     yes: bool = typer.Option(False, "--yes", help="Confirm: all sales data is deleted."),
 ) -> None:
-    """Drop the sales database and build it again from db/initdb (asks for --yes)."""
+    """Drop the sales database and build it again from shopdata/salesdb/sql/initdb
+    (asks for --yes)."""
     from shopdata.salesdb.runtime import reset as reset_database
     from shopdata.salesdb.server import redact
 
@@ -386,7 +401,7 @@ def audit_command(
     ),
 ) -> None:
     """Check that a live database grants the teams, and every person who can log in, exactly
-    what db/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
+    what shopdata/access/matrix.yaml says (grants, memberships, attributes, settings, ownership,
     default privileges)."""
     import psycopg
 
@@ -414,10 +429,11 @@ def audit_command(
     if problems:
         fail(
             f"{len(problems)} difference(s) between {redact(database_url)} and "
-            "db/access/matrix.yaml"
+            "shopdata/access/matrix.yaml"
         )
     typer.echo(
-        f"{redact(database_url)}: {checked} decisions checked, all as db/access/matrix.yaml says"
+        f"{redact(database_url)}: {checked} decisions checked, "
+        "all as shopdata/access/matrix.yaml says"
     )
 
 

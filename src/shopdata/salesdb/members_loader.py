@@ -57,8 +57,25 @@ def find_member_files(output_dir: Path) -> list[Path]:
     markers = sorted((output_dir / "committed").glob("*.json"))
     if not markers:
         return sorted((output_dir / "successful").glob("**/*.csv"))
-    named = [json.loads(marker.read_text(encoding="utf-8"))["outputs"] for marker in markers]
-    return sorted(output_dir / outputs["successful"] for outputs in named)
+    files = []
+    for marker in markers:
+        display = marker.relative_to(output_dir).as_posix()
+        try:
+            named = (
+                output_dir / json.loads(marker.read_text(encoding="utf-8"))["outputs"]["successful"]
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise LoadError(
+                f"{display}: not a run marker of the pipeline ({type(error).__name__}: "
+                f"{error}); nothing was loaded"
+            ) from None
+        if not named.is_file():
+            raise LoadError(
+                f"{display} names {named.relative_to(output_dir).as_posix()}, which is missing; "
+                "nothing was loaded"
+            )
+        files.append(named)
+    return sorted(files)
 
 
 def _rows(path: Path, display: str) -> Iterator[list[str | None]]:

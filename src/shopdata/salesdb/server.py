@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from shopdata.errors import first_line
 from shopdata.resources import package_path
 
 #: The init files, shipped in the package (``sql/initdb`` beside this module; the Dockerfile
@@ -517,9 +518,13 @@ def wait_until_ready(url: str, timeout_s: float = 30.0) -> None:
                 return
         except psycopg.OperationalError as error:
             if "authentication failed" in str(error) or "no password" in str(error):
-                raise DatabaseError(f"cannot log in to {redact(url)}: {error}") from error
+                raise DatabaseError(
+                    f"cannot log in to {redact(url)}: {first_line(error)}"
+                ) from error
             if time.monotonic() > deadline:
-                raise DatabaseError(f"cannot connect to {redact(url)}: {error}") from error
+                raise DatabaseError(
+                    f"cannot connect to {redact(url)}: {first_line(error)}"
+                ) from error
             time.sleep(0.2)
 
 
