@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from benchkit import free_port, mem_gib
 
 from shopdata.analytics.catalogue import question_files
 from shopdata.analytics.dbt import run_dbt
@@ -44,13 +44,6 @@ FULL = {"members": 1_000_000, "items": 10_000, "transactions": 10_000_000}
 YARDSTICK = "analyst/top_items.sql"
 REFERENCE_DIR = REPO / "tests" / "analytics" / "reference"
 BUDGET_MS = 200.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _timed(conn: psycopg.Connection[Any], query: bytes) -> tuple[float, int]:
@@ -115,14 +108,14 @@ def main() -> int:
     data_dir = REPO / "var" / "bench-analytics-pg"
     out_dir = REPO / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    server = server_module.EmbeddedServer(data_dir, port=_free_port())
+    server = server_module.EmbeddedServer(data_dir, port=free_port())
     server.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     server.start()
     results: dict[str, Any] = {"scale": args.scale, "questions": {}}
     try:
         url = server_module.create_database_from_init(server.url(), "bench")
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib():.0f} GiB RAM,")
+        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {mem_gib():.0f} GiB RAM,")
         print(f"         load average before: {os.getloadavg()[0]:.1f}")
         print(
             f"scale {args.scale}: {plan.members:,} members, {plan.items:,} items, "
@@ -183,14 +176,6 @@ def main() -> int:
             server.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0
-
-
-def _mem_gib() -> float:
-    with open("/proc/meminfo", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

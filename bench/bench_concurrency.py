@@ -32,7 +32,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from benchkit import free_port, mem_gib
 
 from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
@@ -50,13 +50,6 @@ REPO = Path(__file__).resolve().parents[1]
 #: The last commit before issue 13's triggers (on the h13 branch); any rev with db/initdb works.
 DEFAULT_BEFORE = "d411532~1"
 PLAN = SeedPlan(members=20_000, items=2_000, transactions=20_000, seed=13)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _client(url: str, hot: bool, seconds: float, seed_value: int, out: Any) -> None:
@@ -191,7 +184,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = REPO / "var" / "bench-concurrency-pg"
-    embedded = server.EmbeddedServer(data_dir, port=_free_port())
+    embedded = server.EmbeddedServer(data_dir, port=free_port())
     embedded.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     embedded.start()
@@ -209,7 +202,7 @@ def main() -> int:
         for url in urls.values():
             seed(url, PLAN)
         _set_triggers(urls["ceiling"], enabled=False)  # its own copy: nothing to restore
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib():.0f} GiB RAM,")
+        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {mem_gib():.0f} GiB RAM,")
         print(f"         load average before: {os.getloadavg()[0]:.1f}")
         with psycopg.connect(urls["shipped"]) as conn:
             row = conn.execute(b"show server_version").fetchone()
@@ -264,14 +257,6 @@ def main() -> int:
         embedded.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
-
-
-def _mem_gib() -> float:
-    with open("/proc/meminfo", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from benchkit import free_port, mem_gib
 
 from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
@@ -40,13 +40,6 @@ QUERIES = {
     "top-members (plain GROUP BY)": "salesdb/reference_top_members.sql",
     "top-items (plain GROUP BY)": "salesdb/reference_top_items.sql",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _explain(conn: psycopg.Connection[Any], relative: str) -> tuple[float, str]:
@@ -145,14 +138,14 @@ def main() -> int:
     data_dir = REPO / "var" / "bench-pg"
     out_dir = REPO / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    embedded = server.EmbeddedServer(data_dir, port=_free_port())
+    embedded = server.EmbeddedServer(data_dir, port=free_port())
     embedded.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     embedded.start()
     try:
         admin = embedded.url()
         url = server.create_database_from_init(admin, "bench")
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {_mem_gib():.0f} GiB RAM,")
+        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {mem_gib():.0f} GiB RAM,")
         print(f"         load average before: {os.getloadavg()[0]:.1f}")
         with psycopg.connect(url) as conn:
             version = conn.execute(b"show server_version").fetchone()
@@ -230,14 +223,6 @@ def main() -> int:
             embedded.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0
-
-
-def _mem_gib() -> float:
-    with open("/proc/meminfo", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
 from pathlib import Path
 
 import psycopg
+from benchkit import free_port
 
 from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
@@ -52,13 +52,6 @@ PROBES: dict[str, bytes] = {
         b" deferrable initially deferred"
     ),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _backend_cpu_s(pid: int) -> float:
@@ -106,7 +99,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = REPO / "var" / "bench-trigger-costs-pg"
-    cluster = server.EmbeddedServer(data_dir, port=_free_port())
+    cluster = server.EmbeddedServer(data_dir, port=free_port())
     cluster.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
     cluster.start()
