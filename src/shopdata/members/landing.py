@@ -208,25 +208,8 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
     Raises :class:`NotReadable` (a link, FIFO, device, vanished or unreadable file) or
     :class:`StillChanging` (its size or mtime moved while it was read).
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd, before = _open_regular(path)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise NotReadable("vanished", "file vanished before it could be read") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  #: the entry became a symbolic link
-            raise NotReadable(
-                "not_regular_file", "a symbolic link; links are never followed"
-            ) from None
-        raise NotReadable("unreadable", f"cannot open: {exc.strerror}") from None
-    try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(before.st_mode), "not a regular file")
-            raise NotReadable("not_regular_file", f"{kind}; only regular files are read")
-        linked = hard_link(before.st_nlink)
-        if linked:
-            raise NotReadable("not_regular_file", f"{linked}; the pipeline never reads it")
         try:
             with os.fdopen(os.dup(fd), "rb", closefd=True) as handle:
                 data = handle.read()
