@@ -208,6 +208,7 @@ def load_sales(url: str, folder: Path) -> SalesReport:
         raise LoadError(f"none of {', '.join(FILES)} found in {folder}; nothing was loaded")
     report = SalesReport()
     with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute(read_sql("salesdb/constraints_immediate.sql"))
         scales = {
             (str(table), str(column)): int(str(scale))
             for table, column, scale in conn.execute(

@@ -11,8 +11,14 @@ create table sales.transactions (
     total_weight_kg numeric(14, 3) not null default 0,
     total_quantity integer not null default 0,
     constraint transactions_pkey primary key (transaction_id),
+    -- Checked at COMMIT (deferred): each line's totals UPDATE of a purchase inserted by the
+    -- same database transaction would otherwise re-check the member once per line (PostgreSQL
+    -- re-runs an FK check after every update of a row its own transaction inserted); deferred,
+    -- only the live row version is checked, once. An unknown member is still refused, at
+    -- COMMIT, with the same message; the CSV loader sets its constraints IMMEDIATE so that its
+    -- error names the file line (docs/salesdb.md, "Purchase throughput").
     constraint transactions_membership_id_fkey foreign key (membership_id)
-    references sales.members (membership_id),
+    references sales.members (membership_id) deferrable initially deferred,
     constraint transactions_completed_at_iff_completed check (
         (status = 'completed') = (completed_at is not null)
     ),

@@ -218,7 +218,8 @@ begin
     where status = 'pending';
     create index transaction_items_item_id_idx on sales.transaction_items (item_id);
     alter table sales.transactions add constraint transactions_membership_id_fkey
-    foreign key (membership_id) references sales.members (membership_id);
+    foreign key (membership_id) references sales.members (membership_id)
+    deferrable initially deferred;  -- as 040_transactions.sql declares it
     alter table sales.transaction_items
         add constraint transaction_items_transaction_id_fkey
         foreign key (transaction_id) references sales.transactions (transaction_id),
