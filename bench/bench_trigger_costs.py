@@ -24,9 +24,11 @@ import os
 import random
 import shutil
 import statistics
+import tempfile
 from pathlib import Path
 
 import psycopg
+from bench_concurrency import init_dir_at
 from benchkit import free_port
 
 from shopdata.salesdb import server
@@ -38,17 +40,16 @@ PLAN = SeedPlan(members=20_000, items=2_000, transactions=20_000, seed=13)
 
 #: Probe name -> SQL applied to its own copy of the shipped schema.
 PROBES: dict[str, bytes] = {
-    "member FK checked per statement (before goal 2)": (
+    "member FK checked per statement": (
         b"alter table sales.transactions alter constraint transactions_membership_id_fkey"
         b" not deferrable"
     ),
     "line + purchase triggers without SET search_path": (
         b"alter function sales.line_item_changed() reset search_path;"
-        b" alter function sales.line_item_checking() reset search_path;"
         b" alter function sales.transaction_inserting() reset search_path"
     ),
-    "no AFTER line trigger (totals + deltas)": (
-        b"drop trigger transaction_items_changed on sales.transaction_items"
+    "no line trigger (lock, checks, totals, deltas)": (
+        b'drop trigger "Line_items_changed" on sales.transaction_items'
     ),
 }
 
@@ -95,7 +96,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--purchases", type=int, default=300, help="purchases per run")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    parser.add_argument(
+        "--baseline-rev",
+        default="",
+        help="also run the schema of this git rev (its init SQL), e.g. the commit before a cut",
+    )
+    parser.add_argument(
+        "--probes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run one probe per cost (PROBES)",
+    )
     args = parser.parse_args()
+    probes = PROBES if args.probes else {}
 
     data_dir = REPO / "var" / "bench-trigger-costs-pg"
     cluster = server.EmbeddedServer(data_dir, port=free_port())
@@ -105,8 +118,14 @@ def main() -> int:
     try:
         admin = cluster.url()
         urls = {"shipped": server.create_database_from_init(admin, "shipped")}
+        if args.baseline_rev:
+            with tempfile.TemporaryDirectory() as tmp:
+                init = init_dir_at(args.baseline_rev, Path(tmp))
+                urls[f"at {args.baseline_rev}"] = server.create_database_from_init(
+                    admin, "baseline", init
+                )
         urls["ceiling"] = server.create_database_from_init(admin, "ceiling")
-        for number, probe in enumerate(PROBES, start=1):
+        for number, probe in enumerate(probes, start=1):
             urls[probe] = server.create_database_from_init(admin, f"probe{number}")
         for name, url in urls.items():
             seed(url, PLAN)
@@ -114,8 +133,8 @@ def main() -> int:
                 if name == "ceiling":
                     for table in (b"sales.transactions", b"sales.transaction_items"):
                         conn.execute(b"alter table " + table + b" disable trigger user")
-                elif name in PROBES:
-                    conn.execute(PROBES[name])
+                elif name in probes:
+                    conn.execute(probes[name])
         print(f"load average before: {os.getloadavg()[0]:.1f}; {args.purchases} purchases/run")
         rnd = random.Random(13)
         results: dict[tuple[str, str], list[float]] = {}
@@ -133,7 +152,7 @@ def main() -> int:
                     f"{statistics.median(runs):.0f} ({', '.join(f'{r:.0f}' for r in runs)})"
                 )
             print(f"{name:<46}{cells[0]:>24}{cells[1]:>24}")
-        for name in ("shipped", *PROBES):
+        for name in [n for n in urls if n != "ceiling"]:
             with psycopg.connect(urls[name]) as conn:
                 diff = conn.execute(read_sql("salesdb/check_summaries.sql")).fetchall()
             print(f"db check {name}: {len(diff)} differences")

@@ -305,6 +305,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    ;",
         "a bulk load puts the member key back as declared (deferred)",
     ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        'create trigger "Line_items_changed"',
+        "create trigger line_items_changed",
+        "a line write locks its purchase before the foreign-key check's KEY SHARE lock",
+    ),
 )
 
 

@@ -98,7 +98,9 @@ def test_add_purchase_with_an_unknown_member_fails_once_without_retry(sales_db: 
         psycopg.connect(sales_db) as conn,
         pytest.raises(psycopg.errors.ForeignKeyViolation) as caught,
     ):
-        purchases.run(conn, lambda c: purchases.add_purchase(c, "Nobody_00000", [line]), stats=stats)
+        purchases.run(
+            conn, lambda c: purchases.add_purchase(c, "Nobody_00000", [line]), stats=stats
+        )
     assert caught.value.diag.message_detail == NOT_PRESENT
     assert stats.retries == {}
     assert _counts(sales_db) == before

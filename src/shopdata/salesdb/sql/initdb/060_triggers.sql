@@ -9,17 +9,16 @@
 --   * member_spending and item_sales (plus sales.summary_deltas) stay exactly equal to a
 --     recomputation.
 --
--- Concurrency. Every write to a line item first takes the row lock of its purchase (the
--- SELECT ... FOR NO KEY UPDATE in line_item_checking) and reads the purchase's status from the
--- version it locked, i.e. the latest committed one. A cancellation or completion takes the
--- same lock, so a line write and a status change on one purchase are serialised: the line sees
--- the new status and is refused, or the status change waits for the line's commit and then
--- reads its lines.
--- The line-item triggers are BEFORE ROW triggers, so an INSERT locks the purchase before the
--- foreign-key check takes its KEY SHARE lock on it (the other order deadlocks with a purchase
--- being deleted). Lock order for the shop's operations (docs/salesdb.md, "Concurrency"):
--- purchase row first, then its line items; use shopdata.salesdb.purchases, which does so and
--- retries deadlocks and serialisation failures.
+-- Concurrency. Every write to a line item takes the row lock of its purchase (the totals
+-- UPDATE in line_item_changed) and reads the purchase's status from the version it locked,
+-- i.e. the latest committed one. A cancellation or completion takes the same lock, so a line
+-- write and a status change on one purchase are serialised: the line sees the new status and
+-- is refused, or the status change waits for the line's commit and then reads its lines.
+-- The line-item trigger fires before the foreign-key checks (its name sorts first), so an
+-- INSERT locks the purchase before the foreign-key check takes its KEY SHARE lock on it (the
+-- other order deadlocks with a purchase being deleted). Lock order for the shop's operations
+-- (docs/salesdb.md, "Concurrency"): purchase row first, then its line items; use
+-- shopdata.salesdb.purchases, which does so and retries deadlocks and serialisation failures.
 --
 -- Cost. The triggers use static SQL only (plans cached per session) and never update a summary
 -- row: they append signed deltas to sales.summary_deltas (see 050_summaries.sql), so a flash
@@ -55,39 +54,50 @@ begin
 end;
 $$;
 
--- Two row triggers per line write. BEFORE the write: lock the purchase row and check it (the
--- lock must come before the foreign-key check's KEY SHARE lock, see above). AFTER the write:
--- move the purchase's totals and append the summary deltas. The accounting must not run before
--- the write: an INSERT ... ON CONFLICT fires the BEFORE INSERT trigger for a row that is then
--- skipped (DO NOTHING) or turned into an UPDATE (DO UPDATE, which fires the UPDATE triggers),
--- so accounting there counted lines that were never written. AFTER ROW triggers fire only for
--- rows actually written. The lock taken before is held until commit, so the status checked
--- before is still the status when the accounting runs.
-create function sales.line_item_checking() returns trigger
+-- ONE row trigger per line write, after the write (so only for rows really written: an INSERT
+-- ... ON CONFLICT fires BEFORE INSERT triggers for rows it then skips (DO NOTHING) or turns into
+-- an UPDATE (DO UPDATE, which fires the UPDATE triggers); accounting before the write counted
+-- lines that were never written). Per line image (an INSERT applies the new line with sign +1,
+-- a DELETE the old line with -1, an UPDATE both, in turn) ONE statement locks the purchase row
+-- and moves its totals: the UPDATE takes the row lock (FOR NO KEY UPDATE strength) and, in READ
+-- COMMITTED, waits for a concurrent writer of that purchase and then works on (and returns) the
+-- latest committed version, so the status checked after it is the current one; a refusal
+-- raises and rolls the whole statement back, totals included. The trigger's name sorts before
+-- the foreign keys' "RI_ConstraintTrigger..." (AFTER ROW triggers fire in name order), so the
+-- purchase row is locked before the line's foreign-key check takes its KEY SHARE lock on it
+-- (the other order deadlocked with a purchase being deleted, see the header).
+-- Until issue 13 goal 2 this was two triggers (a BEFORE one locking with SELECT ... FOR NO KEY
+-- UPDATE, an AFTER one updating the totals): one trigger call and one statement fewer per line.
+create function sales.line_item_changed() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
     line sales.transaction_items;
     adding boolean;
+    sign integer;
     purchase record;
 begin
     for pass in 1..passes loop
         adding := tg_op = 'INSERT' or pass = 2;
         if adding then
             line := new;
+            sign := 1;
         else
             line := old;
+            sign := -1;
         end if;
 
-        -- Lock the purchase row; in READ COMMITTED this waits for a concurrent writer of that
-        -- purchase and then returns the latest committed version, so the status is current.
-        select t.status, t.created_at, i.discontinued_at into purchase
-        from sales.transactions as t
-        inner join sales.items as i on i.item_id = line.item_id
-        where t.transaction_id = line.transaction_id
-        for no key update of t;
+        update sales.transactions as t
+        set total_price = t.total_price + sign * line.quantity * line.unit_price,
+            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
+            total_quantity = t.total_quantity + sign * line.quantity
+        from sales.items as i
+        where t.transaction_id = line.transaction_id and i.item_id = line.item_id
+        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
         if not found then
-            continue;  -- no such purchase or item: the foreign-key check reports it
+            -- No such purchase or item: the foreign-key check (after this trigger) reports it;
+            -- or the purchase was deleted with its lines in this transaction.
+            continue;
         end if;
 
         if purchase.status <> 'pending'
@@ -112,51 +122,6 @@ begin
                     line.transaction_id, line.item_id, line.item_id, purchase.discontinued_at
                 );
         end if;
-    end loop;
-    if tg_op = 'DELETE' then
-        return old;
-    end if;
-    return new;
-end;
-$$;
-
-comment on function sales.line_item_checking() is
-'Row-level, before the write: locks the purchase, freezes lines of finished purchases, '
-'refuses discontinued items.';
-
-create trigger transaction_items_checking
-before insert or update or delete on sales.transaction_items
-for each row execute function sales.line_item_checking();
-
--- One trigger function, no nested calls (this runs for every line a shop writes): an INSERT
--- applies the new line with sign +1, a DELETE the old line with -1, an UPDATE both, in turn.
-create function sales.line_item_changed() returns trigger
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-declare
-    passes integer := case tg_op when 'UPDATE' then 2 else 1 end;
-    line sales.transaction_items;
-    sign integer;
-    purchase record;
-begin
-    for pass in 1..passes loop
-        if tg_op = 'INSERT' or pass = 2 then
-            line := new;
-            sign := 1;
-        else
-            line := old;
-            sign := -1;
-        end if;
-
-        -- The row lock is already held (line_item_checking), so this does not wait.
-        update sales.transactions as t
-        set total_price = t.total_price + sign * line.quantity * line.unit_price,
-            total_weight_kg = t.total_weight_kg + sign * line.quantity * line.unit_weight_kg,
-            total_quantity = t.total_quantity + sign * line.quantity
-        where t.transaction_id = line.transaction_id
-        returning t.status, t.membership_id into purchase;
-        if not found then
-            continue;  -- the purchase is gone (deleted with its lines in this transaction)
-        end if;
 
         if purchase.status <> 'cancelled' then
             insert into sales.summary_deltas (
@@ -177,10 +142,12 @@ end;
 $$;
 
 comment on function sales.line_item_changed() is
-'Row-level, after the write (so only for rows really written, ON CONFLICT included): moves '
-'the purchase totals and appends summary deltas.';
+'Row-level, after the write (so only for rows really written, ON CONFLICT included) and before '
+'the foreign-key checks: locks the purchase while moving its totals, freezes lines of finished '
+'purchases, refuses discontinued items, appends summary deltas.';
 
-create trigger transaction_items_changed
+-- Quoted: the upper-case L sorts before the R of "RI_ConstraintTrigger_..." (see above).
+create trigger "Line_items_changed"
 after insert or update or delete on sales.transaction_items
 for each row execute function sales.line_item_changed();
 
