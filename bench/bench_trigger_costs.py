@@ -15,6 +15,8 @@ databases in turn, alternating within every round:
 The session runs with synchronous_commit off (fsync is not CPU and is the same for all).
 
     .venv/bin/python bench/bench_trigger_costs.py --purchases 2000 --rounds 4   # docs/salesdb.md
+    # against the schema of a git rev too (e.g. the commit before a cut), probes left out:
+    .venv/bin/python bench/bench_trigger_costs.py --baseline-rev c2939ef --no-probes
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def main() -> int:
                 for name, url in urls.items():
                     cost = _cpu_us_per_purchase(url, args.purchases, mix == "hot", rnd)
                     results.setdefault((name, mix), []).append(cost)
-        print(f"{'server CPU per purchase, us (median; runs)':<46}{'spread':>24}{'hot':>24}")
+        print(f"{'server CPU per purchase, us (median; runs)':<50}{'spread':>28}{'hot':>28}")
         for name in urls:
             cells = []
             for mix in ("spread", "hot"):
@@ -151,7 +153,7 @@ def main() -> int:
                 cells.append(
                     f"{statistics.median(runs):.0f} ({', '.join(f'{r:.0f}' for r in runs)})"
                 )
-            print(f"{name:<46}{cells[0]:>24}{cells[1]:>24}")
+            print(f"{name:<50}{cells[0]:>28}{cells[1]:>28}")
         for name in [n for n in urls if n != "ceiling"]:
             with psycopg.connect(urls[name]) as conn:
                 diff = conn.execute(read_sql("salesdb/check_summaries.sql")).fetchall()
