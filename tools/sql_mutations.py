@@ -295,9 +295,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     # issue 13, goal 2: the member key is checked once per purchase, at commit --------------
     Mutation(
         "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
-        "references sales.members (membership_id) deferrable initially deferred,",
-        "references sales.members (membership_id),",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "on update restrict on delete restrict,",
         "the member key of a purchase is checked at commit (once, not per line)",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "deferrable initially deferred,",
+        "a member with purchases cannot be deleted, even when inserted again before COMMIT",
     ),
     Mutation(
         "src/shopdata/salesdb/sql/initdb/070_bulk_load.sql",
