@@ -127,12 +127,6 @@ def test_a_member_with_purchases_cannot_be_deleted(sales_db: str) -> None:
     assert row == (1,)
 
 
-MEMBER_COLUMNS = (
-    "membership_id, first_name, last_name, email, mobile_no, date_of_birth, above_18, status,"
-    " status_changed_at, joined_at"
-)
-
-
 def test_a_member_with_purchases_cannot_be_deleted_and_inserted_again(sales_db: str) -> None:
     """Found by the outside tester of issue 13: with the key checked only at COMMIT, deleting a
     member and inserting the same membership_id again in one transaction passed the check, and
@@ -143,12 +137,17 @@ def test_a_member_with_purchases_cannot_be_deleted_and_inserted_again(sales_db: 
         conn.execute("select sales.roll_up_summaries()")
         conn.commit()
         conn.execute(
-            f"create temporary table m as select {MEMBER_COLUMNS} from sales.members"
-            " where membership_id = 'Ang_00001'"
+            "create temporary table m as select membership_id, first_name, last_name, email,"
+            " mobile_no, date_of_birth, above_18, status, status_changed_at, joined_at"
+            " from sales.members where membership_id = 'Ang_00001'"
         )
         with pytest.raises(psycopg.errors.RestrictViolation) as caught:
             conn.execute("delete from sales.members where membership_id = 'Ang_00001'")
-            conn.execute(f"insert into sales.members ({MEMBER_COLUMNS}) select * from m")
+            conn.execute(
+                "insert into sales.members (membership_id, first_name, last_name, email,"
+                " mobile_no, date_of_birth, above_18, status, status_changed_at, joined_at)"
+                " select * from m"
+            )
             conn.commit()
         conn.rollback()
     assert caught.value.diag.constraint_name == "transactions_membership_id_fkey"

@@ -42,8 +42,7 @@ def test_a_skipped_resend_leaves_the_summaries_exact(sales_db: str, statement: s
         assert cur.rowcount == 0
         conn.execute("select sales.roll_up_summaries()")
         row = conn.execute(
-            "select transaction_count from sales.member_spending"
-            " where membership_id = %s",
+            "select transaction_count from sales.member_spending where membership_id = %s",
             ("Ito_00009" if "14" in statement else "Chan_00003",),
         ).fetchone()
     assert row == ((2,) if "14" in statement else (1,))

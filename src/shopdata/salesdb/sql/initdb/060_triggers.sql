@@ -211,6 +211,12 @@ execute function sales.check_status_change();
 
 -- Transactions: insert / update / delete append member (and item) deltas. -------------------
 
+-- After the insert, so only for rows really inserted: an INSERT ... ON CONFLICT DO NOTHING
+-- (an idempotent client re-sending a purchase it may already have stored) fires BEFORE INSERT
+-- triggers for the row it then skips. As a BEFORE trigger this counted the skipped purchase
+-- once more in its member's transaction_count, and marked an existing completed purchase as
+-- "inserted finished by this database transaction", which let that transaction add lines to
+-- it (found by the outside tester of issue 13; tests/salesdb/test_purchase_upsert.py).
 create function sales.transaction_inserting() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -230,12 +236,12 @@ begin
     -- A cancelled purchase counts nowhere, but its member gets a summary row (at zero).
     insert into sales.summary_deltas (membership_id, transaction_count)
     values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);
-    return new;
+    return null;
 end;
 $$;
 
 create trigger transactions_inserting
-before insert on sales.transactions
+after insert on sales.transactions
 for each row execute function sales.transaction_inserting();
 
 -- After a status or member change (the row lock is held): the purchase leaves or joins its
