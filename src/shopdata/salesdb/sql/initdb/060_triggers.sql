@@ -95,8 +95,19 @@ begin
         where t.transaction_id = line.transaction_id and i.item_id = line.item_id
         returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
         if not found then
-            -- No such purchase or item: the foreign-key check (after this trigger) reports it;
-            -- or the purchase was deleted with its lines in this transaction.
+            -- A line added to no such purchase or item: the foreign-key check (after this
+            -- trigger) reports it. A line removed whose purchase is gone: both were deleted by
+            -- ONE statement (WITH l AS (DELETE FROM transaction_items ...) DELETE FROM
+            -- transactions ...; AFTER ROW triggers fire when the whole statement has run). Only a
+            -- pending purchase can be deleted, so the line counted in item_sales and leaves it;
+            -- the member's side leaves with the purchase's full total (transaction_deleted).
+            -- Skipping it left item_sales over-counting (found by issue 13's outside tester).
+            if not adding and not exists (
+                select from sales.transactions as t where t.transaction_id = line.transaction_id
+            ) then
+                insert into sales.summary_deltas (item_id, purchase_count, units, amount)
+                values (line.item_id, -1, -line.quantity, -line.quantity * line.unit_price);
+            end if;
             continue;
         end if;
 
