@@ -930,8 +930,9 @@ def _relevant(registry: pl.DataFrame, emails: pl.Series, candidates: pl.DataFram
     Every ID ever issued, and every ID issued by the run's earlier batches, would otherwise be
     joined and grouped again for each batch. The filter keeps all rows of each email and of each
     formula ID the batch has, so what :func:`assign_ids` and the owners join decide is unchanged.
+    A registry no larger than the batch is returned whole: the filter would cost more than it saves.
     """
-    if registry.height == 0:
+    if registry.height <= emails.len():  # filtering would cost more than it saves
         return registry
     base_ids = candidates.join(
         birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
@@ -991,9 +992,14 @@ def _evaluate_batch(
             issued_at,
         ]
     )
-    evaluated = evaluated.with_row_index("_at").join(
-        owners, on="email_key", how="left", maintain_order="left"
+    # Joined on the one column, then put beside the rest: a join of the whole batch would gather
+    # every column again.
+    owned = (
+        evaluated.select("email_key")
+        .join(owners, on="email_key", how="left", maintain_order="left")
+        .select("owner", "_owner_at")
     )
+    evaluated = evaluated.with_row_index("_at").hstack(owned.get_columns())
 
     def scattered(values: pl.Series) -> pl.Series:  # Series.scatter works in place: a new one
         return (
