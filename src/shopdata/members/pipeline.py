@@ -813,6 +813,8 @@ class _Batch:
 
 
 _LINEAGE = ("line_number", "source_file")
+# Unsuccessful columns that can never start a formula: reason codes, digits, IDs.
+_SAFE_UNSUCCESSFUL = ("reasons", "derived_date_of_birth", "derived_mobile_no", "duplicate_of")
 
 
 def _empty_raw() -> pl.DataFrame:
@@ -900,11 +902,13 @@ def _evaluate(
     registry = store.registry()
     issued: list[pl.DataFrame] = []
     total = _Evaluated(issued=registry.clear())
+    known = _Known()
+    known.add(registry)
     for raw in batches(frames, batch_rows, columns):
-        known = pl.concat([registry, *issued]) if issued else registry
         batch = _evaluate_batch(
             raw, rules, known, extras, check_name_controls=check_name_controls, watch=watch
         )
+        known.add(batch.issued)
         sink(batch.successful, batch.unsuccessful)
         watch.lap("write both outputs")
         issued.append(batch.issued)
@@ -924,34 +928,56 @@ def _evaluate(
     return total
 
 
-def _relevant(registry: pl.DataFrame, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
-    """The registry rows that can matter to a batch: its emails, or its candidates' formula IDs.
+@dataclass
+class _Known:
+    """Every ID issued before a batch: the registry of earlier runs, then the run's earlier batches.
 
-    Every ID ever issued, and every ID issued by the run's earlier batches, would otherwise be
-    joined and grouped again for each batch. The filter keeps all rows of each email and of each
-    formula ID the batch has, so what :func:`assign_ids` and the owners join decide is unchanged.
-    A registry no larger than the batch is returned whole: the filter would cost more than it saves.
+    Kept as the chunks they came in (never copied again, so a long run does not copy what it
+    issued once per batch) beside 64-bit hashes of each row's email and formula ID, so that a
+    batch finds the rows that can matter to it by comparing integers, not strings.
     """
-    if registry.height <= emails.len():  # filtering would cost more than it saves
-        return registry
-    base_ids = candidates.join(
-        birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
-    ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))
-    # Semi joins, not ``is_in``: an ``is_in`` builds a set of the batch's every email each time.
-    indexed = registry.with_row_index("_row")
-    rows = pl.concat(
-        [
-            indexed.join(emails.to_frame("email_key"), on="email_key", how="semi")["_row"],
-            indexed.join(base_ids, on="base_id", how="semi")["_row"],
-        ]
-    )
-    return registry[rows.unique().sort()]
+
+    chunks: list[pl.DataFrame] = field(default_factory=list)
+    email_hashes: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.UInt64))
+    base_hashes: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.UInt64))
+
+    def add(self, issued: pl.DataFrame) -> None:
+        """Append IDs issued (``membership_id, email_key, base_id``)."""
+        self.chunks.append(issued)
+        self.email_hashes.append(issued["email_key"].hash())
+        self.base_hashes.append(issued["base_id"].hash())
+
+    @property
+    def height(self) -> int:
+        return self.email_hashes.len()
+
+    def frame(self) -> pl.DataFrame:
+        return pl.concat(self.chunks, rechunk=False)
+
+    def relevant(self, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
+        """The rows that can matter to a batch: its emails, or its candidates' formula IDs.
+
+        Every ID ever issued would otherwise be joined and grouped again for each batch. This
+        keeps all rows of each email and of each formula ID the batch has (and, rarely, a row
+        whose hash alone matches, which changes nothing), so what :func:`assign_ids` and the
+        owners join decide is unchanged. A registry no larger than the batch is returned whole:
+        the filter would cost more than it saves.
+        """
+        if self.height <= emails.len():
+            return self.frame()
+        base_ids = candidates.join(
+            birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
+        ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))["base_id"]
+        hits = self.email_hashes.is_in(emails.hash().unique().implode()) | self.base_hashes.is_in(
+            base_ids.hash().unique().implode()
+        )
+        return self.frame()[hits.arg_true()]
 
 
 def _evaluate_batch(
     raw: pl.DataFrame,
     rules: RuleConfig,
-    registry: pl.DataFrame,
+    known: _Known,
     extras: Sequence[str],
     *,
     check_name_controls: bool,
@@ -970,7 +996,7 @@ def _evaluate_batch(
     is_candidate = evaluated["reasons"] == ""
     positions = is_candidate.arg_true()
     candidates = evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key")
-    registry = _relevant(registry, evaluated["email_key"], candidates)
+    registry = known.relevant(evaluated["email_key"], candidates)
     assigned = assign_ids(candidates, registry)
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
@@ -1068,10 +1094,12 @@ def _evaluate_batch(
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
             reason_counts[reason] = reason_counts.get(reason, 0) + count
-    delivered = defuse_formulas(successful_df)
+    # Derived digits, reason codes and IDs cannot start a formula: only the other columns are
+    # scanned (the delivered IDs still are, as the check that none would change).
+    delivered = defuse_formulas(successful_df, safe=("mobile_no", "date_of_birth"))
     if not delivered["membership_id"].equals(successful_df["membership_id"]):
         raise AssertionError("a membership ID would change when written; none was issued")
-    unsuccessful_delivered = defuse_formulas(unsuccessful_df)
+    unsuccessful_delivered = defuse_formulas(unsuccessful_df, safe=_SAFE_UNSUCCESSFUL)
     watch.lap("escape formulas")
     return _Batch(
         successful=delivered,

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,20 @@ DEFAULT_DIR_MODE = 0o750
 TMP_SUFFIX = ".tmp"
 
 
-def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+def defuse_formulas(frame: pl.DataFrame, safe: Collection[str] = ()) -> pl.DataFrame:
     """:func:`shopdata.members.contract.escape_cell` on every string cell, column-wise.
 
     A cell that already starts with a quote gets one more, so that the escape is reversible
     (readers drop exactly one leading quote: ``contract.unescape_cell``) and two different values
-    never look the same.
+    never look the same. ``safe`` names columns whose values cannot start with an escaped
+    character by construction (digits, reason codes, IDs): they are not scanned.
     """
     pattern = "^[" + "".join("\\" + c if c in "-" else c for c in ESCAPED_STARTS) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
-    hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
+    scanned = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    hits = frame.select(
+        pl.col(name).str.contains(pattern).any() for name in scanned if name not in safe
+    )
     columns = [name for name in hits.columns if hits[name].item()]
     if not columns:
         return frame
