@@ -141,15 +141,18 @@ class StagedCsv:
 
 
 def write_parquet_atomic(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     path: Path,
     file_mode: int = DEFAULT_FILE_MODE,
     dir_mode: int = DEFAULT_DIR_MODE,
 ) -> None:
-    """Write ``frame`` as Parquet at ``path`` atomically."""
+    """Write ``frame`` as Parquet at ``path`` atomically (a lazy one streamed, never held whole)."""
     make_dirs(path.parent, dir_mode)
     tmp = tmp_path(path)
-    frame.write_parquet(tmp)
+    if isinstance(frame, pl.LazyFrame):
+        frame.sink_parquet(tmp)
+    else:
+        frame.write_parquet(tmp)
     _publish(tmp, path, file_mode)
 
 
