@@ -6,7 +6,8 @@ invisible until the run counts:
 1. take the lock; roll back or finish any run that crashed before (its manifest tells), and delete
    the temporary files dead runs left;
 2. read every landed regular file through one descriptor (never following a link), hash and
-   parse it (a large one a piece at a time, never whole);
+   parse it (a large one a piece at a time, never whole, its parsed pieces spilled to the staging
+   folder);
 3. write the manifest, then apply the rules and issue IDs a batch of rows at a time (vectorised),
    appending each batch to the outputs in ``_state/staging/<run_id>/`` (each made durable);
 4. commit the bookkeeping (one SQLite transaction): from here on the run is done;
@@ -98,8 +99,8 @@ ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
 # Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
 DEFAULT_BATCH_ROWS = 500_000
-# A landed file larger than this is read a piece of this size at a time, twice (check, then rows),
-# and never held whole.
+# A landed file larger than this is read a piece of this size at a time, once (each piece hashed,
+# checked and parsed, its rows spilled to the staging folder until evaluated), never held whole.
 DEFAULT_PIECE_BYTES = 32 * 1024 * 1024
 # The folder of a run's staging folder where large files' parsed pieces wait to be evaluated.
 SPILL_FOLDER = "spill"
