@@ -19,7 +19,7 @@ import pytest
 from shopdata.analytics.catalogue import question_files, run_question
 from shopdata.orchestration.analytics import ANALYTICS_ASSETS, ANALYTICS_KEYS, analytics_models
 from shopdata.orchestration.assets import ASSETS
-from shopdata.orchestration.automation import JOBS
+from shopdata.orchestration.automation import JOBS, SCHEDULES
 from shopdata.orchestration.checks import CHECKS
 from shopdata.orchestration.definitions import defs
 from shopdata.resources import read_sql
@@ -56,11 +56,13 @@ def fetch(url: str, query: str | bytes) -> list[tuple[Any, ...]]:
         return list(conn.execute(query.encode() if isinstance(query, str) else query).fetchall())
 
 
-def run_job(name: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def run_job(
+    name: str, instance: dg.DagsterInstance, run_config: dict[str, Any] | None = None
+) -> dg.ExecuteInProcessResult:
     jobs = dg.Definitions(
         assets=[*ASSETS, *ANALYTICS_ASSETS], asset_checks=CHECKS, jobs=JOBS
     ).resolve_job_def(name)
-    return jobs.execute_in_process(instance=instance, raise_on_error=False)
+    return jobs.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 def models_materialised(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -153,6 +155,26 @@ def test_marts_hold_the_samples_exact_rows(runs: dict[str, Any], world: World) -
     ]
     rows = run_question(url, "revenue-by-month").rows
     assert [tuple(map(str, r)) for r in rows] == [("2024-03-01", "4", "112.00")]
+
+
+def test_the_weekly_full_refresh_rebuilds_the_same_marts(
+    runs: dict[str, Any], instance: dg.DagsterInstance, world: World
+) -> None:
+    weekly = {s.name: s for s in SCHEDULES}["analytics_weekly_full_refresh"]
+    assert (weekly.cron_schedule, weekly.job_name) == ("0 3 * * 0", "analytics_job")
+    query = "select transaction_id, status, is_counted, revenue, line_count, refreshed_at "
+    query += "from marts.fct_purchases order by transaction_id"
+    before = fetch(world.database_url, query)
+    with dg.build_schedule_context(instance=instance) as context:
+        [request] = weekly.evaluate_tick(context).run_requests
+    assert request.run_config == {"ops": {"analytics_models": {"config": {"full_refresh": True}}}}
+    result = run_job("analytics_job", instance, dict(request.run_config))
+    assert result.success
+    assert models_materialised(result) == MODELS
+    after = fetch(world.database_url, query)
+    assert [r[:5] for r in after] == [r[:5] for r in before]
+    # rebuilt from scratch: every purchase written by this run, not only the pending one
+    assert len({r[5] for r in after}) == 1 and after[0][5] > before[0][5]
 
 
 def test_a_refresh_that_finds_the_lock_held_is_skipped(

@@ -34,13 +34,21 @@ TRANSLATOR = AnalyticsTranslator(
 )
 
 
+class RefreshConfig(dg.Config):
+    """Run config of the dbt step (the weekly schedule sets it; the UI's launchpad too)."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental marts from scratch (``dbt build --full-refresh``)."""
+
+
 @dbt_assets(
     manifest=resources.dbt_manifest(),
     dagster_dbt_translator=TRANSLATOR,
     name="analytics_models",
 )
-def analytics_models(context: AssetExecutionContext) -> Iterator[Any]:
-    """``dbt build`` of the selected models and their tests, as the role analytics_refresh.
+def analytics_models(context: AssetExecutionContext, config: RefreshConfig) -> Iterator[Any]:
+    """``dbt build`` of the selected models and their tests, as the role analytics_refresh
+    (``--full-refresh`` when the run config asks).
 
     Skipped, not failed, when another refresh holds the database's refresh lock (the one under
     way does the work, as with the members' run lock); a failed model or test fails the step
@@ -52,7 +60,7 @@ def analytics_models(context: AssetExecutionContext) -> Iterator[Any]:
     except Exception as error:
         raise failure(error) from error
     try:
-        yield from resources.dbt_build(context, url)
+        yield from resources.dbt_build(context, url, full_refresh=config.full_refresh)
     except resources.RefreshBusy as busy:
         context.log.warning(f"skipped: {busy}; the refresh holding it does the work")
     except resources.DbtError as error:

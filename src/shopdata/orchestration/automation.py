@@ -137,6 +137,20 @@ def _analytics_schedule() -> dg.ScheduleDefinition:
     )
 
 
+def _analytics_full_refresh_schedule() -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="analytics_weekly_full_refresh",
+        job=analytics_job,
+        cron_schedule=resources.settings().orchestration.analytics_full_refresh_cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        run_config={"ops": {analytics_models.op.name: {"config": {"full_refresh": True}}}},
+        description="dbt build --full-refresh of the analytics layer "
+        "(orchestration.analytics_full_refresh_cron): repairs what the incremental marts cannot "
+        "see, such as a back-dated load with lower transaction ids (docs/analytics.md).",
+    )
+
+
 #: The run tag naming the set of ready files a sensor's run was asked for.
 LANDING_KEY_TAG = "shopdata/landing_key"
 
@@ -184,5 +198,10 @@ def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.Ski
 
 
 JOBS = [membership_job, analytics_job, covid_job, carprice_job]
-SCHEDULES = [_membership_schedule(), _analytics_schedule(), _covid_schedule()]
+SCHEDULES = [
+    _membership_schedule(),
+    _analytics_schedule(),
+    _analytics_full_refresh_schedule(),
+    _covid_schedule(),
+]
 SENSORS = [landing_sensor]

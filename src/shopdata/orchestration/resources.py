@@ -133,11 +133,12 @@ def _environ(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def dbt_build(context: Any, url: str) -> Iterator[Any]:
+def dbt_build(context: Any, url: str, *, full_refresh: bool = False) -> Iterator[Any]:
     """``dbt build`` of the models ``context`` selected, as ``db refresh-analytics`` runs it (the
     same lock, environment, profiles.yml and role: :func:`shopdata.analytics.dbt.dbt_session`),
     streamed as Dagster events by dagster-dbt. Raises :class:`RefreshBusy` before anything when
     another refresh holds the lock, :class:`DbtError` naming the failed models and tests after.
+    ``full_refresh`` rebuilds the incremental marts from scratch.
     """
     from dagster_dbt import DbtCliResource
 
@@ -149,7 +150,8 @@ def dbt_build(context: Any, url: str) -> Iterator[Any]:
         )
         # One refresh at a time per database (the lock): one target folder is enough.
         target = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
+        args = ["build", *(["--full-refresh"] if full_refresh else [])]
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
         if not invocation.is_successful():
             results_file = target / "run_results.json"

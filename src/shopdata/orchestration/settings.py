@@ -32,6 +32,10 @@ class OrchestrationSettings(BaseModel):
         description="When the dbt models of the analytics layer are refreshed on their own "
         "(cron, UTC); each membership load refreshes them too.",
     )
+    analytics_full_refresh_cron: str = Field(
+        "0 3 * * 0",
+        description="When the dbt models are rebuilt from scratch (--full-refresh; cron, UTC).",
+    )
     max_retries: int = Field(
         3, ge=0, le=10, description="Retries of a step that failed on a transient error."
     )
