@@ -65,6 +65,8 @@ def analytics_models(context: AssetExecutionContext, config: RefreshConfig) -> I
         context.log.warning(f"skipped: {busy}; the refresh holding it does the work")
     except resources.DbtError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from error
+    except Exception as error:  # the lock's connection: retried when transient, as elsewhere
+        raise failure(error) from error
 
 
 #: The dbt models' asset keys (``staging/stg_sales__purchases``, ``marts/fct_purchases``, ...).
