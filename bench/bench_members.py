@@ -14,8 +14,9 @@ rules wrong, a speed reference only) and ``shopdata members run``. Wall seconds,
 (user + system of the child) and peak RSS come from ``wait4``. Then one in-process run prints the
 pipeline's per-stage table.
 
-    python bench/bench_members.py                          # 1,000,000 rows in 10 files, 5 rounds
-    python bench/bench_members.py --names unique
+    python bench/bench_members.py                          # 1,000,000 rows in 10 files, 5 rounds,
+                                                           # sample names, then unique names
+    python bench/bench_members.py --names unique --markdown  # one input; tables for the docs
     python bench/bench_members.py --rows 100000 --files 4 --repeats 1
     python bench/bench_members.py --one-file-gb 1          # one big file: peak RSS and rows/s
 """
@@ -34,6 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -67,7 +69,7 @@ import json, sys
 from pathlib import Path
 from shopdata.members.pipeline import RuleConfig, run_pipeline
 report = run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), RuleConfig())
-print(json.dumps(report.stages))
+print(json.dumps({"wall": report.stages, "cpu": report.stages_cpu}))
 """
 
 _SYLLABLES = np.array(
@@ -248,6 +250,8 @@ def _summary(runs: list[Measured]) -> dict[str, float]:
         "wall_min": round(min(walls), 3),
         "wall_max": round(max(walls), 3),
         "cpu_median": round(statistics.median(cpus), 3),
+        "cpu_min": round(min(cpus), 3),
+        "cpu_max": round(max(cpus), 3),
         "peak_mib": round(max(r.peak_mib for r in runs)),
     }
 
@@ -273,8 +277,8 @@ def side_by_side(source: Path, root: Path, repeats: int) -> dict[str, dict[str, 
     return {name: _summary(measured) for name, measured in runs.items()}
 
 
-def stages(source: Path, root: Path) -> dict[str, float]:
-    """One in-process run: seconds per stage of the pipeline."""
+def stages(source: Path, root: Path) -> dict[str, dict[str, float]]:
+    """One in-process run: wall and CPU seconds per stage of the pipeline."""
     landing, output = root / "landing_stages", root / "output_stages"
     shutil.copytree(source, landing)
     out = subprocess.run(
@@ -285,8 +289,78 @@ def stages(source: Path, root: Path) -> dict[str, float]:
     ).stdout
     shutil.rmtree(output)
     shutil.rmtree(landing, ignore_errors=True)
-    stage_seconds: dict[str, float] = json.loads(out)
+    stage_seconds: dict[str, dict[str, float]] = json.loads(out)
     return stage_seconds
+
+
+def _cell(summary: dict[str, float], what: str) -> str:
+    low, high = summary[what + "_min"], summary[what + "_max"]
+    return f"{summary[what + '_median']:.2f} ({low:.2f}-{high:.2f})"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The docs' tables for one input: processes side by side, ratios, stages."""
+    names = {
+        "floor": "floor: Polars reads the files as text",
+        "yardstick": "yardstick (`members_peer.py`)",
+        "pipeline": "`shopdata members run`",
+    }
+    lines = [
+        f"{result['rows']:,} rows in {result['files']} files ({result['names']} names, "
+        f"{result['megabytes']} MB), median of {result['rounds']} rounds (min-max); "
+        f"{result['machine']}; {result['date']}",
+        "",
+        "| process | wall s | CPU s | peak MiB |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key, label in names.items():
+        row = result[key]
+        lines.append(
+            f"| {label} | {_cell(row, 'wall')} | {_cell(row, 'cpu')} | {row['peak_mib']} |"
+        )
+    lines += [
+        f"| ratio pipeline / yardstick | {result['wall_ratio_to_yardstick']} | "
+        f"{result['cpu_ratio_to_yardstick']} | |",
+        f"| ratio pipeline / floor | {result['wall_ratio_to_floor']} | "
+        f"{result['cpu_ratio_to_floor']} | |",
+        "",
+        "| stage (one in-process run) | wall s | CPU s |",
+        "| --- | ---: | ---: |",
+    ]
+    for stage, wall in result["stages_seconds"]["wall"].items():
+        lines.append(f"| {stage} | {wall:.3f} | {result['stages_seconds']['cpu'][stage]:.3f} |")
+    return "\n".join(lines)
+
+
+def run_input(args: argparse.Namespace, root: Path, names: str) -> dict[str, Any]:
+    """Generate one input, run the three processes side by side, then the stages."""
+    source = root / f"source_{names}"
+    size = generate(args.rows, args.files, source, names=names)
+    print(
+        f"generated {args.rows:,} applications ({names} names) in {args.files} files, "
+        f"{size / 1e6:.1f} MB",
+        file=sys.stderr,
+    )
+    result = side_by_side(source, root, args.repeats)
+    pipeline, yardstick, floor = result["pipeline"], result["yardstick"], result["floor"]
+    summary: dict[str, Any] = {
+        "rows": args.rows,
+        "files": args.files,
+        "names": names,
+        "megabytes": round(size / 1e6, 1),
+        "rounds": args.repeats,
+        **result,
+        "wall_ratio_to_yardstick": round(pipeline["wall_median"] / yardstick["wall_median"], 2),
+        "cpu_ratio_to_yardstick": round(pipeline["cpu_median"] / yardstick["cpu_median"], 2),
+        "wall_ratio_to_floor": round(pipeline["wall_median"] / floor["wall_median"], 2),
+        "cpu_ratio_to_floor": round(pipeline["cpu_median"] / floor["cpu_median"], 2),
+        "rows_per_second": round(args.rows / pipeline["wall_median"]),
+        "stages_seconds": stages(source, root),
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    shutil.rmtree(source)
+    return summary
 
 
 def machine() -> str:
@@ -301,51 +375,27 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--names", choices=("sample", "unique"), default="sample")
+    parser.add_argument("--names", choices=("sample", "unique", "both"), default="both")
     parser.add_argument(
         "--one-file-gb", type=float, default=None, help="Run one generated file of this size."
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="Print the docs' tables instead of JSON."
     )
     args = parser.parse_args()
     var = REPO / "var"
     var.mkdir(exist_ok=True)
+    print(f"machine: {machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=var) as tmp:
         root = Path(tmp)
         if args.one_file_gb is not None:
             one_file(args, root)
             return
-        source = root / "source"
-        size = generate(args.rows, args.files, source, names=args.names)
-        print(
-            f"generated {args.rows:,} applications ({args.names} names) in {args.files} files, "
-            f"{size / 1e6:.1f} MB",
-            file=sys.stderr,
-        )
-        result = side_by_side(source, root, args.repeats)
-        pipeline, yardstick, floor = result["pipeline"], result["yardstick"], result["floor"]
-        print(
-            json.dumps(
-                {
-                    "rows": args.rows,
-                    "files": args.files,
-                    "names": args.names,
-                    "megabytes": round(size / 1e6, 1),
-                    "rounds": args.repeats,
-                    **result,
-                    "wall_ratio_to_yardstick": round(
-                        pipeline["wall_median"] / yardstick["wall_median"], 2
-                    ),
-                    "cpu_ratio_to_yardstick": round(
-                        pipeline["cpu_median"] / yardstick["cpu_median"], 2
-                    ),
-                    "wall_ratio_to_floor": round(pipeline["wall_median"] / floor["wall_median"], 2),
-                    "rows_per_second": round(args.rows / pipeline["wall_median"]),
-                    "stages_seconds": stages(source, root),
-                    "machine": machine(),
-                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                },
-                indent=2,
-            )
-        )
+        inputs = ("sample", "unique") if args.names == "both" else (args.names,)
+        for names in inputs:
+            summary = run_input(args, root, names)
+            print(markdown(summary) if args.markdown else json.dumps(summary, indent=2))
+            print()
 
 
 def one_file(args: argparse.Namespace, root: Path) -> None:

@@ -312,3 +312,76 @@ def test_a_large_file_that_changes_between_its_two_reads_fails_the_run_not_the_d
     path.write_bytes(path.read_bytes().replace(b"Ann", b"Bob"))  # same size, other bytes
     with pytest.raises(StillChanging):
         list(loaded.parsed.frames("big.csv"))
+
+
+# The pipeline keeps a large file's parsed pieces in its staging folder ("spill") between the
+# check and the evaluation: the file is read and parsed once, the rows evaluated are those of the
+# bytes hashed, and nothing of the spill outlives the run, whatever became of the file.
+
+
+def _big(rows: int, name: str = "Ann") -> bytes:
+    body = b"".join(
+        b"%s Lee,a%d@x.com,1990-01-01,12345678\n" % (name.encode(), i) for i in range(rows)
+    )
+    return b"name,email,date_of_birth,mobile_no\n" + body
+
+
+def test_spilled_pieces_are_the_rows_hashed_even_if_the_file_changes_after(
+    tmp_path: Path,
+) -> None:
+    import os
+    import stat
+
+    from shopdata.members.pipeline import Spill, _Loaded, _stream_load, _Streamed
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(_big(500))
+    spill = Spill(tmp_path / "spill", file_mode=0o600, dir_mode=0o700)
+    old_umask = os.umask(0)
+    try:
+        loaded = _stream_load(path, 1024, spill)
+    finally:
+        os.umask(old_umask)
+    assert isinstance(loaded, _Loaded) and isinstance(loaded.parsed, _Streamed)
+    pieces = sorted((tmp_path / "spill").iterdir())
+    assert len(pieces) == len(loaded.parsed.spilled) > 1
+    assert {stat.S_IMODE(p.stat().st_mode) for p in pieces} == {0o600}
+    assert stat.S_IMODE((tmp_path / "spill").stat().st_mode) == 0o700
+    path.write_bytes(path.read_bytes().replace(b"Ann", b"Bob"))  # same size, other bytes
+    frames = list(loaded.parsed.frames("big.csv"))
+    names = pl.concat(frames)["name"]
+    assert (names.len(), names.str.starts_with("Ann").sum()) == (500, 500)
+    assert pl.concat(frames)["line_number"].to_list() == list(range(2, 502))
+    assert list((tmp_path / "spill").iterdir()) == []  # each piece deleted once read
+
+
+def test_a_flawed_large_file_leaves_no_spill(tmp_path: Path) -> None:
+    from shopdata.members.ingest import BadFile
+    from shopdata.members.pipeline import Spill, _Loaded, _stream_load
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(_big(400) + b"Bo Tan,b@x.com\n" + _big(100)[35:])
+    loaded = _stream_load(path, 1024, Spill(tmp_path / "spill"))
+    assert isinstance(loaded, _Loaded) and isinstance(loaded.parsed, BadFile)
+    assert loaded.parsed.kind == "ragged_rows"
+    assert not (tmp_path / "spill").exists()
+
+
+def test_no_spill_outlives_a_run_of_kept_duplicate_and_quarantined_large_files(
+    tmp_path: Path,
+) -> None:
+    landing, output = tmp_path / "in", tmp_path / "out"
+    landing.mkdir()
+    (landing / "a.csv").write_bytes(_big(300))
+    (landing / "b.csv").write_bytes(_big(300))  # same bytes: a duplicate file
+    (landing / "c.csv").write_bytes(_big(300, "Cy") + b"Bo Tan,b@x.com\n")
+    options = RunOptions(piece_bytes=1024, batch_rows=97)
+    report = run_pipeline(landing, output, RuleConfig(), options=options)
+    totals = report.document.totals
+    assert (totals.files_processed, totals.files_duplicate, totals.files_quarantined) == (1, 1, 1)
+    assert (totals.rows_in, totals.successful) == (300, 300)
+    assert list((output / "_state" / "staging").iterdir()) == []
+    (landing / "d.csv").write_bytes(_big(300, "Di"))
+    again = run_pipeline(landing, output, RuleConfig(), options=options)
+    assert again.document.removed_orphans == []
+    assert again.document.totals.rows_in == 300

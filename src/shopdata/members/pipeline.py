@@ -6,7 +6,8 @@ invisible until the run counts:
 1. take the lock; roll back or finish any run that crashed before (its manifest tells), and delete
    the temporary files dead runs left;
 2. read every landed regular file through one descriptor (never following a link), hash and
-   parse it (a large one a piece at a time, never whole);
+   parse it (a large one a piece at a time, never whole, its parsed pieces spilled to the staging
+   folder);
 3. write the manifest, then apply the rules and issue IDs a batch of rows at a time (vectorised),
    appending each batch to the outputs in ``_state/staging/<run_id>/`` (each made durable);
 4. commit the bookkeeping (one SQLite transaction): from here on the run is done;
@@ -45,7 +46,7 @@ from shopdata.members.contract import (
     UNSUCCESSFUL_LEADING_COLUMNS,
     Reason,
 )
-from shopdata.members.ids import assign_ids, birthday_hash5, id_stem
+from shopdata.members.ids import REGISTRY_SCHEMA, assign_ids, birthday_hash5, id_stem
 from shopdata.members.ingest import (
     BOM,
     LINE,
@@ -85,6 +86,7 @@ from shopdata.members.write import (
     DEFAULT_FILE_MODE,
     StagedCsv,
     defuse_formulas,
+    make_dirs,
     move_durably,
     publish,
     write_json_atomic,
@@ -97,9 +99,11 @@ ERROR_SUFFIX = ".error.txt"
 COMMITTED = "committed"
 # Rows evaluated and written at a time: what bounds a run's memory (about 0.6 KiB per row).
 DEFAULT_BATCH_ROWS = 500_000
-# A landed file larger than this is read a piece of this size at a time, twice (check, then rows),
-# and never held whole.
+# A landed file larger than this is read a piece of this size at a time, once (each piece hashed,
+# checked and parsed, its rows spilled to the staging folder until evaluated), never held whole.
 DEFAULT_PIECE_BYTES = 32 * 1024 * 1024
+# The folder of a run's staging folder where large files' parsed pieces wait to be evaluated.
+SPILL_FOLDER = "spill"
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class RunReport:
     run_id: str | None
     document: RunDocument = field(default_factory=RunDocument)
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage (bench/)
+    stages_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage (bench/)
 
     @property
     def files_needing_attention(self) -> int:
@@ -147,16 +152,22 @@ class RunReport:
 
 
 class _Stopwatch:
-    """Wall seconds per named stage, in order (the benchmark's per-stage table)."""
+    """Wall and CPU seconds (all threads of the process) per named stage, in order.
+
+    The benchmark's per-stage table; CPU time is the steady figure on a shared machine.
+    """
 
     def __init__(self) -> None:
         self.stages: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._last_cpu = time.process_time()
 
     def lap(self, stage: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.stages[stage] = round(self.stages.get(stage, 0.0) + now - self._last, 4)
-        self._last = now
+        self.cpu[stage] = round(self.cpu.get(stage, 0.0) + cpu - self._last_cpu, 4)
+        self._last, self._last_cpu = now, cpu
 
 
 def _crash_point(name: str) -> None:
@@ -356,11 +367,24 @@ def run_pipeline(
         run_id = new_run_id(effective)
         partition = f"date={effective:%Y-%m-%d}/hour={effective:%H}"
         watch.lap("recover, scan")
-        records, frames, per_file, skipped, controls = _read_files(
-            landing, entries, store, run_id, partition, progress, grown, options.piece_bytes
-        )
+        try:
+            records, frames, per_file, skipped, controls = _read_files(
+                landing,
+                entries,
+                store,
+                run_id,
+                partition,
+                progress,
+                grown,
+                options.piece_bytes,
+                (options.file_mode, options.dir_mode),
+            )
+        except BaseException:
+            shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
+            raise
         watch.lap("read, hash, parse")
         if not records:
+            shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
             return RunReport(
                 None,
                 RunDocument(
@@ -404,11 +428,12 @@ def run_pipeline(
                 options,
                 check_name_controls=controls,
                 watch=watch,
+                issued_spill=staging / SPILL_FOLDER / "issued",
             )
             for relative, detail in errors.items():
                 write_text_atomic(detail + "\n", staging / relative, *modes)
-            if result.issued.height:
-                write_parquet_atomic(result.issued, segment, *modes)
+            if result.issued.height > result.issued.heights[0]:
+                write_parquet_atomic(result.issued.issued(), segment, *modes)
             else:
                 segment_rel = None
             document = _report(
@@ -452,7 +477,7 @@ def run_pipeline(
         left = _finish(store, landing, manifest, records, options)
         document.left_in_landing = left
         watch.lap("archive inputs, publish")
-        return RunReport(run_id, document, watch.stages)
+        return RunReport(run_id, document, watch.stages, watch.cpu)
 
 
 @dataclass(frozen=True)
@@ -467,8 +492,11 @@ class _Loaded:
 class _Streamed:
     """A file larger than a piece, checked piece by piece (pass 1) and not kept in memory.
 
-    :meth:`frames` reads it again, piece by piece, when its rows are evaluated (pass 2), and
-    fails the run (rolled back, nothing lost) if the bytes are not the ones hashed in pass 1.
+    With ``spilled`` (the pipeline's way), pass 1 wrote each piece's parsed rows to the run's
+    staging folder, and :meth:`frames` reads them back, deleting each: the rows evaluated are
+    those of the bytes hashed, and the file is read and parsed once. Without, :meth:`frames` reads
+    the file again, piece by piece (pass 2), and fails the run (rolled back, nothing lost) if the
+    bytes are not the ones hashed in pass 1.
     """
 
     path: Path
@@ -480,8 +508,15 @@ class _Streamed:
     rows: int
     columns: tuple[str, ...]
     has_controls: bool
+    spilled: tuple[Path, ...] = ()
 
     def frames(self, source_file: str) -> Iterator[pl.DataFrame]:
+        if self.spilled:  # pass 1 kept its parsed pieces: no second read, no second parse
+            for path in self.spilled:
+                frame = pl.read_ipc(path)
+                path.unlink()
+                yield frame.with_columns(source_file=pl.lit(source_file))
+            return
         digest = hashlib.sha256()
         line, offset = 1, 0
         for index, piece in enumerate(read_pieces(self.path, self.identity, self.piece_bytes)):
@@ -498,8 +533,55 @@ class _Streamed:
             raise StillChanging(f"{display_name(str(self.path))} changed between two reads")
 
 
-def _stream_load(path: Path, piece_bytes: int) -> _Loaded | NotReadable | StillChanging | None:
-    """Pass 1 over a large file, a piece at a time: hash, structure, row count. None: read whole."""
+@dataclass(frozen=True)
+class Spill:
+    """Where a large file's parsed pieces wait, from its check until its rows are evaluated.
+
+    A folder of the run's staging folder: deleted with it (published, rolled back or swept).
+    Each piece is an uncompressed Arrow IPC file with ``file_mode`` (it holds personal data).
+    """
+
+    folder: Path
+    file_mode: int = DEFAULT_FILE_MODE
+    dir_mode: int = DEFAULT_DIR_MODE
+
+    def write(self, index: int, frame: pl.DataFrame) -> Path:
+        make_dirs(self.folder, self.dir_mode)
+        path = self.folder / f"{index:06d}.arrow"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with open(os.open(path, flags, self.file_mode), "wb") as handle:
+            frame.write_ipc(handle, compression="uncompressed")
+        return path
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _stream_load(
+    path: Path, piece_bytes: int, spill: Spill | None = None
+) -> _Loaded | NotReadable | StillChanging | None:
+    """Pass 1 over a large file, a piece at a time: hash, structure, row count. None: read whole.
+
+    With ``spill``, each piece's parsed rows are kept there for the evaluation (see
+    :class:`_Streamed`); they are deleted again if the file is not processed after all.
+    """
+    try:
+        loaded = _stream_check(path, piece_bytes, spill)
+    except BaseException:
+        if spill is not None:
+            spill.discard()
+        raise
+    if spill is not None and not (
+        isinstance(loaded, _Loaded) and isinstance(loaded.parsed, _Streamed)
+    ):
+        spill.discard()
+    return loaded
+
+
+def _stream_check(
+    path: Path, piece_bytes: int, spill: Spill | None
+) -> _Loaded | NotReadable | StillChanging | None:
+    spilled: list[Path] = []
     try:
         identity = regular_identity(path)
         if identity.size <= piece_bytes:
@@ -531,23 +613,39 @@ def _stream_load(path: Path, piece_bytes: int) -> _Loaded | NotReadable | StillC
                     problem = BadFile(
                         "unparseable", f"the file could not be parsed ({type(exc).__name__})"
                     )
+                else:  # outside the try: a full disk fails the run, never the file
+                    if spill is not None and frame.height:
+                        spilled.append(spill.write(index, frame))
+                    del frame
             line += piece.count(b"\n")
             offset += len(piece)
     except (NotReadable, StillChanging) as trouble:
         return trouble
     parsed: _Streamed | BadFile = problem or _Streamed(
-        path, identity, digest.hexdigest(), piece_bytes, header, bom, rows, columns, controls
+        path,
+        identity,
+        digest.hexdigest(),
+        piece_bytes,
+        header,
+        bom,
+        rows,
+        columns,
+        controls,
+        tuple(spilled),
     )
     return _Loaded(b"", identity, digest.hexdigest(), parsed)
 
 
-def _load(path: Path, piece_bytes: int | None = None) -> _Loaded | NotReadable | StillChanging:
+def _load(
+    path: Path, piece_bytes: int | None = None, spill: Spill | None = None
+) -> _Loaded | NotReadable | StillChanging:
     """A landed file read through one descriptor: identity, hash, applications or why not.
 
-    A file larger than ``piece_bytes`` is checked a piece at a time instead (:func:`_stream_load`).
+    A file larger than ``piece_bytes`` is checked a piece at a time instead (:func:`_stream_load`),
+    its parsed pieces kept in ``spill`` when given.
     """
     if piece_bytes is not None:
-        streamed = _stream_load(path, piece_bytes)
+        streamed = _stream_load(path, piece_bytes, spill)
         if streamed is not None:
             return streamed
     try:
@@ -646,10 +744,12 @@ def _read_files(
     progress: Progress | None,
     grown: Sequence[tuple[str, str]] = (),
     piece_bytes: int | None = None,
+    modes: tuple[int, int] = (DEFAULT_FILE_MODE, DEFAULT_DIR_MODE),
 ) -> tuple[list[FileRecord], list[Rows], dict[str, int], list[dict[str, str]], bool]:
     """Read, hash and parse each entry; also whether any processed file holds a control byte.
 
-    A file larger than ``piece_bytes`` is not kept: its rows are read again when evaluated.
+    A file larger than ``piece_bytes`` is not kept in memory: its parsed pieces wait in the run's
+    staging folder (``modes``: file and folder permissions) until its rows are evaluated.
     """
     records: list[FileRecord] = []
     frames: list[Rows] = []
@@ -695,9 +795,14 @@ def _read_files(
     # Two files are read, hashed and parsed at a time: Polars, NumPy and hashlib release the GIL,
     # so one file's serial steps overlap the other's parse. Bookkeeping stays in name order, and
     # each file's progress line comes before its result is awaited (so a crash names the file).
+    spill_root = store.staging_path(run_id) / SPILL_FOLDER
+    spills = {
+        entry.name: Spill(spill_root / str(index), *modes) for index, entry in enumerate(regular)
+    }
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending = {
-            entry.name: pool.submit(_load, landing / entry.name, piece_bytes) for entry in regular
+            entry.name: pool.submit(_load, landing / entry.name, piece_bytes, spills[entry.name])
+            for entry in regular
         }
         for index, entry in enumerate(entries, start=1):
             name = _unique(display_name(entry.name), used_names)
@@ -775,10 +880,13 @@ def _read_files(
             if isinstance(found, _Streamed):
                 frames.append(Deferred((*found.columns, "source_file"), found.frames, name))
                 rows[name] = found.rows
+                spills.pop(entry.name)  # kept: its pieces are the file's rows
             else:
                 frames.append(found.frame.with_columns(source_file=pl.lit(name)))
                 rows[name] = found.frame.height
             controls = controls or found.has_controls
+    for unused in spills.values():  # duplicates, files re-read whole, files not processed
+        unused.discard()
     return records, frames, rows, skipped, controls
 
 
@@ -786,7 +894,7 @@ def _read_files(
 class _Evaluated:
     """What a run's batches added up to (the outputs themselves are already staged)."""
 
-    issued: pl.DataFrame
+    issued: _Known  # the registry, then the IDs the run issued (``issued()``)
     successful: int = 0
     unsuccessful: int = 0
     reason_counts: dict[str, int] = field(default_factory=dict)
@@ -806,6 +914,8 @@ class _Batch:
 
 
 _LINEAGE = ("line_number", "source_file")
+# Unsuccessful columns that can never start a formula: reason codes, digits, IDs.
+_SAFE_UNSUCCESSFUL = ("reasons", "derived_date_of_birth", "derived_mobile_no", "duplicate_of")
 
 
 def _empty_raw() -> pl.DataFrame:
@@ -880,27 +990,29 @@ def _evaluate(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     check_name_controls: bool = True,
     watch: _Stopwatch | None = None,
+    spill: Spill | None = None,
 ) -> _Evaluated:
     """Evaluate the run's rows ``batch_rows`` at a time; ``sink`` writes each batch's outputs.
 
     Memory is bounded by the batch, not by the run: rows are evaluated, written and freed batch by
     batch. The outputs are the same row for row whatever the batch size: IDs issued by earlier
-    batches join the registry for later ones, which is what "earlier in the run" means.
+    batches join the registry for later ones, which is what "earlier in the run" means. With
+    ``spill``, those IDs wait there (see :class:`_Known`), not in memory.
     """
     watch = watch or _Stopwatch()
     extras = _extra_columns(frames)
     columns = ["line_number", *REQUIRED_COLUMNS, *extras, "source_file"]
     registry = store.registry()
-    issued: list[pl.DataFrame] = []
-    total = _Evaluated(issued=registry.clear())
+    known = _Known(spill)
+    known.add(registry, keep=True)
+    total = _Evaluated(issued=known)
     for raw in batches(frames, batch_rows, columns):
-        known = pl.concat([registry, *issued]) if issued else registry
         batch = _evaluate_batch(
             raw, rules, known, extras, check_name_controls=check_name_controls, watch=watch
         )
+        known.add(batch.issued)
         sink(batch.successful, batch.unsuccessful)
         watch.lap("write both outputs")
-        issued.append(batch.issued)
         total.successful += batch.successful.height
         total.unsuccessful += batch.unsuccessful.height
         total.duplicates += batch.duplicates
@@ -912,33 +1024,89 @@ def _evaluate(
             counts["successful"] += int(ok)
             counts["unsuccessful"] += int(not_ok)
         del raw, batch
-    total.issued = pl.concat([registry.clear(), *issued])
     total.reason_counts = dict(sorted(total.reason_counts.items()))
     return total
 
 
-def _relevant(registry: pl.DataFrame, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
-    """The registry rows that can matter to a batch: its emails, or its candidates' formula IDs.
+@dataclass
+class _Known:
+    """Every ID issued before a batch: the registry of earlier runs, then the run's earlier batches.
 
-    Every ID ever issued, and every ID issued by the run's earlier batches, would otherwise be
-    joined and grouped again for each batch. The filter keeps all rows of each email and of each
-    formula ID the batch has, so what :func:`assign_ids` and the owners join decide is unchanged.
+    In memory: 64-bit hashes of each row's email and formula ID (16 bytes a row), so that a batch
+    finds the rows that can matter to it by comparing integers, not strings. The rows themselves
+    are the chunks they came in, never copied again; with ``spill``, the run's chunks wait in its
+    staging folder (Arrow IPC), so that memory does not grow with the IDs a long run issues.
     """
-    if registry.height == 0:
-        return registry
-    base_ids = candidates.join(
-        birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
-    ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))["base_id"]
-    return registry.filter(
-        pl.col("email_key").is_in(emails.unique().implode())
-        | pl.col("base_id").is_in(base_ids.unique().implode())
-    )
+
+    spill: Spill | None = None
+    sources: list[pl.DataFrame | Path] = field(default_factory=list)
+    heights: list[int] = field(default_factory=list)
+    email_hashes: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.UInt64))
+    base_hashes: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.UInt64))
+    schema: pl.Schema = field(default_factory=lambda: pl.Schema(REGISTRY_SCHEMA))
+
+    def add(self, issued: pl.DataFrame, *, keep: bool = False) -> None:
+        """Append IDs issued (``membership_id, email_key, base_id``); ``keep``: in memory."""
+        self.schema = issued.schema
+        index = len(self.sources)
+        spilled = not keep and self.spill is not None and issued.height
+        self.sources.append(self.spill.write(index, issued) if spilled and self.spill else issued)
+        self.heights.append(issued.height)
+        self.email_hashes.append(issued["email_key"].hash())
+        self.base_hashes.append(issued["base_id"].hash())
+
+    @property
+    def height(self) -> int:
+        return self.email_hashes.len()
+
+    def _rows(self, index: int) -> pl.DataFrame:
+        source = self.sources[index]
+        return pl.read_ipc(source) if isinstance(source, Path) else source
+
+    def frame(self) -> pl.DataFrame:
+        """Every known row (read back from the spill: for a small registry only)."""
+        chunks = [self._rows(index) for index in range(len(self.sources))]
+        return pl.concat(chunks, rechunk=False) if chunks else pl.DataFrame(schema=self.schema)
+
+    def issued(self, first: int = 1) -> pl.LazyFrame:
+        """The rows of chunks ``first`` onwards (the run's, after the registry), lazily."""
+        parts = [
+            pl.scan_ipc(source) if isinstance(source, Path) else source.lazy()
+            for source in self.sources[first:]
+        ]
+        return pl.concat(parts) if parts else pl.LazyFrame(schema=self.schema)
+
+    def relevant(self, emails: pl.Series, candidates: pl.DataFrame) -> pl.DataFrame:
+        """The rows that can matter to a batch: its emails, or its candidates' formula IDs.
+
+        Every ID ever issued would otherwise be joined and grouped again for each batch. This
+        keeps all rows of each email and of each formula ID the batch has (and, rarely, a row
+        whose hash alone matches, which changes nothing), so what :func:`assign_ids` and the
+        owners join decide is unchanged. A registry no larger than the batch is returned whole:
+        the filter would cost more than it saves.
+        """
+        if self.height <= emails.len():
+            return self.frame()
+        base_ids = candidates.join(
+            birthday_hash5(candidates["birthday_key"]), on="birthday_key", how="left"
+        ).select(base_id=id_stem(pl.col("last_name")) + "_" + pl.col("hash5"))["base_id"]
+        hits = (
+            self.email_hashes.is_in(emails.hash().unique().implode())
+            | self.base_hashes.is_in(base_ids.hash().unique().implode())
+        ).arg_true()
+        parts, start = [], 0
+        for index, height in enumerate(self.heights):
+            local = hits.filter((hits >= start) & (hits < start + height)) - start
+            if local.len():
+                parts.append(self._rows(index)[local])
+            start += height
+        return pl.concat(parts) if parts else pl.DataFrame(schema=self.schema)
 
 
 def _evaluate_batch(
     raw: pl.DataFrame,
     rules: RuleConfig,
-    registry: pl.DataFrame,
+    known: _Known,
     extras: Sequence[str],
     *,
     check_name_controls: bool,
@@ -957,7 +1125,7 @@ def _evaluate_batch(
     is_candidate = evaluated["reasons"] == ""
     positions = is_candidate.arg_true()
     candidates = evaluated.filter(is_candidate).select("last_name", "birthday_key", "email_key")
-    registry = _relevant(registry, evaluated["email_key"], candidates)
+    registry = known.relevant(evaluated["email_key"], candidates)
     assigned = assign_ids(candidates, registry)
     issued = assigned.filter(pl.col("membership_id").is_not_null()).select(
         "membership_id", "email_key", "base_id"
@@ -979,9 +1147,14 @@ def _evaluate_batch(
             issued_at,
         ]
     )
-    evaluated = evaluated.with_row_index("_at").join(
-        owners, on="email_key", how="left", maintain_order="left"
+    # Joined on the one column, then put beside the rest: a join of the whole batch would gather
+    # every column again.
+    owned = (
+        evaluated.select("email_key")
+        .join(owners, on="email_key", how="left", maintain_order="left")
+        .select("owner", "_owner_at")
     )
+    evaluated = evaluated.with_row_index("_at").hstack(owned.get_columns())
 
     def scattered(values: pl.Series) -> pl.Series:  # Series.scatter works in place: a new one
         return (
@@ -1050,10 +1223,12 @@ def _evaluate_batch(
     for combination, count in combinations_df.iter_rows():
         for reason in combination.split(REASON_SEPARATOR):
             reason_counts[reason] = reason_counts.get(reason, 0) + count
-    delivered = defuse_formulas(successful_df)
+    # Derived digits, reason codes and IDs cannot start a formula: only the other columns are
+    # scanned (the delivered IDs still are, as the check that none would change).
+    delivered = defuse_formulas(successful_df, safe=("mobile_no", "date_of_birth"))
     if not delivered["membership_id"].equals(successful_df["membership_id"]):
         raise AssertionError("a membership ID would change when written; none was issued")
-    unsuccessful_delivered = defuse_formulas(unsuccessful_df)
+    unsuccessful_delivered = defuse_formulas(unsuccessful_df, safe=_SAFE_UNSUCCESSFUL)
     watch.lap("escape formulas")
     return _Batch(
         successful=delivered,
@@ -1074,6 +1249,7 @@ def _stage_outputs(
     *,
     check_name_controls: bool,
     watch: _Stopwatch,
+    issued_spill: Path | None = None,
 ) -> _Evaluated:
     """Evaluate the run batch by batch into the two staged CSVs; publish them durably at the end."""
     successful = StagedCsv(paths[0], options.file_mode, options.dir_mode)
@@ -1092,6 +1268,7 @@ def _stage_outputs(
             batch_rows=options.batch_rows,
             check_name_controls=check_name_controls,
             watch=watch,
+            spill=Spill(issued_spill, *_modes(options)) if issued_spill else None,
         )
         successful.close()
         unsuccessful.close()

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,20 @@ DEFAULT_DIR_MODE = 0o750
 TMP_SUFFIX = ".tmp"
 
 
-def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+def defuse_formulas(frame: pl.DataFrame, safe: Collection[str] = ()) -> pl.DataFrame:
     """:func:`shopdata.members.contract.escape_cell` on every string cell, column-wise.
 
     A cell that already starts with a quote gets one more, so that the escape is reversible
     (readers drop exactly one leading quote: ``contract.unescape_cell``) and two different values
-    never look the same.
+    never look the same. ``safe`` names columns whose values cannot start with an escaped
+    character by construction (digits, reason codes, IDs): they are not scanned.
     """
     pattern = "^[" + "".join("\\" + c if c in "-" else c for c in ESCAPED_STARTS) + "]"
     # One cheap pass finds the columns that need it; only those are rebuilt (usually one or none).
-    hits = frame.select(pl.col(pl.String).str.contains(pattern).any())
+    scanned = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    hits = frame.select(
+        pl.col(name).str.contains(pattern).any() for name in scanned if name not in safe
+    )
     columns = [name for name in hits.columns if hits[name].item()]
     if not columns:
         return frame
@@ -136,15 +141,18 @@ class StagedCsv:
 
 
 def write_parquet_atomic(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     path: Path,
     file_mode: int = DEFAULT_FILE_MODE,
     dir_mode: int = DEFAULT_DIR_MODE,
 ) -> None:
-    """Write ``frame`` as Parquet at ``path`` atomically."""
+    """Write ``frame`` as Parquet at ``path`` atomically (a lazy one streamed, never held whole)."""
     make_dirs(path.parent, dir_mode)
     tmp = tmp_path(path)
-    frame.write_parquet(tmp)
+    if isinstance(frame, pl.LazyFrame):
+        frame.sink_parquet(tmp)
+    else:
+        frame.write_parquet(tmp)
     _publish(tmp, path, file_mode)
 
 
