@@ -330,6 +330,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            if false and not exists (",
         "a basket deleted with its lines in one statement leaves item_sales",
     ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/090_roles.sql",
+        "        execute format('revoke execute on function %s from public', taker);",
+        "        null;",
+        "no team member can take the roll-up's advisory lock",
+    ),
 )
 
 
