@@ -264,9 +264,14 @@ def test_the_bulk_load_path_does_not_count_an_empty_purchase(fixture_db: str) ->
         _consistent(conn)
 
 
-def test_check_reports_an_empty_basket_counted_and_repair_removes_it(db_env: str) -> None:
+@pytest.mark.parametrize("roll_up", [False, True], ids=["no-summary-row", "summary-row"])
+def test_check_reports_an_empty_basket_counted_and_repair_removes_it(
+    db_env: str, roll_up: bool
+) -> None:
     apply_sql_file(db_env, "fixture_sales.sql")
     with psycopg.connect(db_env) as conn:
+        if roll_up:  # the repair then updates Ang's row; without, it inserts it
+            conn.execute("select sales.roll_up_summaries()")
         conn.execute("select setval('sales.transactions_transaction_id_seq', 14)")
         conn.execute("insert into sales.transactions (membership_id) values ('Ang_00001')")
         # What the triggers wrote before the rule: the empty basket counted at its insert.
