@@ -52,6 +52,7 @@ from shopdata.members.ingest import (
     LINE,
     BadFile,
     ParsedFile,
+    check_utf8,
     content_hash,
     first_record_end,
     has_controls,
@@ -589,39 +590,61 @@ def _stream_check(
         digest = hashlib.sha256()
         header, bom, rows, controls = b"", False, 0, False
         columns: tuple[str, ...] = ()
-        problem: BadFile | None = None
+        problems: list[BadFile] = []
+        head = b""  # the file's start, until it holds the header and a record
         line, offset = 1, 0
         for index, piece in enumerate(read_pieces(path, identity, piece_bytes)):
             digest.update(piece)
             if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
                 return None  # lone CRs count as line breaks to the CSV parser: read it whole
-            if problem is None:
-                try:
-                    if index == 0:
-                        bom = piece.startswith(BOM)
+            at_start = not header and not problems
+            if at_start:
+                # A record longer than a piece leaves the header alone in the first one, which
+                # would read as "header only": the file's start grows until it holds a record.
+                piece = head + piece
+                head = b""
+            try:
+                if not at_start and header:
+                    frame = parse_piece(header, piece, line, offset - 3 * bom)
+                elif at_start:
+                    bom = piece.startswith(BOM)
+                    body = piece[3:] if bom else piece
+                    header = body[: first_record_end(body)]
+                    try:
                         first = parse_applications(piece)
-                        columns, frame = tuple(first.frame.columns), first.frame
-                        body = piece[3:] if bom else piece
-                        header = body[: first_record_end(body)]
-                    else:
-                        frame = parse_piece(header, piece, line, offset - 3 * bom)
-                    rows += frame.height
-                    controls = controls or has_controls(piece)
-                except BadFile as bad:
-                    problem = bad
-                except Exception as exc:  # as _parse: one bad file never stops the batch
-                    problem = BadFile(
-                        "unparseable", f"the file could not be parsed ({type(exc).__name__})"
-                    )
-                else:  # outside the try: a full disk fails the run, never the file
-                    if spill is not None and frame.height:
-                        spilled.append(spill.write(index, frame))
-                    del frame
+                    except BadFile as bad:  # later pieces are parsed only to count ragged rows
+                        if bad.kind not in ("ragged_rows", "field_too_long"):
+                            header = b""
+                        raise
+                    columns, frame = tuple(first.frame.columns), first.frame
+                else:  # no header to parse with: a whole read would still name bad UTF-8 first
+                    frame = pl.DataFrame()
+                    check_utf8(piece, offset - 3 * bom)
+            except BadFile as bad:
+                if bad.kind == "header_only" and at_start:
+                    head = piece
+                    continue
+                problems.append(bad)
+            except Exception as exc:  # as _parse: one bad file never stops the batch
+                problems.append(
+                    BadFile("unparseable", f"the file could not be parsed ({type(exc).__name__})")
+                )
+            else:  # outside the try: a full disk fails the run, never the file
+                rows += frame.height
+                controls = controls or has_controls(piece)
+                if spill is not None and frame.height and not problems:
+                    spilled.append(spill.write(index, frame))
+                del frame
             line += piece.count(b"\n")
             offset += len(piece)
+        if head:  # the whole file is a header and blank lines
+            try:
+                parse_applications(head)
+            except BadFile as bad:
+                problems.append(bad)
     except (NotReadable, StillChanging) as trouble:
         return trouble
-    parsed: _Streamed | BadFile = problem or _Streamed(
+    parsed: _Streamed | BadFile = _first_problem(problems) or _Streamed(
         path,
         identity,
         digest.hexdigest(),
@@ -634,6 +657,35 @@ def _stream_check(
         tuple(spilled),
     )
     return _Loaded(b"", identity, digest.hexdigest(), parsed)
+
+
+# Which problem a whole read of a file names when its pieces have several: bad UTF-8 anywhere
+# first, then whatever the header has, an error of the CSV parser, ragged rows (all counted),
+# and last a field too long.
+_PROBLEM_ORDER = ("not_utf8", "unparseable", "malformed_csv", "ragged_rows", "field_too_long")
+
+
+def _first_problem(problems: list[BadFile]) -> BadFile | None:
+    """The problem a whole read of the file reports, from the first problem of each piece."""
+    if not problems:
+        return None
+
+    def rank(problem: BadFile) -> int:
+        if problem is problems[0] and problem.kind not in _PROBLEM_ORDER:
+            return -1  # the header's (a later piece is parsed only with a good header)
+        if problem.kind in _PROBLEM_ORDER:
+            return _PROBLEM_ORDER.index(problem.kind)
+        return len(_PROBLEM_ORDER)
+
+    first = min(problems, key=rank)  # min keeps the earliest of equal rank
+    if first.kind == "ragged_rows" and first.records:
+        total = sum(p.records for p in problems if p.kind == "ragged_rows")
+        return BadFile(
+            first.kind,
+            first.message.replace(f"{first.records} record(s)", f"{total} record(s)", 1),
+            total,
+        )
+    return first
 
 
 def _load(
