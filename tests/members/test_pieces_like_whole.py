@@ -10,11 +10,15 @@ hidden behind ragged rows; a field too long named before the ragged rows a whole
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, cast
 
-from shopdata.members.ingest import record_cut
-from shopdata.members.landing import read_pieces, regular_identity
+import pytest
+
+from shopdata.members.ingest import RECORD_LIMIT, record_cut
+from shopdata.members.landing import RecordTooLong, read_pieces, regular_identity
+from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
 
 from .test_batches import _same_in_pieces
 
@@ -127,3 +131,32 @@ def test_later_ragged_rows_are_named_before_an_earlier_field_too_long(tmp_path: 
         "ragged_rows: ragged rows: 1 record(s) do not have the header's 4 fields; "
         "the first is at line 391 with 2\n"
     ]
+
+
+def test_a_record_that_never_ends_is_not_held_until_it_does(tmp_path: Path) -> None:
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(HEADER.encode() + b"\n" + b"a" * 100_000)
+    pieces = read_pieces(path, regular_identity(path), 1_024, record_limit=8_192)
+    assert next(pieces) == HEADER.encode() + b"\n"
+    with pytest.raises(RecordTooLong):
+        next(pieces)
+
+
+def test_a_file_of_one_endless_line_is_quarantined_with_its_own_hash(tmp_path: Path) -> None:
+    """Before: 200 MB without a line break peaked at 907 MiB (1 MiB pieces), 3 GB would not fit."""
+    landing = tmp_path / "in"
+    landing.mkdir()
+    data = HEADER.encode() + b"\n" + b"a" * (RECORD_LIMIT + 2_000_000)
+    (landing / "endless.csv").write_bytes(data)
+
+    report = run_pipeline(
+        landing, tmp_path / "out", RuleConfig(), options=RunOptions(piece_bytes=1_048_576)
+    )
+
+    detail = report.document.to_json()["files_detail"][0]
+    assert detail["status"] == "quarantined"
+    assert detail["sha256"] == hashlib.sha256(data).hexdigest()
+    assert detail["error"] == (
+        f"field_too_long: field too long: the record at line 2 runs over {RECORD_LIMIT:,} bytes "
+        "without ending; the limit is 131,072 characters a field"
+    )

@@ -34,6 +34,10 @@ _LINE_BREAK = re.compile(rb"[\r\n]")
 # Longest field accepted, in characters, on both the quoted and the unquoted path. (The csv
 # module's own limit, 131,072 by default, is lifted so that both paths give the same message.)
 FIELD_LIMIT = 131_072
+# Longest record a file read in pieces may have, in bytes: far more than any valid one needs (a
+# field of FIELD_LIMIT characters takes at most 1 MiB, quoted and with every quote doubled),
+# so that a line that never ends (hostile, or no line breaks at all) is never held whole.
+RECORD_LIMIT = 64 * 1024 * 1024
 EXTRA_PREFIX = "extra_"
 # How much of a header an error message may quote.
 QUOTE_LIMIT = 200

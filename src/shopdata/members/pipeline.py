@@ -49,7 +49,9 @@ from shopdata.members.contract import (
 from shopdata.members.ids import REGISTRY_SCHEMA, assign_ids, birthday_hash5, id_stem
 from shopdata.members.ingest import (
     BOM,
+    FIELD_LIMIT,
     LINE,
+    RECORD_LIMIT,
     BadFile,
     ParsedFile,
     check_utf8,
@@ -63,9 +65,11 @@ from shopdata.members.landing import (
     Entry,
     Identity,
     NotReadable,
+    RecordTooLong,
     StillChanging,
     bounded_name,
     display_name,
+    hash_regular,
     read_pieces,
     read_regular,
     regular_identity,
@@ -593,61 +597,73 @@ def _stream_check(
         problems: list[BadFile] = []
         head = b""  # the file's start, until it holds the header and a record
         line, offset = 1, 0
-        for index, piece in enumerate(read_pieces(path, identity, piece_bytes)):
-            digest.update(piece)
-            if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
-                return None  # lone CRs count as line breaks to the CSV parser: read it whole
-            at_start = not header and not problems
-            if at_start:
-                # A record longer than a piece leaves the header alone in the first one, which
-                # would read as "header only": the file's start grows until it holds a record.
-                piece = head + piece
-                head = b""
-            try:
-                if not at_start and header:
-                    frame = parse_piece(header, piece, line, offset - 3 * bom)
-                elif at_start:
-                    bom = piece.startswith(BOM)
-                    body = piece[3:] if bom else piece
-                    header = body[: first_record_end(body)]
-                    try:
-                        first = parse_applications(piece)
-                    except BadFile as bad:  # later pieces are parsed only to count ragged rows
-                        if bad.kind not in ("ragged_rows", "field_too_long"):
-                            header = b""
-                        raise
-                    columns, frame = tuple(first.frame.columns), first.frame
-                else:  # no header to parse with: a whole read would still name bad UTF-8 first
-                    frame = pl.DataFrame()
-                    check_utf8(piece, offset - 3 * bom)
-            except BadFile as bad:
-                if bad.kind == "header_only" and at_start:
-                    head = piece
-                    continue
-                problems.append(bad)
-            except Exception as exc:  # as _parse: one bad file never stops the batch
-                problems.append(
-                    BadFile("unparseable", f"the file could not be parsed ({type(exc).__name__})")
+        overlong = False
+        try:
+            for index, piece in enumerate(read_pieces(path, identity, piece_bytes, RECORD_LIMIT)):
+                digest.update(piece)
+                if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
+                    return None  # lone CRs count as line breaks to the CSV parser: read it whole
+                at_start = not header and not problems
+                if at_start:
+                    # A record longer than a piece leaves the header alone in the first one, which
+                    # would read as "header only": the file's start grows until it holds a record.
+                    piece = head + piece
+                    head = b""
+                try:
+                    if not at_start and header:
+                        frame = parse_piece(header, piece, line, offset - 3 * bom)
+                    elif at_start:
+                        bom = piece.startswith(BOM)
+                        body = piece[3:] if bom else piece
+                        header = body[: first_record_end(body)]
+                        try:
+                            first = parse_applications(piece)
+                        except BadFile as bad:  # later pieces are parsed only to count ragged rows
+                            if bad.kind not in ("ragged_rows", "field_too_long"):
+                                header = b""
+                            raise
+                        columns, frame = tuple(first.frame.columns), first.frame
+                    else:  # no header to parse with: a whole read would still name bad UTF-8 first
+                        frame = pl.DataFrame()
+                        check_utf8(piece, offset - 3 * bom)
+                except BadFile as bad:
+                    if bad.kind == "header_only" and at_start:
+                        head = piece
+                        continue
+                    problems.append(bad)
+                except Exception as exc:  # as _parse: one bad file never stops the batch
+                    why = f"the file could not be parsed ({type(exc).__name__})"
+                    problems.append(BadFile("unparseable", why))
+                else:  # outside the try: a full disk fails the run, never the file
+                    rows += frame.height
+                    controls = controls or has_controls(piece)
+                    if spill is not None and frame.height and not problems:
+                        spilled.append(spill.write(index, frame))
+                    del frame
+                line += piece.count(b"\n")
+                offset += len(piece)
+        except RecordTooLong as long:  # never held whole: the file cannot be valid anyway
+            line += head.count(b"\n")  # a header waiting for its first record
+            problems.append(
+                BadFile(
+                    "field_too_long",
+                    f"field too long: the record at line {line} runs over {long.limit:,} bytes "
+                    f"without ending; the limit is {FIELD_LIMIT:,} characters a field",
                 )
-            else:  # outside the try: a full disk fails the run, never the file
-                rows += frame.height
-                controls = controls or has_controls(piece)
-                if spill is not None and frame.height and not problems:
-                    spilled.append(spill.write(index, frame))
-                del frame
-            line += piece.count(b"\n")
-            offset += len(piece)
-        if head:  # the whole file is a header and blank lines
+            )
+            overlong = True
+        if head and not overlong:  # the whole file is a header and blank lines
             try:
                 parse_applications(head)
             except BadFile as bad:
                 problems.append(bad)
+        sha = hash_regular(path, identity, piece_bytes) if overlong else digest.hexdigest()
     except (NotReadable, StillChanging) as trouble:
         return trouble
     parsed: _Streamed | BadFile = _first_problem(problems) or _Streamed(
         path,
         identity,
-        digest.hexdigest(),
+        sha,
         piece_bytes,
         header,
         bom,
@@ -656,7 +672,7 @@ def _stream_check(
         controls,
         tuple(spilled),
     )
-    return _Loaded(b"", identity, digest.hexdigest(), parsed)
+    return _Loaded(b"", identity, sha, parsed)
 
 
 # Which problem a whole read of a file names when its pieces have several: bad UTF-8 anywhere
