@@ -12,8 +12,11 @@ It starts its own embedded PostgreSQL 18 (var/bench-analytics-pg, the analytical
 all on a warm connection, as an analyst's client sees it, ``--runs`` times, alternating with a
 yardstick (the summary query analyst/top_items.sql, 0.3 ms at every scale), and prints the
 median and its ratio to the yardstick's median. Then it buys ``--new`` purchases through the
-triggers and times the incremental ``dbt run``. ``--reference`` also times each question's
-plain base-table reference query once (tests/analytics/reference; minutes at full scale).
+triggers and times the incremental ``dbt run``, then an incremental run with nothing new (what
+an idle hourly refresh costs) and, unless ``--skip-dbt-test``, the ``dbt build`` (run + every
+test) that ``db refresh-analytics`` and the Dagster schedule run. ``--reference`` also times
+each question's plain base-table reference query once (tests/analytics/reference; minutes at full
+scale).
 """
 
 from __future__ import annotations
@@ -164,6 +167,14 @@ def main() -> int:
         incremental_s = _timed_dbt(url, ["run"])
         print(f"{args.new:,} new purchases, then dbt run (incremental)  {incremental_s:8.1f} s")
         results["dbt_run_incremental_s"] = incremental_s
+        idle_s = _timed_dbt(url, ["run"])
+        print(f"nothing new, dbt run (incremental, idle)   {idle_s:8.1f} s")
+        results["dbt_run_idle_s"] = idle_s
+        if not args.skip_dbt_test:
+            # What `db refresh-analytics` and the Dagster schedule run: dbt build = run + test.
+            build_s = _timed_dbt(url, ["build"])
+            print(f"nothing new, dbt build (run + every test) {build_s:8.1f} s")
+            results["dbt_build_idle_s"] = build_s
         worst = max(q["median_ms"] for q in results["questions"].values())
         print(f"slowest question median {worst:.2f} ms (budget {BUDGET_MS:.0f} ms)")
         results["load_average_after"] = os.getloadavg()[0]

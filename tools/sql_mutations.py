@@ -295,8 +295,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     # issue 13, goal 2: the member key is checked once per purchase, at commit --------------
     Mutation(
         "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
-        "references sales.members (membership_id) deferrable initially deferred,",
-        "references sales.members (membership_id),",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "on update restrict on delete restrict,",
         "the member key of a purchase is checked at commit (once, not per line)",
     ),
     Mutation(
@@ -310,6 +310,25 @@ MUTATIONS: tuple[Mutation, ...] = (
         'create trigger "Line_items_changed"',
         "create trigger line_items_changed",
         "a line write locks its purchase before the foreign-key check's KEY SHARE lock",
+    ),
+    # issue 13, found by its outside tester ------------------------------------------------
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "deferrable initially deferred,",
+        "a member with purchases cannot be deleted, even when inserted again before COMMIT",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "after insert on sales.transactions",
+        "before insert on sales.transactions",
+        "a purchase re-sent with ON CONFLICT DO NOTHING is neither counted twice nor unfrozen",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "            if not adding and not exists (",
+        "            if false and not exists (",
+        "a basket deleted with its lines in one statement leaves item_sales",
     ),
 )
 

@@ -4,7 +4,8 @@
 -- change top items, revenue and a member's spending, an item sold only in a cancelled purchase
 -- (never sold), a discontinued item sold before and one never sold, a price change after sales
 -- (past lines keep 20.00), churned members of every status, a member who never bought, pending
--- purchases of every backlog age, shipments inside and outside the last 30 days.
+-- purchases of every backlog age, shipments inside and outside the last 30 days, and a pending
+-- purchase with no line item (14: a basket never filled, so Eve has still never bought).
 insert into sales.members (
     membership_id, first_name, last_name, email, mobile_no, date_of_birth, above_18, joined_at,
     status_changed_at
@@ -50,7 +51,8 @@ insert into sales.transactions (transaction_id, membership_id, created_at) value
 (10, 'Das_00004', now() - interval '1 day'),
 (11, 'Bala_00002', now() - interval '5 days'),
 (12, 'Das_00004', now() - interval '40 days'),
-(13, 'Bala_00002', now() - interval '20 days');
+(13, 'Bala_00002', now() - interval '20 days'),
+(14, 'Eng_00005', now() - interval '3 days');
 
 insert into sales.transaction_items (
     transaction_id, item_id, quantity, unit_price, unit_weight_kg

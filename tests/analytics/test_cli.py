@@ -62,7 +62,8 @@ def test_revenue_by_month_csv_is_exact(env: str) -> None:
         env,
         "select to_char(date_trunc('month', t.created_at at time zone 'UTC'), 'YYYY-MM-DD'), "
         "count(*), sum(t.total_price) from sales.transactions as t "
-        "where t.status <> 'cancelled' group by 1 order by 1",
+        "where t.status <> 'cancelled' and exists (select from sales.transaction_items as li "
+        "where li.transaction_id = t.transaction_id) group by 1 order by 1",
     )
     result = runner.invoke(app, ["db", "query", "revenue-by-month", "--csv"])
     assert result.exit_code == 0

@@ -109,6 +109,31 @@ def test_repeat_rate_by_hand(built_db: str) -> None:
     assert run_question(built_db, "repeat-purchase-rate").rows == [(7, 3, Decimal("42.86"))]
 
 
+def test_a_purchase_with_no_line_is_no_purchase(built_db: str) -> None:
+    """14: Eve's pending purchase with no line item, a basket never filled. It stays in
+    fct_purchases (every transaction does) but counts nowhere: Eve has never bought, there is
+    no basket of 0 items, and the backlog has no "2-7 days" bucket (14 is 3 days old)."""
+    assert fetch(
+        built_db,
+        "select status, is_counted, line_count, revenue from marts.fct_purchases "
+        "where transaction_id = 14",
+    ) == [("pending", False, 0, Decimal("0.00"))]
+    assert fetch(
+        built_db,
+        "select d.purchase_count, d.first_purchase_day, d.last_purchase_day "
+        "from marts.dim_members as d inner join sales.members as m using (member_key) "
+        "where m.membership_id = 'Eng_00005'",
+    ) == [(0, None, None)]
+    sizes = run_question(built_db, "basket-size-distribution").rows
+    assert [r[0] for r in sizes] == [1, 2, 3]
+    backlog = run_question(built_db, "logistics-backlog").rows
+    assert [(r[0], r[1]) for r in backlog] == [
+        ("over 30 days", 1),
+        ("8-30 days", 1),
+        ("0-1 days", 1),
+    ]
+
+
 def test_dbt_docs_generate_describes_every_model_and_its_lineage(built_db: str) -> None:
     import json
 

@@ -104,6 +104,7 @@ def settings_env(root: Path, database_url: str, covid_url: str) -> dict[str, str
         "SHOPDATA_CARPRICE__JOBS": "1",
         "SHOPDATA_ORCHESTRATION__CARPRICE_MODELS": '["naive_bayes", "decision_tree"]',
         "SHOPDATA_ORCHESTRATION__DAGSTER_HOME": str(root / "dagster"),
+        "SHOPDATA_DB__DBT_DIR": str(root / "dbt"),
         "DAGSTER_HOME": str(root / "dagster"),
     }
 

@@ -18,6 +18,7 @@ import pytest
 from shopdata.config import get_settings
 from shopdata.members.state import StateStore
 from shopdata.orchestration import assets
+from shopdata.orchestration.analytics import ANALYTICS_ASSETS, ANALYTICS_KEYS
 from shopdata.orchestration.assets import ASSETS, covid_series, membership_runs
 from shopdata.orchestration.automation import (
     SCHEDULES,
@@ -37,6 +38,7 @@ def members_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     monkeypatch.setenv("SHOPDATA_MEMBERS__LANDING_DIR", str(landing))
     monkeypatch.setenv("SHOPDATA_MEMBERS__OUTPUT_DIR", str(output))
     monkeypatch.setenv("SHOPDATA_MEMBERS__SETTLE_SECONDS", "5")
+    monkeypatch.setenv("SHOPDATA_DB__DBT_DIR", str(tmp_path / "dbt"))
     get_settings.cache_clear()
     yield landing, output
     get_settings.cache_clear()
@@ -48,7 +50,7 @@ def run_job(
     tags: Any = None,
     selection: list[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[job])
+    defs = dg.Definitions(assets=[*ASSETS, *ANALYTICS_ASSETS], asset_checks=CHECKS, jobs=[job])
     return defs.resolve_job_def(job.name).execute_in_process(
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -77,6 +79,7 @@ def test_a_lock_busy_run_is_skipped_not_failed(members_env: tuple[Path, Path]) -
         "membership_runs_successful_share_in_band",
         "top_members_summaries_match_base_tables",
         "top_items_summaries_match_base_tables",
+        "analytics_models",  # the dbt step is below the load: skipped with it
     }
     warnings = [
         r.user_message for r in instance.all_logs(result.run_id) if r.level == logging.WARNING
@@ -126,7 +129,7 @@ def test_a_failed_load_is_redone_by_the_hourly_backstop(
 ) -> None:
     """A load that failed after its run committed: the next membership run finds nothing ready and
     skips everything below it, so the members would wait for the next landed file. The hourly
-    backstop sees the load pending and runs the load and both answers alone."""
+    backstop sees the load pending and runs the load, both answers and the dbt models alone."""
     landing, _ = members_env
     land_samples(landing, malformed=False)
     name = pg_server.unique_name("orchestration_backstop")
@@ -164,8 +167,12 @@ def backstop(  # the body of the test above
         dg.AssetKey("sales_members"),
         dg.AssetKey("top_members"),
         dg.AssetKey("top_items"),
+        *ANALYTICS_KEYS,
     ]
-    defs = dg.Definitions(assets=[*ASSETS], asset_checks=CHECKS, jobs=[membership_job])
+    assert dg.AssetKey(["marts", "fct_purchases"]) in request.asset_selection
+    defs = dg.Definitions(
+        assets=[*ASSETS, *ANALYTICS_ASSETS], asset_checks=CHECKS, jobs=[membership_job]
+    )
     load = defs.resolve_job_def("membership_job").execute_in_process(
         instance=instance, asset_selection=request.asset_selection, raise_on_error=False
     )
@@ -178,7 +185,10 @@ def backstop(  # the body of the test above
         "top_items",
         "top_members_summaries_match_base_tables",
         "top_items_summaries_match_base_tables",
+        "analytics_models",
     }
+    with psycopg.connect(url) as conn:  # the dbt models were built from the loaded members
+        assert conn.execute(b"select count(*) from marts.dim_members").fetchone() == (706,)
 
     with dg.build_schedule_context(instance=instance) as context:
         again = hourly.evaluate_tick(context).run_requests[0]
@@ -371,6 +381,12 @@ def test_schedules() -> None:
         "membership_job",
     )
     assert hourly.default_status == dg.DefaultScheduleStatus.RUNNING
+    analytics = by_name["analytics_hourly"]
+    assert (analytics.cron_schedule, analytics.job_name, analytics.default_status) == (
+        "30 * * * *",
+        "analytics_job",
+        dg.DefaultScheduleStatus.RUNNING,
+    )
     daily = by_name["covid_daily"]
     assert (daily.cron_schedule, daily.job_name) == ("15 6 * * *", "covid_job")
     assert membership_runs.key == dg.AssetKey("membership_runs")

@@ -24,7 +24,7 @@ from .conftest import MALFORMED_NAME, World
 
 pytestmark = pytest.mark.browser
 
-GROUPS = ("members", "sales", "covid", "carprice")
+GROUPS = ("members", "sales", "analytics", "covid", "carprice")
 JOB_NODES = ("membership_runs", "sales_members", "top_members", "top_items")
 
 

@@ -1,12 +1,14 @@
 """When the assets run: a sensor on the landing folder plus an hourly backstop for the
-membership runs (the database load and both answers follow in the same run), the COVID cache
-daily, the model on demand.
+membership runs (the database load, both answers and the dbt models follow in the same run), the
+dbt models again on their own schedule (the checkout's purchases arrive between loads), the
+COVID cache daily, the model on demand.
 """
 
 import dagster as dg
 from dagster import SensorEvaluationContext
 
 from shopdata.orchestration import resources
+from shopdata.orchestration.analytics import ANALYTICS_KEYS, analytics_models
 from shopdata.orchestration.assets import (
     carprice_model,
     covid_series,
@@ -29,11 +31,16 @@ def retry_policy() -> dg.RetryPolicy:
     )
 
 
-#: membership run -> sales.members -> both analyst answers, with their checks.
+#: membership run -> sales.members -> both analyst answers and the dbt models, with their checks.
+#: Every dbt model, not only those below sales_members: stg_sales__removed_purchases (what the
+#: checkout deleted) must be rebuilt before fct_purchases in every refresh. The dbt step is one
+#: op below sales_members, so it is skipped with the load when no run processed files.
 membership_job = dg.define_asset_job(
     "membership_job",
-    selection=dg.AssetSelection.assets(membership_runs).downstream(),
-    description="A membership run, then the load into the sales database and both answers.",
+    selection=dg.AssetSelection.assets(membership_runs).downstream()
+    | dg.AssetSelection.assets(analytics_models),
+    description="A membership run, then the load into the sales database, both answers and "
+    "the dbt models of the analytics layer (dbt build).",
     tags={"shopdata/job": "membership"},  # for a run queue limit (docs/orchestration.md)
     op_retry_policy=retry_policy(),
 )
@@ -51,8 +58,19 @@ carprice_job = dg.define_asset_job(
 )
 
 
-#: What a load-only run materialises: the members' load and both answers (with their checks).
-LOAD_ASSETS = [sales_members.key, top_members.key, top_items.key]
+#: What a load-only run materialises: the members' load, both answers and the dbt models (with
+#: their checks).
+LOAD_ASSETS = [sales_members.key, top_members.key, top_items.key, *ANALYTICS_KEYS]
+
+#: The dbt models alone (dbt build), on their schedule or from the UI.
+analytics_job = dg.define_asset_job(
+    "analytics_job",
+    selection=dg.AssetSelection.assets(analytics_models),
+    description="dbt build of the analytics layer (staging views, marts, dbt tests) as the role "
+    "analytics_refresh; skipped when another refresh holds the database's refresh lock.",
+    tags={"shopdata/job": "analytics"},
+    op_retry_policy=retry_policy(),
+)
 
 
 def load_pending(instance: dg.DagsterInstance) -> bool:
@@ -76,7 +94,7 @@ def _membership_schedule() -> dg.ScheduleDefinition:
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Backstop of the landing sensor: members.schedule_minute past every hour "
         "(members.schedule_interval_minutes). When no file is ready but the last run's load did "
-        "not finish, it runs the load and both answers alone.",
+        "not finish, it runs the load, both answers and the dbt models alone.",
     )
     def membership_hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         # A membership run that finds nothing ready skips everything downstream of it, so a load
@@ -103,6 +121,33 @@ def _covid_schedule() -> dg.ScheduleDefinition:
         if s.covid.api_base_url
         else dg.DefaultScheduleStatus.STOPPED,
         description="covid fetch once a day (orchestration.covid_cron).",
+    )
+
+
+def _analytics_schedule() -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="analytics_hourly",
+        job=analytics_job,
+        cron_schedule=resources.settings().orchestration.analytics_cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="dbt build of the analytics layer (orchestration.analytics_cron): the "
+        "checkout's purchases reach the marts between membership loads. A refresh that finds "
+        "another under way is skipped, not failed.",
+    )
+
+
+def _analytics_full_refresh_schedule() -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="analytics_weekly_full_refresh",
+        job=analytics_job,
+        cron_schedule=resources.settings().orchestration.analytics_full_refresh_cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        run_config={"ops": {analytics_models.op.name: {"config": {"full_refresh": True}}}},
+        description="dbt build --full-refresh of the analytics layer "
+        "(orchestration.analytics_full_refresh_cron): repairs what the incremental marts cannot "
+        "see, such as a back-dated load with lower transaction ids (docs/analytics.md).",
     )
 
 
@@ -152,6 +197,11 @@ def landing_sensor(context: SensorEvaluationContext) -> dg.SensorResult | dg.Ski
     )
 
 
-JOBS = [membership_job, covid_job, carprice_job]
-SCHEDULES = [_membership_schedule(), _covid_schedule()]
+JOBS = [membership_job, analytics_job, covid_job, carprice_job]
+SCHEDULES = [
+    _membership_schedule(),
+    _analytics_schedule(),
+    _analytics_full_refresh_schedule(),
+    _covid_schedule(),
+]
 SENSORS = [landing_sensor]

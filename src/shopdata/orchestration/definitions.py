@@ -1,8 +1,9 @@
 """The code location: ``dagster dev -m shopdata.orchestration.definitions``.
 
 The dbt project (``shopdata/analytics/project/``, issue 21) joins here: its ``@dbt_assets``
-(dagster-dbt) go in :func:`analytics_assets`, with dbt sources mapped to the asset keys
-``sales_members`` and ``sales_transactions`` so that its models hang below them in the graph.
+(dagster-dbt, :mod:`shopdata.orchestration.analytics`), with dbt sources mapped to the asset keys
+``sales_members``, ``sales_transactions`` and ``sales_catalogue`` so that its models hang below
+them in the graph.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from shopdata.orchestration.checks import CHECKS
 
 
 def analytics_assets() -> list[dg.AssetsDefinition]:
-    """The dbt models of analytics/project/ (issue 21), once they exist; none yet."""
-    return []
+    """The dbt models of analytics/project/ (issue 21): one multi-asset, one asset per model."""
+    from shopdata.orchestration.analytics import ANALYTICS_ASSETS
+
+    return ANALYTICS_ASSETS
 
 
 defs = dg.Definitions(

@@ -8,12 +8,24 @@ renames in the components touch this file and nothing else of the orchestration.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from shopdata.analytics.dbt import (
+    PROJECT_DIR,
+    DbtError,
+    RefreshBusy,
+    dbt_executable,
+    dbt_session,
+    failures,
+    manifest_path,
+)
 from shopdata.carprice.data import load_car_data
 from shopdata.carprice.families import MODEL_NAMES
 from shopdata.carprice.persist import METRICS_FILE
@@ -34,14 +46,18 @@ from shopdata.salesdb.runtime import bring_up, target
 __all__ = [
     "ApiError",
     "CovidRefresh",
+    "DbtError",
     "LockBusy",
     "MembersReport",
     "QueryResult",
+    "RefreshBusy",
     "RunDocument",
     "RunReport",
     "analyst_answer",
     "covid_flags",
     "database_url",
+    "dbt_build",
+    "dbt_manifest",
     "load_members",
     "model_metrics",
     "ready_landing_files",
@@ -97,6 +113,55 @@ def database_url(s: Settings) -> str:
 def load_members(url: str, s: Settings) -> MembersReport:
     """``db load-members``: every committed run's successful members (idempotent)."""
     return _load_members(url, s.members.output_dir)
+
+
+def dbt_manifest() -> Path:
+    """The dbt project's manifest (``dbt parse`` under ``db.dbt_dir`` when stale)."""
+    return manifest_path(get_settings().db.dbt_dir.resolve())
+
+
+@contextmanager
+def _environ(env: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` as ``env`` for the block: dagster-dbt starts dbt (and reads the profile
+    in-process) with the process environment, not one it is given."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def dbt_build(context: Any, url: str, *, full_refresh: bool = False) -> Iterator[Any]:
+    """``dbt build`` of the models ``context`` selected, as ``db refresh-analytics`` runs it (the
+    same lock, environment, profiles.yml and role: :func:`shopdata.analytics.dbt.dbt_session`),
+    streamed as Dagster events by dagster-dbt. Raises :class:`RefreshBusy` before anything when
+    another refresh holds the lock, :class:`DbtError` naming the failed models and tests after.
+    ``full_refresh`` rebuilds the incremental marts from scratch.
+    """
+    from dagster_dbt import DbtCliResource
+
+    with dbt_session(url, wait=False) as env, _environ(env):
+        dbt = DbtCliResource(
+            project_dir=str(PROJECT_DIR),
+            profiles_dir=str(PROJECT_DIR),
+            dbt_executable=dbt_executable(),
+        )
+        # One refresh at a time per database (the lock): one target folder is enough.
+        target = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
+        args = ["build", *(["--full-refresh"] if full_refresh else [])]
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+        yield from invocation.stream()
+        if not invocation.is_successful():
+            results_file = target / "run_results.json"
+            if results_file.is_file():
+                import json
+
+                problem = failures(json.loads(results_file.read_text(encoding="utf-8")))
+            else:
+                problem = str(invocation.get_error() or "no run_results.json")
+            raise DbtError(f"dbt build failed: {problem}")
 
 
 def analyst_answer(url: str, name: str) -> QueryResult:

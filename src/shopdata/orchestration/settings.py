@@ -27,6 +27,15 @@ class OrchestrationSettings(BaseModel):
     covid_cron: str = Field(
         "15 6 * * *", description="When the COVID series cache is refreshed (cron, UTC)."
     )
+    analytics_cron: str = Field(
+        "30 * * * *",
+        description="When the dbt models of the analytics layer are refreshed on their own "
+        "(cron, UTC); each membership load refreshes them too.",
+    )
+    analytics_full_refresh_cron: str = Field(
+        "0 3 * * 0",
+        description="When the dbt models are rebuilt from scratch (--full-refresh; cron, UTC).",
+    )
     max_retries: int = Field(
         3, ge=0, le=10, description="Retries of a step that failed on a transient error."
     )

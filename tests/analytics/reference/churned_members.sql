@@ -5,6 +5,7 @@ with last_purchase as (
     from sales.members as m
     inner join sales.transactions as t on m.membership_id = t.membership_id
     where t.status <> 'cancelled'
+        and exists (select from sales.transaction_items as li where li.transaction_id = t.transaction_id)
     group by m.membership_id, m.status
 )
 

@@ -1,9 +1,10 @@
--- Reference: pending purchases by age bucket, from the transactions.
+-- Reference: pending purchases with at least one line, by age bucket, from the transactions.
 with pending as (
-    select (now() at time zone 'UTC')::date - (created_at at time zone 'UTC')::date as age_days,
-        (created_at at time zone 'UTC')::date as day, total_weight_kg
-    from sales.transactions
-    where status = 'pending'
+    select (now() at time zone 'UTC')::date - (t.created_at at time zone 'UTC')::date as age_days,
+        (t.created_at at time zone 'UTC')::date as day, t.total_weight_kg
+    from sales.transactions as t
+    where t.status = 'pending'
+        and exists (select from sales.transaction_items as li where li.transaction_id = t.transaction_id)
 )
 
 select

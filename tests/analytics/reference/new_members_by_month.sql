@@ -7,6 +7,7 @@ with firsts as (
     from sales.members as m
     left join sales.transactions as t
         on m.membership_id = t.membership_id and t.status <> 'cancelled'
+        and exists (select from sales.transaction_items as li where li.transaction_id = t.transaction_id)
     group by m.membership_id, m.joined_at
 )
 

@@ -4,6 +4,7 @@ with spending as (
     from sales.transactions as t
     inner join sales.members as m on t.membership_id = m.membership_id
     where t.status <> 'cancelled'
+        and exists (select from sales.transaction_items as li where li.transaction_id = t.transaction_id)
     group by m.member_key
     having sum(t.total_price) > 0
 ),

@@ -5,10 +5,20 @@
     (({{ ts }}) at time zone 'UTC')::date
 {%- endmacro %}
 
-{#- A purchase counts (spending, revenue, popularity, baskets) unless it was cancelled:
-    pending (paid, not shipped) and completed both count. -#}
-{% macro is_counted(status) -%}
-    (({{ status }}) <> 'cancelled')
+{#- A purchase counts (spending, revenue, popularity, baskets, backlog, first purchase) unless
+    it was cancelled or holds no line item: pending (paid, not shipped) and completed both count.
+    A purchase with no line is a basket never filled (the checkout writes the transaction before
+    its lines, and an abandoned one stays empty): no purchase until a line arrives. -#}
+{% macro is_counted(status, has_lines) -%}
+    (({{ status }}) <> 'cancelled' and ({{ has_lines }}))
+{%- endmacro %}
+
+{#- Whether the purchase `transaction_id` holds at least one line item. -#}
+{% macro has_lines(transaction_id) -%}
+    exists (
+        select from {{ source('sales', 'transaction_items') }} as li
+        where li.transaction_id = {{ transaction_id }}
+    )
 {%- endmacro %}
 
 {#- The rows a run of an incremental mart recomputes: those whose purchase was (re)written into

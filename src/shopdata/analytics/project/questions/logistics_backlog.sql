@@ -1,6 +1,7 @@
 -- Logistics backlog by age.
 --
--- Backlog: purchases paid but not yet shipped (status pending), as of the last refresh.
+-- Backlog: purchases paid but not yet shipped (status pending, at least one line item: an
+-- empty basket has nothing to ship), as of the last refresh.
 -- Per age of the purchase in whole UTC days (today - the day it was made), bucketed as
 -- 0-1, 2-7, 8-30, over 30 days: how many purchases and their weight in kg. Buckets with none
 -- are left out. Reads marts.agg_daily_sales (pending_* columns).

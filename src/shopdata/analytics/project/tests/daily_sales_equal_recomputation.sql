@@ -15,8 +15,9 @@ sales_expected as (
         coalesce(sum(revenue) filter (where is_counted), 0) as revenue,
         coalesce(sum(units) filter (where is_counted), 0) as units,
         coalesce(sum(line_count) filter (where is_counted), 0) as line_items,
-        count(*) filter (where status = 'pending') as pending_purchases,
-        coalesce(sum(weight_kg) filter (where status = 'pending'), 0) as pending_weight_kg,
+        count(*) filter (where status = 'pending' and is_counted) as pending_purchases,
+        coalesce(sum(weight_kg) filter (where status = 'pending' and is_counted), 0)
+            as pending_weight_kg,
         count(*) filter (where status = 'cancelled') as cancelled_purchases
     from purchases
     group by created_day
@@ -30,7 +31,7 @@ sales_actual as (
 
 shipped_expected as (
     select completed_day as day, count(*) as n, sum(units) as units, sum(weight_kg) as w
-    from purchases where status = 'completed' group by completed_day
+    from purchases where status = 'completed' and is_counted group by completed_day
 ),
 
 shipped_actual as (

@@ -95,8 +95,19 @@ begin
         where t.transaction_id = line.transaction_id and i.item_id = line.item_id
         returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
         if not found then
-            -- No such purchase or item: the foreign-key check (after this trigger) reports it;
-            -- or the purchase was deleted with its lines in this transaction.
+            -- A line added to no such purchase or item: the foreign-key check (after this
+            -- trigger) reports it. A line removed whose purchase is gone: both were deleted by
+            -- ONE statement (WITH l AS (DELETE FROM transaction_items ...) DELETE FROM
+            -- transactions ...; AFTER ROW triggers fire when the whole statement has run). Only a
+            -- pending purchase can be deleted, so the line counted in item_sales and leaves it;
+            -- the member's side leaves with the purchase's full total (transaction_deleted).
+            -- Skipping it left item_sales over-counting (found by issue 13's outside tester).
+            if not adding and not exists (
+                select from sales.transactions as t where t.transaction_id = line.transaction_id
+            ) then
+                insert into sales.summary_deltas (item_id, purchase_count, units, amount)
+                values (line.item_id, -1, -line.quantity, -line.quantity * line.unit_price);
+            end if;
             continue;
         end if;
 
@@ -211,6 +222,12 @@ execute function sales.check_status_change();
 
 -- Transactions: insert / update / delete append member (and item) deltas. -------------------
 
+-- After the insert, so only for rows really inserted: an INSERT ... ON CONFLICT DO NOTHING
+-- (an idempotent client re-sending a purchase it may already have stored) fires BEFORE INSERT
+-- triggers for the row it then skips. As a BEFORE trigger this counted the skipped purchase
+-- once more in its member's transaction_count, and marked an existing completed purchase as
+-- "inserted finished by this database transaction", which let that transaction add lines to
+-- it (found by the outside tester of issue 13; tests/salesdb/test_purchase_upsert.py).
 create function sales.transaction_inserting() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -230,12 +247,12 @@ begin
     -- A cancelled purchase counts nowhere, but its member gets a summary row (at zero).
     insert into sales.summary_deltas (membership_id, transaction_count)
     values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);
-    return new;
+    return null;
 end;
 $$;
 
 create trigger transactions_inserting
-before insert on sales.transactions
+after insert on sales.transactions
 for each row execute function sales.transaction_inserting();
 
 -- After a status or member change (the row lock is held): the purchase leaves or joins its

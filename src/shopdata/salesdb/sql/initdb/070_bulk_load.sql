@@ -219,6 +219,7 @@ begin
     create index transaction_items_item_id_idx on sales.transaction_items (item_id);
     alter table sales.transactions add constraint transactions_membership_id_fkey
     foreign key (membership_id) references sales.members (membership_id)
+    on update restrict on delete restrict
     deferrable initially deferred;  -- as 040_transactions.sql declares it
     alter table sales.transaction_items
         add constraint transaction_items_transaction_id_fkey

@@ -1,6 +1,7 @@
 -- Grain: one row per UTC day on which at least one purchase was made (any status).
 -- purchases / revenue / units / line_items count the purchases that count (not cancelled);
--- pending_* is the logistics backlog created that day. Incremental: only the days of the
+-- pending_* is the logistics backlog created that day (pending purchases that count: an empty
+-- basket has nothing to ship). Incremental: only the days of the
 -- purchases this run rewrote are recomputed, each in full.
 {{
     config(
@@ -20,8 +21,10 @@ select
     coalesce(sum(p.revenue) filter (where p.is_counted), 0) as revenue,
     coalesce(sum(p.units) filter (where p.is_counted), 0) as units,
     coalesce(sum(p.line_count) filter (where p.is_counted), 0) as line_items,
-    count(*) filter (where p.status = 'pending') as pending_purchases,
-    coalesce(sum(p.weight_kg) filter (where p.status = 'pending'), 0) as pending_weight_kg,
+    count(*) filter (where p.status = 'pending' and p.is_counted) as pending_purchases,
+    coalesce(
+        sum(p.weight_kg) filter (where p.status = 'pending' and p.is_counted), 0
+    ) as pending_weight_kg,
     count(*) filter (where p.status = 'cancelled') as cancelled_purchases
 from {{ ref('fct_purchases') }} as p
 {% if is_incremental() %}

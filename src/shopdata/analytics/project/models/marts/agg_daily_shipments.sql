@@ -1,4 +1,5 @@
--- Grain: one row per UTC day on which logistics completed (shipped) at least one purchase.
+-- Grain: one row per UTC day on which logistics completed (shipped) at least one purchase that
+-- counts (a completed purchase with no line shipped nothing).
 -- Incremental like agg_daily_sales, on the completion day.
 {{
     config(
@@ -17,6 +18,7 @@ select
 from {{ ref('fct_purchases') }} as p
 where
     p.status = 'completed'
+    and p.is_counted
     {% if is_incremental() %}
     and p.completed_day in (
         select r.completed_day from {{ ref('fct_purchases') }} as r

@@ -7,6 +7,8 @@
 -- previous run's fct_purchases by name (a ref would be a cycle); empty on the first run.
 {{ config(materialized='table') }}
 
+-- depends_on: {{ source('sales', 'transactions') }}
+
 {%- set previous = adapter.get_relation(
     database=target.database, schema='marts', identifier='fct_purchases'
 ) %}
