@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +384,9 @@ def run_pipeline(
                 grown,
                 options.piece_bytes,
                 (options.file_mode, options.dir_mode),
+                # Rows of files read whole stay in memory up to two batches (the 1M benchmark's
+                # ten files at the defaults); more wait in the staging folder.
+                2 * options.batch_rows,
             )
         except BaseException:
             shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
@@ -517,10 +521,7 @@ class _Streamed:
 
     def frames(self, source_file: str) -> Iterator[pl.DataFrame]:
         if self.spilled:  # pass 1 kept its parsed pieces: no second read, no second parse
-            for path in self.spilled:
-                frame = pl.read_ipc(path)
-                path.unlink()
-                yield frame.with_columns(source_file=pl.lit(source_file))
+            yield from _read_back(self.spilled, source_file)
             return
         digest = hashlib.sha256()
         line, offset = 1, 0
@@ -536,6 +537,14 @@ class _Streamed:
                 yield frame.with_columns(source_file=pl.lit(source_file))
         if digest.hexdigest() != self.sha256:
             raise StillChanging(f"{display_name(str(self.path))} changed between two reads")
+
+
+def _read_back(paths: tuple[Path, ...], source_file: str) -> Iterator[pl.DataFrame]:
+    """A file's spilled rows, a spilled frame at a time, each deleted once read."""
+    for path in paths:
+        frame = pl.read_ipc(path)
+        path.unlink()
+        yield frame.with_columns(source_file=pl.lit(source_file))
 
 
 @dataclass(frozen=True)
@@ -813,11 +822,14 @@ def _read_files(
     grown: Sequence[tuple[str, str]] = (),
     piece_bytes: int | None = None,
     modes: tuple[int, int] = (DEFAULT_FILE_MODE, DEFAULT_DIR_MODE),
+    hold_rows: int | None = None,
 ) -> tuple[list[FileRecord], list[Rows], dict[str, int], list[dict[str, str]], bool]:
     """Read, hash and parse each entry; also whether any processed file holds a control byte.
 
     A file larger than ``piece_bytes`` is not kept in memory: its parsed pieces wait in the run's
-    staging folder (``modes``: file and folder permissions) until its rows are evaluated.
+    staging folder (``modes``: file and folder permissions) until its rows are evaluated. Nor are
+    many smaller ones: once ``hold_rows`` rows of files read whole are held, the rows of the next
+    ones wait there too, so that memory is bounded by the settings, not by the batch of files.
     """
     records: list[FileRecord] = []
     frames: list[Rows] = []
@@ -826,6 +838,7 @@ def _read_files(
     skipped: list[dict[str, str]] = []
     used_names: set[str] = set()
     controls = False
+    held = 0  # rows of files read whole, held in memory
     # Lines appended to already archived files come first: their earlier lines came first too.
     for original, moved_to in grown:
         loaded = _load(store.output_dir / moved_to)
@@ -949,9 +962,20 @@ def _read_files(
                 frames.append(Deferred((*found.columns, "source_file"), found.frames, name))
                 rows[name] = found.rows
                 spills.pop(entry.name)  # kept: its pieces are the file's rows
+            elif hold_rows is not None and held + found.frame.height > hold_rows:
+                spill = spills.pop(entry.name)
+                spill.discard()  # the pieces of a file re-read whole since
+                spilled = (spill.write(0, found.frame),)
+                frames.append(
+                    Deferred(
+                        (*found.frame.columns, "source_file"), partial(_read_back, spilled), name
+                    )
+                )
+                rows[name] = found.frame.height
             else:
                 frames.append(found.frame.with_columns(source_file=pl.lit(name)))
                 rows[name] = found.frame.height
+                held += found.frame.height
             controls = controls or found.has_controls
     for unused in spills.values():  # duplicates, files re-read whole, files not processed
         unused.discard()
