@@ -39,6 +39,7 @@ FIELD_LIMIT = 131_072
 # so that a line that never ends (hostile, or no line breaks at all) is never held whole.
 RECORD_LIMIT = 64 * 1024 * 1024
 EXTRA_PREFIX = "extra_"
+CR_LINE_ENDS = "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF"
 # How much of a header an error message may quote.
 QUOTE_LIMIT = 200
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -98,10 +99,7 @@ def parse_applications(data: bytes) -> ParsedFile:
     if not (text.strip() if text is not None else _NOT_ASCII_WHITESPACE.search(data)):
         raise BadFile("empty", "file is empty")
     if b"\n" not in data and b"\r" in data.rstrip(b"\r"):
-        raise BadFile(
-            "cr_line_ends",
-            "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF",
-        )
+        raise BadFile("cr_line_ends", CR_LINE_ENDS)
     # Quoted fields (RFC 4180) need the CSV parser, on text; a quoted header may even span lines.
     # So do lone CRs among LF line ends (a broken export): the CSV parser reads them as line
     # breaks, as the header is read, where the fast path would not.

@@ -76,9 +76,10 @@ class NotReadable(Exception):
 class RecordTooLong(Exception):
     """A record runs over ``limit`` bytes without ending (see :func:`read_pieces`)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, lone_cr: bool) -> None:
         super().__init__(f"a record runs over {limit} bytes")
         self.limit = limit
+        self.lone_cr = lone_cr  # it holds a CR that is not before a LF: old Mac line ends?
 
 
 class StillChanging(Exception):
@@ -268,7 +269,8 @@ def read_pieces(
             cut = record_cut(buffer)
             if cut == 0:  # no record ends yet (a very long one): read on
                 if record_limit is not None and len(buffer) > record_limit:
-                    raise RecordTooLong(record_limit)
+                    lone_cr = buffer.count(b"\r") != buffer.count(b"\r\n")
+                    raise RecordTooLong(record_limit, lone_cr)
                 carry = buffer
                 continue
             carry = buffer[cut:]

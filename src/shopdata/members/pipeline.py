@@ -653,11 +653,13 @@ def _stream_check(
                 offset += len(piece)
         except RecordTooLong as long:  # never held whole: the file cannot be valid anyway
             line += head.count(b"\n")  # a header waiting for its first record
+            if long.lone_cr:  # lone CRs are line breaks to the CSV parser: read it whole
+                return None
             problems.append(
                 BadFile(
                     "field_too_long",
-                    f"field too long: the record at line {line} runs over {long.limit:,} bytes "
-                    f"without ending; the limit is {FIELD_LIMIT:,} characters a field",
+                    f"field too long: the record at line {line} runs over {long.limit:,} "
+                    f"bytes without ending; the limit is {FIELD_LIMIT:,} characters a field",
                 )
             )
             overlong = True
