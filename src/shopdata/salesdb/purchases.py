@@ -21,15 +21,36 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from shopdata.salesdb.queries import read_sql
+
 T = TypeVar("T")
 
 #: SQLSTATEs after which the whole database transaction may simply be run again.
 RETRYABLE = frozenset({"40P01", "40001"})
 
-LOCK_FOR_LINES = (
-    b"select status from sales.transactions where transaction_id = %s for no key update"
-)
-LOCK_FOR_DELETE = b"select status from sales.transactions where transaction_id = %s for update"
+
+def _sql(name: str) -> bytes:
+    """``sql/purchases/<name>.sql``: PostgreSQL's own ``$1`` placeholders, run by a RawCursor."""
+    return read_sql(f"purchases/{name}.sql")
+
+
+LOCK_FOR_LINES = _sql("lock_for_lines")
+LOCK_FOR_DELETE = _sql("lock_for_delete")
+INSERT_PURCHASE = _sql("insert_purchase")
+INSERT_LINE = _sql("insert_line")
+CHANGE_QUANTITY = _sql("change_quantity")
+SET_STATUS = {"completed": _sql("complete"), "cancelled": _sql("cancel")}
+DELETE_LINES = _sql("delete_lines")
+DELETE_PURCHASE = _sql("delete_purchase")
+
+
+def _execute(
+    conn: psycopg.Connection[Any], query: bytes, params: Sequence[Any]
+) -> psycopg.RawCursor[Any]:
+    """Run one of the queries above (their ``$n`` placeholders need a RawCursor)."""
+    cur = psycopg.RawCursor(conn)
+    cur.execute(query, params)
+    return cur
 
 
 @dataclass
@@ -78,24 +99,16 @@ Line = tuple[int, int, Decimal, Decimal]  # item_id, quantity, unit_price, unit_
 
 def add_purchase(conn: psycopg.Connection[Any], membership_id: str, lines: Sequence[Line]) -> int:
     """Insert a pending purchase with its line items; returns its transaction_id."""
-    row = conn.execute(
-        b"insert into sales.transactions (membership_id) values (%s) returning transaction_id",
-        (membership_id,),
-    ).fetchone()
+    row = _execute(conn, INSERT_PURCHASE, (membership_id,)).fetchone()
     assert row is not None
     transaction_id = int(row[0])
-    with conn.cursor() as cur:
-        cur.executemany(
-            b"insert into sales.transaction_items"
-            b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
-            b" values (%s, %s, %s, %s, %s)",
-            [(transaction_id, *line) for line in lines],
-        )
+    with psycopg.RawCursor(conn) as cur:
+        cur.executemany(INSERT_LINE, [(transaction_id, *line) for line in lines])
     return transaction_id
 
 
 def _locked_status(conn: psycopg.Connection[Any], transaction_id: int, query: bytes) -> str | None:
-    row = conn.execute(query, (transaction_id,)).fetchone()
+    row = _execute(conn, query, (transaction_id,)).fetchone()
     return None if row is None else str(row[0])
 
 
@@ -105,25 +118,16 @@ def change_quantity(
     """Set a line's quantity while its purchase is pending; False if it is not (or is gone)."""
     if _locked_status(conn, transaction_id, LOCK_FOR_LINES) != "pending":
         return False
-    cur = conn.execute(
-        b"update sales.transaction_items set quantity = %s"
-        b" where transaction_id = %s and item_id = %s",
-        (quantity, transaction_id, item_id),
-    )
+    cur = _execute(conn, CHANGE_QUANTITY, (quantity, transaction_id, item_id))
     return cur.rowcount == 1
 
 
 def set_status(conn: psycopg.Connection[Any], transaction_id: int, status: str) -> bool:
     """Complete or cancel a pending purchase; False if it is not pending (or is gone)."""
-    column = {"completed": b"completed_at", "cancelled": b"cancelled_at"}[status]
+    query = SET_STATUS[status]
     if _locked_status(conn, transaction_id, LOCK_FOR_LINES) != "pending":
         return False
-    cur = conn.execute(
-        b"update sales.transactions set status = %s, "
-        + column
-        + b" = now() where transaction_id = %s and (%s = 'cancelled' or total_quantity > 0)",
-        (status, transaction_id, status),
-    )
+    cur = _execute(conn, query, (transaction_id,))
     return cur.rowcount == 1
 
 
@@ -131,8 +135,6 @@ def delete_purchase(conn: psycopg.Connection[Any], transaction_id: int) -> bool:
     """Delete a pending purchase and its lines; False if it is not pending (or is gone)."""
     if _locked_status(conn, transaction_id, LOCK_FOR_DELETE) != "pending":
         return False
-    conn.execute(
-        b"delete from sales.transaction_items where transaction_id = %s", (transaction_id,)
-    )
-    conn.execute(b"delete from sales.transactions where transaction_id = %s", (transaction_id,))
+    _execute(conn, DELETE_LINES, (transaction_id,))
+    _execute(conn, DELETE_PURCHASE, (transaction_id,))
     return True

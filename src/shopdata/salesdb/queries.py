@@ -1,7 +1,9 @@
 """Run the SQL files under ``sql/`` beside this module (analyst, reference and maintenance queries).
 
 The SQL stays in ``.sql`` files that analysts can also run with ``psql -f``; this module only
-reads and executes them. They take no parameters, so their text is sent as it is.
+reads and executes them. The analyst, reference and maintenance files take no parameters, so
+their text is sent as it is; ``sql/purchases/`` (the shop's online operations,
+:mod:`shopdata.salesdb.purchases`) uses PostgreSQL's own ``$1`` placeholders, bound by a RawCursor.
 """
 
 from __future__ import annotations
