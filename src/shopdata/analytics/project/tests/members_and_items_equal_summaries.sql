@@ -5,8 +5,19 @@
 -- One rule differs, on purpose: the triggers count a purchase in transaction_count from the
 -- moment it is written, before its lines; the marts count no purchase without a line (a basket
 -- never filled, docs/analytics.md). Its spending is 0 either way; its count is taken out of the
--- summaries' side here.
-with empty_purchases as (
+-- summaries' side here. Members and items of the purchases a shop writing during the refresh can
+-- have changed since are left out (unsettled_purchases(), rules.sql).
+with unsettled as {{ unsettled_purchases() }},
+
+unsettled_items as (
+    select li.item_id from {{ ref('stg_sales__line_items') }} as li
+    where li.transaction_id in (select u.transaction_id from unsettled as u)
+    union
+    select li.item_id from {{ ref('fct_line_items') }} as li
+    where li.transaction_id in (select u.transaction_id from unsettled as u)
+),
+
+empty_purchases as (
     select m.membership_id, count(*) as purchases
     from {{ ref('stg_sales__purchases') }} as p
     inner join {{ source('sales', 'members') }} as m on p.member_key = m.member_key
@@ -73,9 +84,11 @@ select 'member' as kind, member_key as key from (
     union all
     (select * from member_mart except select * from member_summary)
 ) as d
+where d.member_key not in (select u.member_key from unsettled as u)
 union all
 select 'item', item_id from (
     (select * from item_summary where purchase_count <> 0 except select * from item_mart)
     union all
     (select * from item_mart except select * from item_summary where purchase_count <> 0)
 ) as d
+where d.item_id not in (select ui.item_id from unsettled_items as ui)
