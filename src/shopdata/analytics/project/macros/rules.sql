@@ -35,13 +35,20 @@
     (select coalesce(max(w.refreshed_at), '-infinity'::timestamptz) from {{ relation }} as w)
 {%- endmacro %}
 
+{#- Whether the row of fct_purchases `p` (its alias) was rewritten since the last run of the
+    incremental model `relation`, or by this very run (should the clock have stepped back
+    between two runs). -#}
+{% macro rewritten_since_last_run_of(p, relation) -%}
+    ({{ p }}.refreshed_at > {{ last_run_of(relation) }} or {{ p }}.refreshed_at = {{ refreshed_now() }})
+{%- endmacro %}
+
 {#- The days (or months) an incremental aggregate recomputes: those of the purchases rewritten
     into fct_purchases since the aggregate's own last run, and those of the purchases deleted
     from the source since then. -#}
 {% macro recomputed_keys(column) -%}
     (
         select r.{{ column }} from {{ ref('fct_purchases') }} as r
-        where r.refreshed_at > {{ last_run_of(this) }}
+        where {{ rewritten_since_last_run_of('r', this) }}
         union
         select d.{{ column }} from {{ ref('stg_sales__removed_purchases') }} as d
         where d.removed_at > {{ last_run_of(this) }}

@@ -25,7 +25,7 @@ where
     {% if is_incremental() %}
     and p.completed_day in (
         select r.completed_day from {{ ref('fct_purchases') }} as r
-        where r.refreshed_at > {{ last_run_of(this) }} and r.completed_day is not null
+        where {{ rewritten_since_last_run_of('r', this) }} and r.completed_day is not null
     )
     {% endif %}
 group by p.completed_day

@@ -36,5 +36,5 @@ from {{ ref('fct_purchases') }} as p
 inner join {{ ref('stg_sales__line_items') }} as li on p.transaction_id = li.transaction_id
 inner join {{ ref('stg_sales__items') }} as i on li.item_id = i.item_id
 {% if is_incremental() %}
-where p.refreshed_at > {{ last_run_of(this) }}
+where {{ rewritten_since_last_run_of('p', this) }}
 {% endif %}
