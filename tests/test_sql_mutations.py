@@ -36,7 +36,11 @@ def test_every_mutation_changes_the_file_and_covers_init_and_analyst_sql() -> No
     mutations = sql_mutations.MUTATIONS
     assert all(m.original != m.mutant for m in mutations)
     folders = {Path(m.path).parent.as_posix() for m in mutations}
-    assert folders == {"src/shopdata/salesdb/sql/initdb", "src/shopdata/salesdb/sql/analyst"}
+    assert folders == {
+        "src/shopdata/salesdb/sql/initdb",
+        "src/shopdata/salesdb/sql/analyst",
+        "src/shopdata/salesdb/sql/salesdb",  # db check, its repair, the reference answers
+    }
 
 
 def test_list_prints_every_mutation() -> None:

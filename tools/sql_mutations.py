@@ -165,8 +165,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
-        "    is_counted boolean := new.status <> 'cancelled';",
-        "    is_counted boolean := true;",
+        "    is_counted boolean := new.status <> 'cancelled' and new.total_quantity > 0;",
+        "    is_counted boolean := new.total_quantity > 0;",
         "a cancelled purchase leaves member_spending and item_sales",
     ),
     Mutation(
@@ -295,8 +295,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     # issue 13, goal 2: the member key is checked once per purchase, at commit --------------
     Mutation(
         "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
-        "references sales.members (membership_id) deferrable initially deferred,",
-        "references sales.members (membership_id),",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "on update restrict on delete restrict,",
         "the member key of a purchase is checked at commit (once, not per line)",
     ),
     Mutation(
@@ -310,6 +310,74 @@ MUTATIONS: tuple[Mutation, ...] = (
         'create trigger "Line_items_changed"',
         "create trigger line_items_changed",
         "a line write locks its purchase before the foreign-key check's KEY SHARE lock",
+    ),
+    # issue 13, found by its outside tester ------------------------------------------------
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/040_transactions.sql",
+        "on update restrict on delete restrict deferrable initially deferred,",
+        "deferrable initially deferred,",
+        "a member with purchases cannot be deleted, even when inserted again before COMMIT",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "after insert on sales.transactions",
+        "before insert on sales.transactions",
+        "a purchase re-sent with ON CONFLICT DO NOTHING is neither counted twice nor unfrozen",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "            if not adding and not exists (",
+        "            if false and not exists (",
+        "a basket deleted with its lines in one statement leaves item_sales",
+    ),
+    # a purchase with no line item is no purchase (counts from its first line to its last) ----
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "when purchase.total_quantity = case when adding then line.quantity else 0 end",
+        "when true",
+        "an empty basket counts from its first line to its last, not per line",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "    was_counted boolean := old.status <> 'cancelled' and old.total_quantity > 0;",
+        "    was_counted boolean := old.status <> 'cancelled';",
+        "cancelling an empty basket changes no count",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/060_triggers.sql",
+        "    if old.total_quantity > 0 then",
+        "    if true then",
+        "deleting an empty (or emptied) basket changes no count",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/070_bulk_load.sql",
+        "        (count(*) filter (where t.total_quantity > 0))::integer",
+        "        count(*)::integer",
+        "a bulk-loaded empty basket is no purchase",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/salesdb/check_summaries.sql",
+        "        count(tt.transaction_id)::integer as transaction_count",
+        "        count(*)::integer as transaction_count",
+        "db check recomputes transaction_count without empty baskets",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/salesdb/repair_summaries.sql",
+        "            count(*) filter (where t.status <> 'cancelled' and t.total_quantity > 0)",
+        "            count(*) filter (where t.status <> 'cancelled')",
+        "the repair counts no empty basket (a member with a summary row)",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/salesdb/repair_summaries.sql",
+        "    (\n        count(*) filter (where t.status <> 'cancelled' and t.total_quantity > 0)\n",
+        "    (\n        count(*) filter (where t.status <> 'cancelled')\n",
+        "the repair counts no empty basket (a member without a summary row yet)",
+    ),
+    Mutation(
+        "src/shopdata/salesdb/sql/salesdb/reference_top_members.sql",
+        "        count(*) filter (where t.total_quantity > 0) as transaction_count",
+        "        count(*) as transaction_count",
+        "the reference top members counts no empty basket",
     ),
 )
 

@@ -107,19 +107,71 @@ def test_add_purchase_with_an_unknown_member_fails_once_without_retry(sales_db: 
 
 
 def test_a_member_with_purchases_cannot_be_deleted(sales_db: str) -> None:
+    """Refused by the DELETE itself (ON DELETE RESTRICT is never deferred), not at COMMIT."""
     _fixture(sales_db)
     with psycopg.connect(sales_db) as conn:
-        conn.execute("delete from sales.members where membership_id = 'Ang_00001'")
-        with pytest.raises(psycopg.errors.ForeignKeyViolation) as caught:
-            conn.commit()
+        with pytest.raises(psycopg.errors.RestrictViolation) as caught:
+            conn.execute("delete from sales.members where membership_id = 'Ang_00001'")
+        conn.rollback()
     assert caught.value.diag.message_detail == (
-        'Key (membership_id)=(Ang_00001) is still referenced from table "transactions".'
+        'Key (membership_id)=(Ang_00001) is referenced from table "transactions".'
+    )
+    assert caught.value.diag.message_primary == (
+        'update or delete on table "members" violates RESTRICT setting of foreign key'
+        ' constraint "transactions_membership_id_fkey" on table "transactions"'
     )
     with psycopg.connect(sales_db) as conn:
         row = conn.execute(
             "select count(*) from sales.members where membership_id = 'Ang_00001'"
         ).fetchone()
     assert row == (1,)
+
+
+def test_a_member_with_purchases_cannot_be_deleted_and_inserted_again(sales_db: str) -> None:
+    """Found by the outside tester of issue 13: with the key checked only at COMMIT, deleting a
+    member and inserting the same membership_id again in one transaction passed the check, and
+    the delete cascaded to the member's summary row: the top spender vanished from top-members
+    and `db check` reported `member_spending Ang_00001: stored /, recomputed 200.00/1`."""
+    _fixture(sales_db)
+    with psycopg.connect(sales_db) as conn:
+        conn.execute("select sales.roll_up_summaries()")
+        conn.commit()
+        conn.execute(
+            "create temporary table m as select membership_id, first_name, last_name, email,"
+            " mobile_no, date_of_birth, above_18, status, status_changed_at, joined_at"
+            " from sales.members where membership_id = 'Ang_00001'"
+        )
+        with pytest.raises(psycopg.errors.RestrictViolation) as caught:
+            conn.execute("delete from sales.members where membership_id = 'Ang_00001'")
+            conn.execute(
+                "insert into sales.members (membership_id, first_name, last_name, email,"
+                " mobile_no, date_of_birth, above_18, status, status_changed_at, joined_at)"
+                " select * from m"
+            )
+            conn.commit()
+        conn.rollback()
+    assert caught.value.diag.constraint_name == "transactions_membership_id_fkey"
+    with psycopg.connect(sales_db) as conn:
+        row = conn.execute(
+            "select s.total_spent, s.transaction_count, m.member_key from sales.member_spending"
+            " as s join sales.members as m using (membership_id)"
+            " where membership_id = 'Ang_00001'"
+        ).fetchone()
+        assert row is not None and (str(row[0]), row[1], row[2]) == ("200.00", 1, 1)
+        assert run_sql_file(conn, "salesdb/check_summaries.sql").rows == []
+
+
+def test_a_member_with_purchases_keeps_its_membership_id(sales_db: str) -> None:
+    """Renaming the key, then pointing nothing at the new one, is refused at the UPDATE too."""
+    _fixture(sales_db)
+    with psycopg.connect(sales_db) as conn:
+        with pytest.raises(psycopg.errors.RestrictViolation) as caught:
+            conn.execute(
+                "update sales.members set membership_id = 'Ang_00099'"
+                " where membership_id = 'Ang_00001'"
+            )
+        conn.rollback()
+    assert caught.value.diag.constraint_name == "transactions_membership_id_fkey"
 
 
 def test_a_bulk_load_puts_the_member_key_back_deferred(sales_db: str) -> None:
@@ -141,5 +193,5 @@ def test_a_bulk_load_puts_the_member_key_back_deferred(sales_db: str) -> None:
         True,
         True,
         "FOREIGN KEY (membership_id) REFERENCES sales.members(membership_id)"
-        " DEFERRABLE INITIALLY DEFERRED",
+        " ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED",
     )

@@ -186,6 +186,65 @@ def test_roll_up_every_keeps_rolling_until_stopped(db_env: str) -> None:
     assert out == ""
 
 
+def test_roll_up_every_survives_a_lost_connection(db_env: str) -> None:
+    """Found by the outside tester of issue 13: the periodic job died on its first lost
+    connection (`Error: terminating connection due to administrator command (SQLSTATE 57P01)`,
+    exit 1), e.g. a server restart or `pg_terminate_backend`, and with it the freshness bound
+    the analyst queries' 200 ms rely on. It now says so on stderr and reconnects."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    apply_sql_file(db_env, "fixture_sales.sql")
+    env = {**os.environ, "DATABASE_URL": db_env}
+    job = subprocess.Popen(
+        [str(Path(sys.executable).parent / "shopdata"), "db", "roll-up", "--every", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def _rolled_up() -> int:
+        deadline = time.monotonic() + 20
+        left = -1
+        while time.monotonic() < deadline:
+            left = scalar(db_env, "select count(*) from sales.summary_deltas")
+            if left == 0:
+                break
+            time.sleep(0.1)
+        return left
+
+    try:
+        assert _rolled_up() == 0
+        killed = scalar(
+            db_env,
+            "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid()"
+            " and backend_type = 'client backend') as k",
+        )
+        assert killed == 1
+        with psycopg.connect(db_env) as conn:
+            conn.execute(
+                "insert into sales.transactions (transaction_id, membership_id)"
+                " values (15, 'Ang_00001')"
+            )
+        assert _rolled_up() == 0
+        assert job.poll() is None  # still running
+    finally:
+        job.send_signal(signal.SIGINT)
+        out, err = job.communicate(timeout=20)
+    assert out == ""
+    assert err.splitlines()[0] == (
+        "roll-up: terminating connection due to administrator command (SQLSTATE 57P01);"
+        " reconnecting in 0.2 s"
+    )
+    assert CliRunner().invoke(app, ["db", "check"]).stdout == CONSISTENT
+
+
 def test_a_nan_price_cannot_reach_the_summaries(sales_db: str) -> None:
     """The issue's poisoning: one sale at a NaN price made its buyer #1 with NaN spending. Even
     with a NaN in the base data (the base-table checks are issue 12's other half), the summary

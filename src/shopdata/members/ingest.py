@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -33,7 +34,12 @@ _LINE_BREAK = re.compile(rb"[\r\n]")
 # Longest field accepted, in characters, on both the quoted and the unquoted path. (The csv
 # module's own limit, 131,072 by default, is lifted so that both paths give the same message.)
 FIELD_LIMIT = 131_072
+# Longest record a file read in pieces may have, in bytes: far more than any valid one needs (a
+# field of FIELD_LIMIT characters takes at most 1 MiB, quoted and with every quote doubled),
+# so that a line that never ends (hostile, or no line breaks at all) is never held whole.
+RECORD_LIMIT = 64 * 1024 * 1024
 EXTRA_PREFIX = "extra_"
+CR_LINE_ENDS = "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF"
 # How much of a header an error message may quote.
 QUOTE_LIMIT = 200
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -45,6 +51,7 @@ class BadFile(Exception):
 
     kind: str
     message: str
+    records: int = 0  # ragged_rows: how many records are ragged
 
     def __str__(self) -> str:
         return self.message
@@ -64,6 +71,19 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def check_utf8(data: bytes, first_byte: int = 0) -> None:
+    """Raise :class:`BadFile` if ``data``, found at offset ``first_byte``, is not UTF-8."""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadFile(
+                "not_utf8",
+                f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
+                f"{first_byte + exc.start}",
+            ) from None
+
+
 def parse_applications(data: bytes) -> ParsedFile:
     """Parse one file's bytes; raise :class:`BadFile` when they break the input contract."""
     if data.startswith(_BOM):
@@ -79,10 +99,7 @@ def parse_applications(data: bytes) -> ParsedFile:
     if not (text.strip() if text is not None else _NOT_ASCII_WHITESPACE.search(data)):
         raise BadFile("empty", "file is empty")
     if b"\n" not in data and b"\r" in data.rstrip(b"\r"):
-        raise BadFile(
-            "cr_line_ends",
-            "lines end in a lone CR (old Mac/Excel format); save as CSV UTF-8 with LF or CRLF",
-        )
+        raise BadFile("cr_line_ends", CR_LINE_ENDS)
     # Quoted fields (RFC 4180) need the CSV parser, on text; a quoted header may even span lines.
     # So do lone CRs among LF line ends (a broken export): the CSV parser reads them as line
     # breaks, as the header is read, where the fast path would not.
@@ -267,12 +284,50 @@ def _raise_ragged(count: int, line: int, fields: int, width: int) -> None:
         "ragged_rows",
         f"ragged rows: {count} record(s) do not have the header's {width} fields; "
         f"the first is at line {line} with {fields}",
+        count,
     )
+
+
+# Data in which counting quotes finds the parser's quoted fields: each odd quote opens a field
+# (at the data's or a line's start, after a comma, or as the second of a doubled ``""``) and the
+# next quote closes it (or the data ends first). Matched in C, atomically (no backtracking).
+_QUOTES_PAIR_AT_FIELD_STARTS = re.compile(
+    rb'(?:[^"]++|(?:(?<=[,\n"])|(?<![\s\S]))"[^"]*+(?:"|\Z))*+'
+)
+
+
+def _outside_quotes(data: bytes) -> Iterator[tuple[int, int]]:
+    """The stretches ``(start, stop)`` of ``data`` outside quoted fields, as the CSV parser reads
+    it (``data`` starts at a record's start, maybe with a BOM): a line feed in one ends a record.
+
+    A ``"`` opens a quoted field only at the start of a field (first in the data or the record,
+    or after a comma); anywhere else, as in ``O"Hara`` or ``5'11"``, the parser keeps it as a
+    literal, so counting quotes would take it for the start of a field that spans lines. Inside
+    a quoted field ``""`` is a quote; the field ends at the next lone ``"`` (or runs to the end).
+    """
+    pos = 0
+    first = len(_BOM) if data.startswith(_BOM) else 0
+    while True:
+        quote = data.find(b'"', pos)
+        if quote < 0:
+            yield pos, len(data)
+            return
+        if quote != first and data[quote - 1] not in b",\n":
+            yield pos, quote + 1  # a literal quote inside an unquoted field
+            pos = quote + 1
+            continue
+        yield pos, quote
+        close = data.find(b'"', quote + 1)
+        while close >= 0 and data[close + 1 : close + 2] == b'"':
+            close = data.find(b'"', close + 2)
+        if close < 0:
+            return  # a quoted field still open at the end: no record ends in it
+        pos = close + 1
 
 
 def record_cut(buffer: bytes | memoryview) -> int:
     """Length of the longest prefix of ``buffer`` that ends a record: after a line feed outside
-    quotes (an even number of ``"`` before it, as RFC 4180 doubles a quote inside a field).
+    quoted fields, as the CSV parser reads them (see :func:`_outside_quotes`).
 
     0 when no record ends in ``buffer``. Cutting a file there splits it into pieces each of which
     parses on its own, and never splits a UTF-8 character (0x0A is never inside one).
@@ -281,6 +336,12 @@ def record_cut(buffer: bytes | memoryview) -> int:
     end = data.rfind(b"\n")
     if end < 0 or b'"' not in data:
         return end + 1
+    if not _QUOTES_PAIR_AT_FIELD_STARTS.fullmatch(data[3:] if data.startswith(_BOM) else data):
+        cut = 0  # a literal quote somewhere: follow the parser's reading (slower, and rare)
+        for start, stop in _outside_quotes(data):
+            cut = max(cut, data.rfind(b"\n", start, stop) + 1)
+        return cut
+    # Every quote pairs up as the parser's do: a line feed after an even number ends a record.
     after = data.count(b'"', end)
     total = after + data.count(b'"', 0, end)
     while end >= 0 and (total - after) % 2:
@@ -308,7 +369,7 @@ def parse_piece(header: bytes, piece: bytes, first_line: int, first_byte: int) -
         message = re.sub(r"\bline (\d+)", lambda m: f"line {int(m[1]) + shift}", bad.message)
         moved = first_byte - len(header)
         message = re.sub(r"at offset (\d+)", lambda m: f"at offset {int(m[1]) + moved}", message)
-        raise BadFile(bad.kind, message) from None
+        raise BadFile(bad.kind, message, bad.records) from None
     return parsed.frame.with_columns(pl.col(LINE) + shift)
 
 
@@ -317,14 +378,9 @@ BOM = _BOM
 
 def first_record_end(data: bytes) -> int:
     """Length of the first record of ``data`` with its line break (a quoted header may span
-    lines: the first line feed after an even number of ``"``); ``len(data)`` when none ends."""
-    start = 0
-    quotes = 0
-    while True:
-        end = data.find(b"\n", start)
-        if end < 0:
-            return len(data)
-        quotes += data.count(b'"', start, end)
-        if quotes % 2 == 0:
+    lines, see :func:`_outside_quotes`); ``len(data)`` when none ends."""
+    for start, stop in _outside_quotes(data):
+        end = data.find(b"\n", start, stop)
+        if end >= 0:
             return end + 1
-        start = end + 1
+    return len(data)

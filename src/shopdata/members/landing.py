@@ -18,6 +18,7 @@ The security model (docs/members.md):
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import time
@@ -70,6 +71,15 @@ class NotReadable(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+class RecordTooLong(Exception):
+    """A record runs over ``limit`` bytes without ending (see :func:`read_pieces`)."""
+
+    def __init__(self, limit: int, lone_cr: bool) -> None:
+        super().__init__(f"a record runs over {limit} bytes")
+        self.limit = limit
+        self.lone_cr = lone_cr  # it holds a CR that is not before a LF: old Mac line ends?
 
 
 class StillChanging(Exception):
@@ -229,12 +239,16 @@ def read_regular(path: Path) -> tuple[bytes, Identity]:
     )
 
 
-def read_pieces(path: Path, identity: Identity, piece_bytes: int) -> Iterator[bytes]:
+def read_pieces(
+    path: Path, identity: Identity, piece_bytes: int, record_limit: int | None = None
+) -> Iterator[bytes]:
     """Read a regular file in pieces of about ``piece_bytes``, each ending with a whole record.
 
     Opened as :func:`read_regular` opens (never following a link); raises :class:`StillChanging`
     unless the file is the one ``identity`` names, unchanged from the first byte to the last.
-    Memory holds one piece (and the part of the next already read), never the file.
+    Memory holds one piece (and the part of the next already read), never the file: a record
+    longer than ``record_limit`` bytes (one line of a file without line breaks, say) raises
+    :class:`RecordTooLong` instead of being held until it ends.
     """
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
@@ -254,12 +268,40 @@ def read_pieces(path: Path, identity: Identity, piece_bytes: int) -> Iterator[by
             buffer = carry + block if carry else block
             cut = record_cut(buffer)
             if cut == 0:  # no record ends yet (a very long one): read on
+                if record_limit is not None and len(buffer) > record_limit:
+                    lone_cr = buffer.count(b"\r") != buffer.count(b"\r\n")
+                    raise RecordTooLong(record_limit, lone_cr)
                 carry = buffer
                 continue
             carry = buffer[cut:]
             yield buffer[:cut]
         if carry:
             yield carry
+        if _identity(os.fstat(fd)) != identity or total != identity.size:
+            raise StillChanging(str(path))
+
+
+def hash_regular(path: Path, identity: Identity, block_bytes: int) -> str:
+    """SHA-256 of the file ``identity`` names, read a block at a time (never whole)."""
+    digest = hashlib.sha256()
+    for block in _blocks(path, identity, block_bytes):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _blocks(path: Path, identity: Identity, block_bytes: int) -> Iterator[bytes]:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        raise StillChanging(str(path)) from None
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        if _identity(os.fstat(fd)) != identity:
+            raise StillChanging(str(path))
+        total = 0
+        while block := handle.read(block_bytes):
+            total += len(block)
+            yield block
         if _identity(os.fstat(fd)) != identity or total != identity.size:
             raise StillChanging(str(path))
 

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,12 @@ from shopdata.members.contract import (
 from shopdata.members.ids import REGISTRY_SCHEMA, assign_ids, birthday_hash5, id_stem
 from shopdata.members.ingest import (
     BOM,
+    FIELD_LIMIT,
     LINE,
+    RECORD_LIMIT,
     BadFile,
     ParsedFile,
+    check_utf8,
     content_hash,
     first_record_end,
     has_controls,
@@ -62,9 +66,11 @@ from shopdata.members.landing import (
     Entry,
     Identity,
     NotReadable,
+    RecordTooLong,
     StillChanging,
     bounded_name,
     display_name,
+    hash_regular,
     read_pieces,
     read_regular,
     regular_identity,
@@ -378,6 +384,9 @@ def run_pipeline(
                 grown,
                 options.piece_bytes,
                 (options.file_mode, options.dir_mode),
+                # Rows of files read whole stay in memory up to two batches (the 1M benchmark's
+                # ten files at the defaults); more wait in the staging folder.
+                2 * options.batch_rows,
             )
         except BaseException:
             shutil.rmtree(store.staging_path(run_id), ignore_errors=True)
@@ -512,10 +521,7 @@ class _Streamed:
 
     def frames(self, source_file: str) -> Iterator[pl.DataFrame]:
         if self.spilled:  # pass 1 kept its parsed pieces: no second read, no second parse
-            for path in self.spilled:
-                frame = pl.read_ipc(path)
-                path.unlink()
-                yield frame.with_columns(source_file=pl.lit(source_file))
+            yield from _read_back(self.spilled, source_file)
             return
         digest = hashlib.sha256()
         line, offset = 1, 0
@@ -531,6 +537,14 @@ class _Streamed:
                 yield frame.with_columns(source_file=pl.lit(source_file))
         if digest.hexdigest() != self.sha256:
             raise StillChanging(f"{display_name(str(self.path))} changed between two reads")
+
+
+def _read_back(paths: tuple[Path, ...], source_file: str) -> Iterator[pl.DataFrame]:
+    """A file's spilled rows, a spilled frame at a time, each deleted once read."""
+    for path in paths:
+        frame = pl.read_ipc(path)
+        path.unlink()
+        yield frame.with_columns(source_file=pl.lit(source_file))
 
 
 @dataclass(frozen=True)
@@ -589,42 +603,78 @@ def _stream_check(
         digest = hashlib.sha256()
         header, bom, rows, controls = b"", False, 0, False
         columns: tuple[str, ...] = ()
-        problem: BadFile | None = None
+        problems: list[BadFile] = []
+        head = b""  # the file's start, until it holds the header and a record
         line, offset = 1, 0
-        for index, piece in enumerate(read_pieces(path, identity, piece_bytes)):
-            digest.update(piece)
-            if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
-                return None  # lone CRs count as line breaks to the CSV parser: read it whole
-            if problem is None:
+        overlong = False
+        try:
+            for index, piece in enumerate(read_pieces(path, identity, piece_bytes, RECORD_LIMIT)):
+                digest.update(piece)
+                if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
+                    return None  # lone CRs count as line breaks to the CSV parser: read it whole
+                at_start = not header and not problems
+                if at_start:
+                    # A record longer than a piece leaves the header alone in the first one, which
+                    # would read as "header only": the file's start grows until it holds a record.
+                    piece = head + piece
+                    head = b""
                 try:
-                    if index == 0:
+                    if not at_start and header:
+                        frame = parse_piece(header, piece, line, offset - 3 * bom)
+                    elif at_start:
                         bom = piece.startswith(BOM)
-                        first = parse_applications(piece)
-                        columns, frame = tuple(first.frame.columns), first.frame
                         body = piece[3:] if bom else piece
                         header = body[: first_record_end(body)]
-                    else:
-                        frame = parse_piece(header, piece, line, offset - 3 * bom)
+                        try:
+                            first = parse_applications(piece)
+                        except BadFile as bad:  # later pieces are parsed only to count ragged rows
+                            if bad.kind not in ("ragged_rows", "field_too_long"):
+                                header = b""
+                            raise
+                        columns, frame = tuple(first.frame.columns), first.frame
+                    else:  # no header to parse with: a whole read would still name bad UTF-8 first
+                        frame = pl.DataFrame()
+                        check_utf8(piece, offset - 3 * bom)
+                except BadFile as bad:
+                    if bad.kind == "header_only" and at_start:
+                        head = piece
+                        continue
+                    problems.append(bad)
+                except Exception as exc:  # as _parse: one bad file never stops the batch
+                    why = f"the file could not be parsed ({type(exc).__name__})"
+                    problems.append(BadFile("unparseable", why))
+                else:  # outside the try: a full disk fails the run, never the file
                     rows += frame.height
                     controls = controls or has_controls(piece)
-                except BadFile as bad:
-                    problem = bad
-                except Exception as exc:  # as _parse: one bad file never stops the batch
-                    problem = BadFile(
-                        "unparseable", f"the file could not be parsed ({type(exc).__name__})"
-                    )
-                else:  # outside the try: a full disk fails the run, never the file
-                    if spill is not None and frame.height:
+                    if spill is not None and frame.height and not problems:
                         spilled.append(spill.write(index, frame))
                     del frame
-            line += piece.count(b"\n")
-            offset += len(piece)
+                line += piece.count(b"\n")
+                offset += len(piece)
+        except RecordTooLong as long:  # never held whole: the file cannot be valid anyway
+            line += head.count(b"\n")  # a header waiting for its first record
+            if long.lone_cr:  # lone CRs are line breaks to the CSV parser: read it whole
+                return None
+            problems.append(
+                BadFile(
+                    "field_too_long",
+                    f"field too long: the record at line {line} runs over {long.limit:,} "
+                    f"bytes without ending; the limit is {FIELD_LIMIT:,} characters a field",
+                )
+            )
+            overlong = True
+        if head and not overlong:  # the whole file is a header and blank lines
+            try:
+                parse_applications(head)
+            except BadFile as bad:
+                problems.append(bad)
+        sha = hash_regular(path, identity, piece_bytes) if overlong else digest.hexdigest()
     except (NotReadable, StillChanging) as trouble:
         return trouble
-    parsed: _Streamed | BadFile = problem or _Streamed(
+    parsed: _Streamed | BadFile = _first_problem(problems) or _Streamed(
         path,
         identity,
-        digest.hexdigest(),
+        sha,
         piece_bytes,
         header,
         bom,
@@ -633,7 +683,36 @@ def _stream_check(
         controls,
         tuple(spilled),
     )
-    return _Loaded(b"", identity, digest.hexdigest(), parsed)
+    return _Loaded(b"", identity, sha, parsed)
+
+
+# Which problem a whole read of a file names when its pieces have several: bad UTF-8 anywhere
+# first, then whatever the header has, an error of the CSV parser, ragged rows (all counted),
+# and last a field too long.
+_PROBLEM_ORDER = ("not_utf8", "unparseable", "malformed_csv", "ragged_rows", "field_too_long")
+
+
+def _first_problem(problems: list[BadFile]) -> BadFile | None:
+    """The problem a whole read of the file reports, from the first problem of each piece."""
+    if not problems:
+        return None
+
+    def rank(problem: BadFile) -> int:
+        if problem is problems[0] and problem.kind not in _PROBLEM_ORDER:
+            return -1  # the header's (a later piece is parsed only with a good header)
+        if problem.kind in _PROBLEM_ORDER:
+            return _PROBLEM_ORDER.index(problem.kind)
+        return len(_PROBLEM_ORDER)
+
+    first = min(problems, key=rank)  # min keeps the earliest of equal rank
+    if first.kind == "ragged_rows" and first.records:
+        total = sum(p.records for p in problems if p.kind == "ragged_rows")
+        return BadFile(
+            first.kind,
+            first.message.replace(f"{first.records} record(s)", f"{total} record(s)", 1),
+            total,
+        )
+    return first
 
 
 def _load(
@@ -745,11 +824,14 @@ def _read_files(
     grown: Sequence[tuple[str, str]] = (),
     piece_bytes: int | None = None,
     modes: tuple[int, int] = (DEFAULT_FILE_MODE, DEFAULT_DIR_MODE),
+    hold_rows: int | None = None,
 ) -> tuple[list[FileRecord], list[Rows], dict[str, int], list[dict[str, str]], bool]:
     """Read, hash and parse each entry; also whether any processed file holds a control byte.
 
     A file larger than ``piece_bytes`` is not kept in memory: its parsed pieces wait in the run's
-    staging folder (``modes``: file and folder permissions) until its rows are evaluated.
+    staging folder (``modes``: file and folder permissions) until its rows are evaluated. Nor are
+    many smaller ones: once ``hold_rows`` rows of files read whole are held, the rows of the next
+    ones wait there too, so that memory is bounded by the settings, not by the batch of files.
     """
     records: list[FileRecord] = []
     frames: list[Rows] = []
@@ -758,6 +840,7 @@ def _read_files(
     skipped: list[dict[str, str]] = []
     used_names: set[str] = set()
     controls = False
+    held = 0  # rows of files read whole, held in memory
     # Lines appended to already archived files come first: their earlier lines came first too.
     for original, moved_to in grown:
         loaded = _load(store.output_dir / moved_to)
@@ -881,9 +964,20 @@ def _read_files(
                 frames.append(Deferred((*found.columns, "source_file"), found.frames, name))
                 rows[name] = found.rows
                 spills.pop(entry.name)  # kept: its pieces are the file's rows
+            elif hold_rows is not None and held + found.frame.height > hold_rows:
+                spill = spills.pop(entry.name)
+                spill.discard()  # the pieces of a file re-read whole since
+                spilled = (spill.write(0, found.frame),)
+                frames.append(
+                    Deferred(
+                        (*found.frame.columns, "source_file"), partial(_read_back, spilled), name
+                    )
+                )
+                rows[name] = found.frame.height
             else:
                 frames.append(found.frame.with_columns(source_file=pl.lit(name)))
                 rows[name] = found.frame.height
+                held += found.frame.height
             controls = controls or found.has_controls
     for unused in spills.values():  # duplicates, files re-read whole, files not processed
         unused.discard()

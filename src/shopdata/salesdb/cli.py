@@ -302,14 +302,36 @@ def roll_up_command(
 
     import psycopg
 
-    with _errors(), psycopg.connect(_target().url(), autocommit=True) as conn:
-        while True:
-            row = conn.execute(b"select sales.roll_up_summaries()").fetchone()
-            moved = int(row[0]) if row else 0
-            if every is None:
-                typer.echo(f"rolled up {moved} delta rows")
-                return
-            time.sleep(every)
+    from shopdata.errors import first_line
+    from shopdata.salesdb.queries import read_sql
+
+    with _errors():
+        url = _target().url()
+    roll_up = read_sql("salesdb/roll_up.sql")
+    rolled_once = False
+    while True:
+        with _errors():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    while True:
+                        row = conn.execute(roll_up).fetchone()
+                        rolled_once = True
+                        moved = int(row[0]) if row else 0
+                        if every is None:
+                            typer.echo(f"rolled up {moved} delta rows")
+                            return
+                        time.sleep(every)
+            except psycopg.OperationalError as error:
+                # Only the periodic job, and only once it has worked (a wrong URL or password
+                # still fails at once): a lost connection (server restart, pg_terminate_backend,
+                # network) must not end the job the analyst queries' freshness bound needs.
+                if every is None or not rolled_once:
+                    raise
+                state = f" (SQLSTATE {error.sqlstate})" if error.sqlstate else ""
+                typer.echo(
+                    f"roll-up: {first_line(error)}{state}; reconnecting in {every:g} s", err=True
+                )
+        time.sleep(every or 1.0)
 
 
 @app.command("load-members")

@@ -1,12 +1,10 @@
 -- Invariant: the marts agree with the summaries the database keeps by triggers
 -- (sales.member_spending / sales.item_sales plus their not-yet-rolled deltas, as
 -- analytics.member_spending adds them): two independent
--- computations of the same spending and popularity.
--- One rule differs, on purpose: the triggers count a purchase in transaction_count from the
--- moment it is written, before its lines; the marts count no purchase without a line (a basket
--- never filled, docs/analytics.md). Its spending is 0 either way; its count is taken out of the
--- summaries' side here. Members and items of the purchases a shop writing during the refresh can
--- have changed since are left out (unsettled_purchases(), rules.sql).
+-- computations of the same spending and popularity, under the same rules (a basket never
+-- filled counts in neither: the triggers count a purchase from its first line to its last).
+-- Members and items of the purchases a shop writing during the refresh can have changed since
+-- are left out (unsettled_purchases(), rules.sql).
 with unsettled as {{ unsettled_purchases() }},
 
 unsettled_items as (
@@ -15,14 +13,6 @@ unsettled_items as (
     union
     select li.item_id from {{ ref('fct_line_items') }} as li
     where li.transaction_id in (select u.transaction_id from unsettled as u)
-),
-
-empty_purchases as (
-    select m.membership_id, count(*) as purchases
-    from {{ ref('stg_sales__purchases') }} as p
-    inner join {{ source('sales', 'members') }} as m on p.member_key = m.member_key
-    where p.status <> 'cancelled' and not p.has_lines
-    group by m.membership_id
 ),
 
 member_pending as (
@@ -35,12 +25,10 @@ member_pending as (
 member_summary_by_id as (
     select
         coalesce(s.membership_id, p.membership_id) as membership_id,
-        coalesce(s.transaction_count, 0) + coalesce(p.purchase_count, 0)
-        - coalesce(e.purchases, 0) as purchase_count,
+        coalesce(s.transaction_count, 0) + coalesce(p.purchase_count, 0) as purchase_count,
         coalesce(s.total_spent, 0) + coalesce(p.total_spent, 0) as total_spent
     from {{ source('sales', 'member_spending') }} as s
     full join member_pending as p on s.membership_id = p.membership_id
-    left join empty_purchases as e on coalesce(s.membership_id, p.membership_id) = e.membership_id
 ),
 
 member_summary as (

@@ -6,6 +6,9 @@
 -- Ties: every member tied with the 10th is returned (FETCH FIRST ... WITH TIES), so the answer
 -- can hold more than 10 rows; spending_rank is the SQL rank (1, 2, 2, 4, ...), and rows of
 -- equal spending are listed by membership_id. Members who spent nothing are never listed.
+-- transaction_count: the member's purchases that are not cancelled and hold a line item (an
+-- empty basket is no purchase: the triggers count one from its first line to its last, as the
+-- marts do).
 -- Source: sales.member_spending plus the not-yet-rolled rows of sales.summary_deltas, together
 -- exactly equal to that sum (see sql/salesdb/reference_top_members.sql for the same answer
 -- from the base tables). Only the members with a pending delta and the summary's top 10 (with

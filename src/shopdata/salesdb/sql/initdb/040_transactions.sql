@@ -16,9 +16,14 @@ create table sales.transactions (
     -- re-runs an FK check after every update of a row its own transaction inserted); deferred,
     -- only the live row version is checked, once. An unknown member is still refused, at
     -- COMMIT, with the same message; the CSV loader sets its constraints IMMEDIATE so that its
-    -- error names the file line (docs/salesdb.md, "Purchase throughput").
+    -- error names the file line (docs/salesdb.md, "Purchase throughput"). RESTRICT, not the
+    -- default NO ACTION: a deferred NO ACTION would check a member's DELETE (or key UPDATE)
+    -- only at COMMIT too, so deleting a member with purchases and inserting the same
+    -- membership_id again passed, and the delete had cascaded to its member_spending row.
+    -- RESTRICT is checked by the DELETE / UPDATE itself, deferrable or not.
     constraint transactions_membership_id_fkey foreign key (membership_id)
-    references sales.members (membership_id) deferrable initially deferred,
+    references sales.members (membership_id)
+    on update restrict on delete restrict deferrable initially deferred,
     constraint transactions_completed_at_iff_completed check (
         (status = 'completed') = (completed_at is not null)
     ),

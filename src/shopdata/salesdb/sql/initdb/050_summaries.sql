@@ -1,6 +1,7 @@
 -- 050: summaries the analyst queries read, maintained by the triggers in 060_triggers.sql.
 -- They make "top members" and "top items" index lookups instead of aggregations over tens of
--- millions of rows. Counted transactions: every status except cancelled.
+-- millions of rows. Counted transactions: every status except cancelled, and only while the
+-- transaction holds a line item (an empty basket is no purchase, docs/analytics.md "Rules").
 --
 -- Writers never update a summary row: each change appends signed rows to
 -- sales.summary_deltas (no hot row, no lock shared between purchases), and
@@ -22,8 +23,9 @@ create table sales.member_spending (
 
 comment on table sales.member_spending is
 'Grain: one row per member who has (or had) a transaction. Invariant: total_spent = sum of '
-'total_price and transaction_count = count of the member''s transactions that are not '
-'cancelled; the exact value is this row plus the member''s rows in sales.summary_deltas.';
+'total_price over the member''s transactions that are not cancelled and transaction_count = '
+'how many of them hold at least one line item (an empty basket is no purchase); the exact '
+'value is this row plus the member''s rows in sales.summary_deltas.';
 
 create index member_spending_rank_idx on sales.member_spending (
     total_spent desc, membership_id

@@ -7,7 +7,8 @@
 --   * an item is removed from sale now or later, never retroactively;
 --   * sales history is never truncated;
 --   * member_spending and item_sales (plus sales.summary_deltas) stay exactly equal to a
---     recomputation.
+--     recomputation; a purchase with no line item (a basket never filled) is no purchase: it
+--     counts from its first line until its last line is removed (docs/analytics.md, "Rules").
 --
 -- Concurrency. Every write to a line item takes the row lock of its purchase (the totals
 -- UPDATE in line_item_changed) and reads the purchase's status from the version it locked,
@@ -68,6 +69,12 @@ $$;
 -- (the other order deadlocked with a purchase being deleted, see the header).
 -- Until issue 13 goal 2 this was two triggers (a BEFORE one locking with SELECT ... FOR NO KEY
 -- UPDATE, an AFTER one updating the totals): one trigger call and one statement fewer per line.
+-- A purchase counts in its member's transaction_count from its first line to its last: the
+-- totals UPDATE returns the new total_quantity, and since every line has quantity > 0, adding a
+-- line that leaves it equal to the line's quantity was the first line (0 -> >0) and removing
+-- one that leaves it 0 was the last (>0 -> 0); the delta row appended anyway carries the +1 /
+-- -1, with no statement of its own (RETURNING old.total_quantity would say the same, but OLD
+-- is the line's record in a PL/pgSQL trigger).
 create function sales.line_item_changed() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
@@ -76,6 +83,7 @@ declare
     adding boolean;
     sign integer;
     purchase record;
+    first_or_last integer;
 begin
     for pass in 1..passes loop
         adding := tg_op = 'INSERT' or pass = 2;
@@ -93,10 +101,22 @@ begin
             total_quantity = t.total_quantity + sign * line.quantity
         from sales.items as i
         where t.transaction_id = line.transaction_id and i.item_id = line.item_id
-        returning t.status, t.created_at, t.membership_id, i.discontinued_at into purchase;
+        returning t.status, t.created_at, t.membership_id, t.total_quantity, i.discontinued_at
+        into purchase;
         if not found then
-            -- No such purchase or item: the foreign-key check (after this trigger) reports it;
-            -- or the purchase was deleted with its lines in this transaction.
+            -- A line added to no such purchase or item: the foreign-key check (after this
+            -- trigger) reports it. A line removed whose purchase is gone: both were deleted by
+            -- ONE statement (WITH l AS (DELETE FROM transaction_items ...) DELETE FROM
+            -- transactions ...; AFTER ROW triggers fire when the whole statement has run). Only a
+            -- pending purchase can be deleted, so the line counted in item_sales and leaves it;
+            -- the member's side leaves with the purchase's full total (transaction_deleted).
+            -- Skipping it left item_sales over-counting (found by issue 13's outside tester).
+            if not adding and not exists (
+                select from sales.transactions as t where t.transaction_id = line.transaction_id
+            ) then
+                insert into sales.summary_deltas (item_id, purchase_count, units, amount)
+                values (line.item_id, -1, -line.quantity, -line.quantity * line.unit_price);
+            end if;
             continue;
         end if;
 
@@ -124,11 +144,17 @@ begin
         end if;
 
         if purchase.status <> 'cancelled' then
+            -- +1 for the first line in, -1 for the last line out, else 0 (see above).
+            first_or_last := case
+                when purchase.total_quantity = case when adding then line.quantity else 0 end
+                    then sign
+                else 0
+            end;
             insert into sales.summary_deltas (
-                membership_id, item_id, purchase_count, units, amount
+                membership_id, item_id, transaction_count, purchase_count, units, amount
             )
             values (
-                purchase.membership_id, line.item_id, sign, sign * line.quantity,
+                purchase.membership_id, line.item_id, first_or_last, sign, sign * line.quantity,
                 sign * line.quantity * line.unit_price
             );
         else
@@ -211,6 +237,12 @@ execute function sales.check_status_change();
 
 -- Transactions: insert / update / delete append member (and item) deltas. -------------------
 
+-- After the insert, so only for rows really inserted: an INSERT ... ON CONFLICT DO NOTHING
+-- (an idempotent client re-sending a purchase it may already have stored) fires BEFORE INSERT
+-- triggers for the row it then skips. As a BEFORE trigger this counted the skipped purchase
+-- once more in its member's transaction_count, and marked an existing completed purchase as
+-- "inserted finished by this database transaction", which let that transaction add lines to
+-- it (found by the outside tester of issue 13; tests/salesdb/test_purchase_upsert.py).
 create function sales.transaction_inserting() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -227,26 +259,27 @@ begin
     if new.status <> 'pending' then
         perform sales.note_finished_insert(new.transaction_id);
     end if;
-    -- A cancelled purchase counts nowhere, but its member gets a summary row (at zero).
-    insert into sales.summary_deltas (membership_id, transaction_count)
-    values (new.membership_id, case when new.status = 'cancelled' then 0 else 1 end);
-    return new;
+    -- A new purchase has no line yet, so it counts nowhere (its first line will count it, see
+    -- line_item_changed), but its member gets a summary row (at zero).
+    insert into sales.summary_deltas (membership_id) values (new.membership_id);
+    return null;
 end;
 $$;
 
 create trigger transactions_inserting
-before insert on sales.transactions
+after insert on sales.transactions
 for each row execute function sales.transaction_inserting();
 
 -- After a status or member change (the row lock is held): the purchase leaves or joins its
--- member's spending, and a cancellation takes its lines out of item_sales. The lines are read
+-- member's spending, and a cancellation takes its lines out of item_sales. A purchase with no
+-- line counts nowhere, so changing an empty one appends nothing. The lines are read
 -- with a fresh snapshot, after every line writer of this purchase has committed (they hold the
 -- same row lock while they write).
 create function sales.transaction_changed() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    was_counted boolean := old.status <> 'cancelled';
-    is_counted boolean := new.status <> 'cancelled';
+    was_counted boolean := old.status <> 'cancelled' and old.total_quantity > 0;
+    is_counted boolean := new.status <> 'cancelled' and new.total_quantity > 0;
 begin
     if was_counted then
         insert into sales.summary_deltas (membership_id, transaction_count, amount)
@@ -277,7 +310,9 @@ when (
 execute function sales.transaction_changed();
 
 -- After the foreign-key check (RI triggers fire first: their names sort before ours), so that
--- deleting a purchase that still has lines reports the foreign key.
+-- deleting a purchase that still has lines reports the foreign key. A purchase emptied first
+-- stopped counting with its last line; only one deleted together with its lines (one
+-- statement, whose line triggers then find no purchase) still counts here.
 create function sales.transaction_deleted() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -290,8 +325,10 @@ begin
                 old.transaction_id, old.status
             );
     end if;
-    insert into sales.summary_deltas (membership_id, transaction_count, amount)
-    values (old.membership_id, -1, -old.total_price);
+    if old.total_quantity > 0 then
+        insert into sales.summary_deltas (membership_id, transaction_count, amount)
+        values (old.membership_id, -1, -old.total_price);
+    end if;
     return null;
 end;
 $$;

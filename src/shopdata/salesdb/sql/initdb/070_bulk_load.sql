@@ -183,9 +183,11 @@ begin
     -- 3. Summaries: the new transactions only add (no negative delta can trip the
     --    nonnegative checks), so one upsert per summary. Item sales are all new lines per item
     --    minus the lines of the few cancelled new transactions, which avoids joining every
-    --    line to its transaction.
+    --    line to its transaction. A new transaction without line (total_quantity 0, checked
+    --    against its lines above) is no purchase: its member gets a row but no count.
     insert into sales.member_spending as s (membership_id, total_spent, transaction_count)
-    select t.membership_id, sum(t.total_price), count(*)::integer
+    select t.membership_id, sum(t.total_price),
+        (count(*) filter (where t.total_quantity > 0))::integer
     from sales.transactions as t
     where t.transaction_id > mark and t.status <> 'cancelled'
     group by t.membership_id
@@ -219,6 +221,7 @@ begin
     create index transaction_items_item_id_idx on sales.transaction_items (item_id);
     alter table sales.transactions add constraint transactions_membership_id_fkey
     foreign key (membership_id) references sales.members (membership_id)
+    on update restrict on delete restrict
     deferrable initially deferred;  -- as 040_transactions.sql declares it
     alter table sales.transaction_items
         add constraint transaction_items_transaction_id_fkey

@@ -204,7 +204,8 @@ inner join sales.members as m on c.membership_id = m.membership_id;
 
 comment on view analytics.member_spending is
 'Each member''s exact spending keyed by member_key instead of membership_id: '
-'sales.member_spending plus the not-yet-rolled rows of sales.summary_deltas. '
+'sales.member_spending plus the not-yet-rolled rows of sales.summary_deltas; '
+'transaction_count counts the purchases that are not cancelled and hold a line item. '
 'For the analytics team.';
 revoke all on analytics.member_spending from public;
 grant select on analytics.member_spending to analytics;

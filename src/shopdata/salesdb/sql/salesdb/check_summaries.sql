@@ -45,12 +45,26 @@ item_stored as (
     full join item_deltas as d on s.item_id = d.item_id
 ),
 
+total_truth as (
+    select
+        li.transaction_id,
+        sum(li.quantity * li.unit_price) as total_price,
+        sum(li.quantity * li.unit_weight_kg) as total_weight_kg,
+        sum(li.quantity)::integer as total_quantity
+    from sales.transaction_items as li
+    group by li.transaction_id
+),
+
+-- A purchase counts in transaction_count only while it holds a line item (an empty basket is
+-- no purchase, docs/analytics.md "Rules"): counted from the lines themselves, not from
+-- total_quantity, which total_diff checks separately.
 member_truth as (
     select
         t.membership_id,
         sum(t.total_price) as total_spent,
-        count(*)::integer as transaction_count
+        count(tt.transaction_id)::integer as transaction_count
     from sales.transactions as t
+    left join total_truth as tt on t.transaction_id = tt.transaction_id
     where t.status <> 'cancelled'
     group by t.membership_id
 ),
@@ -65,16 +79,6 @@ item_truth as (
     inner join sales.transactions as t on li.transaction_id = t.transaction_id
     where t.status <> 'cancelled'
     group by li.item_id
-),
-
-total_truth as (
-    select
-        li.transaction_id,
-        sum(li.quantity * li.unit_price) as total_price,
-        sum(li.quantity * li.unit_weight_kg) as total_weight_kg,
-        sum(li.quantity)::integer as total_quantity
-    from sales.transaction_items as li
-    group by li.transaction_id
 ),
 
 member_diff as (

@@ -1,11 +1,13 @@
 -- Reference for analyst/top_members.sql: the same definition computed from the base tables
 -- (plain aggregation, no summary). Tests require equal answers; the benchmark times both.
+-- transaction_count counts the member's purchases that are not cancelled and hold a line item
+-- (an empty basket is no purchase; its total_price is 0, so spending is the same either way).
 
 with spending as (
     select
         t.membership_id,
         sum(t.total_price) as total_spent,
-        count(*) as transaction_count
+        count(*) filter (where t.total_quantity > 0) as transaction_count
     from sales.transactions as t
     where t.status <> 'cancelled'
     group by t.membership_id

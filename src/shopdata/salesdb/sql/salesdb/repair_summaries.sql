@@ -36,12 +36,15 @@ alter table sales.transactions enable trigger transactions_totals_guard;
 delete from sales.summary_deltas;
 
 -- 3. member_spending: one row per member with a transaction (rows of members whose last
---    transaction was deleted stay, at zero).
+--    transaction was deleted stay, at zero). A transaction counts while it holds a line item
+--    (total_quantity > 0, exact since step 1): an empty basket is no purchase.
 with truth as (
     select
         t.membership_id,
         coalesce(sum(t.total_price) filter (where t.status <> 'cancelled'), 0) as total_spent,
-        (count(*) filter (where t.status <> 'cancelled'))::integer as transaction_count
+        (
+            count(*) filter (where t.status <> 'cancelled' and t.total_quantity > 0)
+        )::integer as transaction_count
     from sales.transactions as t
     group by t.membership_id
 ),
@@ -67,7 +70,9 @@ insert into sales.member_spending (membership_id, total_spent, transaction_count
 select
     t.membership_id,
     coalesce(sum(t.total_price) filter (where t.status <> 'cancelled'), 0) as total_spent,
-    (count(*) filter (where t.status <> 'cancelled'))::integer as transaction_count
+    (
+        count(*) filter (where t.status <> 'cancelled' and t.total_quantity > 0)
+    )::integer as transaction_count
 from sales.transactions as t
 where
     not exists (
