@@ -3,7 +3,19 @@
 -- analytics.member_spending adds them): two independent
 -- computations of the same spending and popularity, under the same rules (a basket never
 -- filled counts in neither: the triggers count a purchase from its first line to its last).
-with member_pending as (
+-- Members and items of the purchases a shop writing during the refresh can have changed since
+-- are left out (unsettled_purchases(), rules.sql).
+with unsettled as {{ unsettled_purchases() }},
+
+unsettled_items as (
+    select li.item_id from {{ ref('stg_sales__line_items') }} as li
+    where li.transaction_id in (select u.transaction_id from unsettled as u)
+    union
+    select li.item_id from {{ ref('fct_line_items') }} as li
+    where li.transaction_id in (select u.transaction_id from unsettled as u)
+),
+
+member_pending as (
     select membership_id, sum(transaction_count) as purchase_count, sum(amount) as total_spent
     from {{ source('sales', 'summary_deltas') }}
     where membership_id is not null
@@ -60,9 +72,11 @@ select 'member' as kind, member_key as key from (
     union all
     (select * from member_mart except select * from member_summary)
 ) as d
+where d.member_key not in (select u.member_key from unsettled as u)
 union all
 select 'item', item_id from (
     (select * from item_summary where purchase_count <> 0 except select * from item_mart)
     union all
     (select * from item_mart except select * from item_summary where purchase_count <> 0)
 ) as d
+where d.item_id not in (select ui.item_id from unsettled_items as ui)

@@ -8,6 +8,7 @@
         incremental_strategy='delete+insert',
         unique_key='day',
         post_hook="{{ drop_emptied_keys('day', 'created_day') }}",
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['day', 'line_count'], 'unique': True}],
     )
 }}
@@ -19,7 +20,8 @@ select
     p.line_count,
     count(*) filter (where p.is_counted) as purchases,
     coalesce(sum(p.units) filter (where p.is_counted), 0) as units,
-    coalesce(sum(p.revenue) filter (where p.is_counted), 0) as revenue
+    coalesce(sum(p.revenue) filter (where p.is_counted), 0) as revenue,
+    {{ refreshed_now() }} as refreshed_at
 from {{ ref('fct_purchases') }} as p
 {% if is_incremental() %}
 where

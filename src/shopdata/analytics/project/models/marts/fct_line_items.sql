@@ -1,11 +1,13 @@
 -- Grain: one row per line item (transaction, item), every status, with what analysts group by
--- (member, manufacturer, day, month) copied on. Rewritten per purchase, with fct_purchases.
+-- (member, manufacturer, day, month) copied on. Rewritten per purchase: those fct_purchases
+-- rewrote since this mart's own last run (refreshed_at, copied from the purchase).
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='transaction_id',
-        post_hook="{{ drop_stale_lines() }}",
+        post_hook=["{{ drop_emptied_lines() }}", "{{ drop_removed_lines() }}"],
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['transaction_id', 'item_id'], 'unique': True},
             {'columns': ['created_month']},
@@ -34,5 +36,5 @@ from {{ ref('fct_purchases') }} as p
 inner join {{ ref('stg_sales__line_items') }} as li on p.transaction_id = li.transaction_id
 inner join {{ ref('stg_sales__items') }} as i on li.item_id = i.item_id
 {% if is_incremental() %}
-where p.refreshed_at = {{ refreshed_now() }}
+where {{ rewritten_since_last_run_of('p', this) }}
 {% endif %}

@@ -9,7 +9,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='transaction_id',
-        post_hook="delete from {{ this }} where transaction_id in (select d.transaction_id from {{ ref('stg_sales__removed_purchases') }} as d)",
+        post_hook="{{ drop_removed_purchases() }}",
         indexes=[
             {'columns': ['transaction_id'], 'unique': True},
             {'columns': ['created_day']},
