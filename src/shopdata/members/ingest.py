@@ -31,6 +31,7 @@ LINE = "line_number"
 # searched for, so that an ASCII file is not copied just to learn that it is not blank.
 _NOT_ASCII_WHITESPACE = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
 _LINE_BREAK = re.compile(rb"[\r\n]")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 # Longest field accepted, in characters, on both the quoted and the unquoted path. (The csv
 # module's own limit, 131,072 by default, is lifted so that both paths give the same message.)
 FIELD_LIMIT = 131_072
@@ -374,6 +375,17 @@ def parse_piece(header: bytes, piece: bytes, first_line: int, first_byte: int) -
 
 
 BOM = _BOM
+
+
+def first_lone_cr(data: bytes, end: int | None = None) -> int:
+    """Offset of the first CR of ``data[:end]`` not followed by a line feed; -1 when none.
+
+    A CR at ``end - 1`` is not counted: its line feed may be the next byte, not yet read.
+    """
+    if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+        return -1
+    found = _LONE_CR.search(data, 0, len(data) if end is None else end)
+    return found.start() if found else -1
 
 
 def first_record_end(data: bytes) -> int:
