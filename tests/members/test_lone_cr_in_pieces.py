@@ -16,6 +16,8 @@ from typing import Any
 from shopdata.members.ingest import RECORD_LIMIT
 from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
 
+from .test_batches import _same_in_pieces
+
 Workspace = Any  # see conftest.py
 
 HEADER = b"name,email,date_of_birth,mobile_no\n"
@@ -120,3 +122,26 @@ def test_a_big_old_mac_file_is_quarantined_without_being_read_whole(tmp_path: Pa
     )
     kept = list((tmp_path / "out" / "quarantine").glob("*__mac.csv"))
     assert [path.stat().st_size for path in kept] == [len(data)]
+
+
+def test_a_lone_cr_inside_quotes_is_data_and_the_file_is_read_in_pieces(tmp_path: Path) -> None:
+    """A CR inside a quoted field is no line break: the file is read in pieces like a whole read."""
+    rows = _rows(300)
+    rows[150] = b'"Bo\rTan",b@x.com,1990-01-01,12345678\n'
+    rows[200] = b'"Cy ""x""\rHo",c@x.com,1990-01-01,12345678\n'
+    landing = tmp_path / "in"
+    landing.mkdir()
+    (landing / "quoted.csv").write_bytes(HEADER + b"".join(rows))
+    report, errors = _same_in_pieces(tmp_path, landing, piece_bytes=PIECE)  # type: ignore[misc]
+    assert errors == []
+    assert (report["totals"]["rows_in"], report["totals"]["files_quarantined"]) == (300, 0)
+
+
+def test_a_lone_cr_after_a_quoted_field_is_still_named(ws: Workspace) -> None:
+    data = _stray_cr_file(200).replace(b"Ann Lee5,", b'"Ann\rLee5",')
+    ws.land("big.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert result.returncode == 1
+    assert [f["error"] for f in _report(ws)["files_detail"]] == [
+        _message(21, data.index(b"Bo\r") + 2)
+    ]
