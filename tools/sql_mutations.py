@@ -379,6 +379,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        count(*) as transaction_count",
         "the reference top members counts no empty basket",
     ),
+    Mutation(
+        "src/shopdata/salesdb/sql/initdb/090_roles.sql",
+        "        execute format('revoke execute on function %s from public', taker);",
+        "        null;",
+        "no team member can take the roll-up's advisory lock",
+    ),
 )
 
 

@@ -78,3 +78,29 @@ def test_a_purchase_and_its_lines_inserted_in_one_statement(sales_db: str) -> No
     assert totals is not None and (str(totals[0]), totals[1]) == ("40.00", 4)
     assert _check(sales_db) == []
     _references_match(sales_db)
+
+
+def test_a_finished_purchase_and_its_lines_inserted_in_one_statement(sales_db: str) -> None:
+    """The purchase's mark "inserted finished here" is recorded AFTER INSERT now (see
+    test_purchase_upsert.py); in one statement its row event still comes before its lines'."""
+    apply_sql_file(sales_db, "fixture_sales.sql")
+    with psycopg.connect(sales_db, autocommit=True) as conn:
+        conn.execute(
+            "with t as (insert into sales.transactions (transaction_id, membership_id, status,"
+            " created_at, completed_at) values (21, 'Koh_0000b', 'completed',"
+            " '2024-03-01 10:00+00', '2024-03-02 10:00+00') returning transaction_id)"
+            " insert into sales.transaction_items"
+            " (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
+            " select t.transaction_id, 3, 4, 5.00, 0.300 from t"
+        )
+        totals = conn.execute(
+            "select status, total_price, total_quantity from sales.transactions"
+            " where transaction_id = 21"
+        ).fetchone()
+    assert totals is not None and (totals[0], str(totals[1]), totals[2]) == (
+        "completed",
+        "20.00",
+        4,
+    )
+    assert _check(sales_db) == []
+    _references_match(sales_db)

@@ -46,8 +46,19 @@ def run(
     attempts: int = 5,
     stats: RetryStats | None = None,
 ) -> T:
-    """Run ``work`` in one database transaction; retry it on a deadlock or serialisation
-    failure (with a short random back-off), at most ``attempts`` times in all."""
+    """Run ``work`` in one database transaction and commit it; retry it on a deadlock or
+    serialisation failure (with a short random back-off), at most ``attempts`` times in all.
+
+    ``conn`` must be outside any transaction (autocommit, or after a commit or rollback): inside
+    one, ``conn.transaction()`` would be a SAVEPOINT, so a retry would keep the locks the
+    deadlock was about (and the snapshot a serialisation failure was about), and nothing would
+    be committed when this returns.
+    """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise ValueError(
+            "purchases.run() needs a connection outside any transaction (it commits its work"
+            " and retries it from the start): commit or roll back first"
+        )
     for attempt in range(1, attempts + 1):
         try:
             with conn.transaction():

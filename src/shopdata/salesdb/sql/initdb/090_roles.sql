@@ -79,6 +79,26 @@ revoke execute on function pg_catalog.lo_create(oid) from public;
 revoke execute on function pg_catalog.lo_creat(integer) from public;
 revoke execute on function pg_catalog.lo_from_bytea(oid, bytea) from public;
 
+-- Advisory locks have no privileges of their own: any role could take the key that
+-- sales.roll_up_summaries() (and refresh-analytics) run under, hold it from an idle session
+-- (no idle-in-transaction timeout applies outside a transaction) and so stop every roll-up:
+-- the delta backlog, and with it the analyst queries' time, would grow without bound. Only the
+-- owner (and the superuser) take advisory locks in this database.
+do $advisory$
+declare
+    taker regprocedure;
+begin
+    for taker in
+        select p.oid::regprocedure from pg_catalog.pg_proc as p
+        where p.pronamespace = 'pg_catalog'::regnamespace
+            and p.proname like 'pg%advisory%lock%' and p.proname not like '%unlock%'
+    loop
+        execute format('revoke execute on function %s from public', taker);
+        execute format('grant execute on function %s to current_user', taker);
+    end loop;
+end
+$advisory$;
+
 -- 5. Start from nothing on every sales table, then grant exactly the matrix. ------------------
 revoke all on all tables in schema sales from public, logistics, analytics, sales;
 revoke all on all sequences in schema sales from public, logistics, analytics, sales;
