@@ -201,22 +201,3 @@ def test_many_small_files_are_not_all_held_in_memory(tmp_path: Path) -> None:
     assert [frame["source_file"][0] for frame in read_back] == ["f2.csv", "f3.csv", "f4.csv"]
     assert read_back[0]["name"][0] == "Ann Lee200"
     assert not list((store.staging_path(run_id) / "spill").rglob("*.arrow"))  # deleted once read
-
-
-def test_a_big_file_with_old_mac_line_ends_is_still_named_so(tmp_path: Path) -> None:
-    """The 64 MiB record limit must not turn lone CR line ends into a field too long."""
-    landing = tmp_path / "in"
-    landing.mkdir()
-    row = b"Ann Lee,a@x.com,1990-01-01,12345678\r"
-    data = HEADER.encode() + b"\r" + row * (RECORD_LIMIT // len(row) + 1_000)
-    (landing / "mac.csv").write_bytes(data)
-
-    report = run_pipeline(
-        landing, tmp_path / "out", RuleConfig(), options=RunOptions(piece_bytes=1_048_576)
-    )
-
-    detail = report.document.to_json()["files_detail"][0]
-    assert detail["error"] == (
-        "cr_line_ends: lines end in a lone CR (old Mac/Excel format); "
-        "save as CSV UTF-8 with LF or CRLF"
-    )

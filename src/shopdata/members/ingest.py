@@ -31,6 +31,7 @@ LINE = "line_number"
 # searched for, so that an ASCII file is not copied just to learn that it is not blank.
 _NOT_ASCII_WHITESPACE = re.compile(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]")
 _LINE_BREAK = re.compile(rb"[\r\n]")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 # Longest field accepted, in characters, on both the quoted and the unquoted path. (The csv
 # module's own limit, 131,072 by default, is lifted so that both paths give the same message.)
 FIELD_LIMIT = 131_072
@@ -374,6 +375,30 @@ def parse_piece(header: bytes, piece: bytes, first_line: int, first_byte: int) -
 
 
 BOM = _BOM
+
+
+def first_lone_cr(data: bytes, end: int | None = None) -> int:
+    """Offset of the first CR of ``data[:end]`` outside quoted fields and not followed by a line
+    feed (a line break to the CSV parser, where :func:`record_cut` cuts after line feeds only);
+    -1 when none. ``data`` starts at a record's start, as for :func:`record_cut`.
+
+    A CR inside a quoted field is data, to the parser and to the cuts alike. A CR at ``end - 1``
+    is not counted: its line feed may be the next byte, not yet read.
+    """
+    if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+        return -1
+    limit = len(data) if end is None else end
+    if b'"' not in data:
+        found = _LONE_CR.search(data, 0, limit)
+        return found.start() if found else -1
+    # Up to the first lone CR outside quotes, the quotes are read as the cuts read them.
+    for start, stop in _outside_quotes(data):
+        if start >= limit:
+            break
+        found = _LONE_CR.search(data, start, min(stop, limit))
+        if found:
+            return found.start()
+    return -1
 
 
 def first_record_end(data: bytes) -> int:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopdata.members.ingest import record_cut
+from shopdata.members.ingest import first_lone_cr, record_cut
 
 # Files a producer is still writing must not be picked up: producers write under a hidden or
 # temporary name and rename when done (documented in docs/members.md).
@@ -76,10 +76,13 @@ class NotReadable(Exception):
 class RecordTooLong(Exception):
     """A record runs over ``limit`` bytes without ending (see :func:`read_pieces`)."""
 
-    def __init__(self, limit: int, lone_cr: bool) -> None:
+    def __init__(self, limit: int, lone_cr: int = -1, lines_before: int = 0) -> None:
         super().__init__(f"a record runs over {limit} bytes")
         self.limit = limit
-        self.lone_cr = lone_cr  # it holds a CR that is not before a LF: old Mac line ends?
+        # The offset in the record of its first CR not before a LF (old Mac line ends?), or -1,
+        # and how many line feeds (inside quotes) come before it.
+        self.lone_cr = lone_cr
+        self.lines_before = lines_before
 
 
 class StillChanging(Exception):
@@ -269,8 +272,9 @@ def read_pieces(
             cut = record_cut(buffer)
             if cut == 0:  # no record ends yet (a very long one): read on
                 if record_limit is not None and len(buffer) > record_limit:
-                    lone_cr = buffer.count(b"\r") != buffer.count(b"\r\n")
-                    raise RecordTooLong(record_limit, lone_cr)
+                    lone_cr = first_lone_cr(buffer, len(buffer) - 1)
+                    lines = buffer.count(b"\n", 0, max(lone_cr, 0))
+                    raise RecordTooLong(record_limit, lone_cr, lines)
                 carry = buffer
                 continue
             carry = buffer[cut:]

@@ -57,6 +57,7 @@ from shopdata.members.ingest import (
     ParsedFile,
     check_utf8,
     content_hash,
+    first_lone_cr,
     first_record_end,
     has_controls,
     parse_applications,
@@ -606,12 +607,16 @@ def _stream_check(
         problems: list[BadFile] = []
         head = b""  # the file's start, until it holds the header and a record
         line, offset = 1, 0
-        overlong = False
+        cut_short = False  # a problem stopped the read before the end (see hash_regular)
         try:
             for index, piece in enumerate(read_pieces(path, identity, piece_bytes, RECORD_LIMIT)):
                 digest.update(piece)
-                if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
-                    return None  # lone CRs count as line breaks to the CSV parser: read it whole
+                lone_cr = first_lone_cr(piece)
+                if lone_cr >= 0:  # a line break to the CSV parser, where pieces are not cut
+                    at_line = line + head.count(b"\n") + piece.count(b"\n", 0, lone_cr)
+                    problems = [_lone_cr(at_line, offset + len(head) + lone_cr, piece_bytes)]
+                    cut_short = True
+                    break
                 at_start = not header and not problems
                 if at_start:
                     # A record longer than a piece leaves the header alone in the first one, which
@@ -652,23 +657,26 @@ def _stream_check(
                 line += piece.count(b"\n")
                 offset += len(piece)
         except RecordTooLong as long:  # never held whole: the file cannot be valid anyway
-            line += head.count(b"\n")  # a header waiting for its first record
-            if long.lone_cr:  # lone CRs are line breaks to the CSV parser: read it whole
-                return None
-            problems.append(
-                BadFile(
-                    "field_too_long",
-                    f"field too long: the record at line {line} runs over {long.limit:,} "
-                    f"bytes without ending; the limit is {FIELD_LIMIT:,} characters a field",
+            cut_short = True
+            if long.lone_cr >= 0:  # old Mac line ends, say: not held whole either
+                at_line = line + head.count(b"\n") + long.lines_before
+                at = offset + len(head) + long.lone_cr
+                problems = [_lone_cr(at_line, at, piece_bytes)]
+            else:
+                line += head.count(b"\n")  # a header waiting for its first record
+                problems.append(
+                    BadFile(
+                        "field_too_long",
+                        f"field too long: the record at line {line} runs over {long.limit:,} "
+                        f"bytes without ending; the limit is {FIELD_LIMIT:,} characters a field",
+                    )
                 )
-            )
-            overlong = True
-        if head and not overlong:  # the whole file is a header and blank lines
+        if head and not cut_short:  # the whole file is a header and blank lines
             try:
                 parse_applications(head)
             except BadFile as bad:
                 problems.append(bad)
-        sha = hash_regular(path, identity, piece_bytes) if overlong else digest.hexdigest()
+        sha = hash_regular(path, identity, piece_bytes) if cut_short else digest.hexdigest()
     except (NotReadable, StillChanging) as trouble:
         return trouble
     parsed: _Streamed | BadFile = _first_problem(problems) or _Streamed(
@@ -684,6 +692,20 @@ def _stream_check(
         tuple(spilled),
     )
     return _Loaded(b"", identity, sha, parsed)
+
+
+def _lone_cr(line: int, offset: int, piece_bytes: int) -> BadFile:
+    """Why a file over a piece with a lone CR is quarantined rather than read whole (issue 14).
+
+    The CSV parser reads a lone CR as a line break, but pieces are cut after line feeds only;
+    reading such a file whole instead would let one stray CR defeat the memory bound.
+    """
+    return BadFile(
+        "cr_line_ends",
+        f"a lone CR (old Mac/Excel line end) at line {line} (offset {offset}); a file over "
+        f"{piece_bytes:,} bytes (read_piece_bytes) is read in pieces cut after line feeds only: "
+        "convert CR to LF (save as CSV UTF-8 with LF or CRLF)",
+    )
 
 
 # Which problem a whole read of a file names when its pieces have several: bad UTF-8 anywhere

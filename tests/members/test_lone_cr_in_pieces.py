@@ -1,0 +1,147 @@
+"""Issue 14's last hole: lone CRs must not make a file over a piece be read whole.
+
+A lone CR is a line break to the CSV parser, but pieces are cut after line feeds only, so such a
+file used to fall back to the whole read: one stray CR in a 3 GB file defeated the memory bound.
+A file over ``read_piece_bytes`` with a lone CR is now quarantined (``cr_line_ends``, file kept,
+nothing published) with the line and offset of the first one; a file up to a piece is read whole
+as before, so old Mac files of a normal size still get today's answer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from shopdata.members.ingest import RECORD_LIMIT
+from shopdata.members.pipeline import RuleConfig, RunOptions, run_pipeline
+
+from .test_batches import _same_in_pieces
+
+Workspace = Any  # see conftest.py
+
+HEADER = b"name,email,date_of_birth,mobile_no\n"
+PIECE = 1_024  # the smallest piece the settings allow
+
+
+def _rows(count: int) -> list[bytes]:
+    return [b"Ann Lee%d,a%d@x.com,1990-01-01,1234 5678\n" % (i, i) for i in range(count)]
+
+
+def _stray_cr_file(count: int) -> bytes:
+    """``count`` rows, the 20th of which holds a stray CR (line 21 of the file)."""
+    rows = _rows(count)
+    rows[19] = b"Bo\rTan,b@x.com,1990-01-01,12345678\n"
+    return HEADER + b"".join(rows)
+
+
+def _report(ws: Workspace) -> dict[str, Any]:
+    path = sorted((ws.output / "reports").glob("date=*/hour=*/run_*.json"))[-1]
+    return dict(json.loads(path.read_text()))
+
+
+def _message(line: int, offset: int, piece: int = PIECE) -> str:
+    return (
+        f"cr_line_ends: a lone CR (old Mac/Excel line end) at line {line} (offset {offset}); "
+        f"a file over {piece:,} bytes (read_piece_bytes) is read in pieces cut after line "
+        "feeds only: convert CR to LF (save as CSV UTF-8 with LF or CRLF)"
+    )
+
+
+def test_a_stray_cr_in_a_file_over_a_piece_quarantines_it(ws: Workspace) -> None:
+    data = _stray_cr_file(200)
+    assert len(data) > 4 * PIECE
+    ws.land("big.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert (result.returncode, result.stderr) == (1, "")
+    report = _report(ws)
+    assert [(f["name"], f["status"], f["error"]) for f in report["files_detail"]] == [
+        ("big.csv", "quarantined", _message(21, data.index(b"\r")))
+    ]
+    assert report["totals"]["rows_in"] == 0
+    assert ws.rows("successful") == [] and ws.rows("unsuccessful") == []
+    run_id = report["run_id"]
+    assert ws.files("quarantine") == [f"{run_id}__big.csv", f"{run_id}__big.csv.error.txt"]
+    kept = ws.output / "quarantine" / f"{run_id}__big.csv"
+    assert kept.read_bytes() == data  # nothing lost
+    error = (ws.output / "quarantine" / f"{run_id}__big.csv.error.txt").read_text()
+    assert error == _message(21, data.index(b"\r")) + "\n"
+    assert ws.landed() == []
+
+
+def test_the_same_content_within_a_piece_is_read_whole_as_before(ws: Workspace) -> None:
+    data = _stray_cr_file(200)
+    ws.land("big.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(len(data))})
+    report = _report(ws)
+    # The CSV parser reads the lone CR as a line end: "Bo" is a ragged row, as it always was.
+    assert (result.returncode, result.stderr) == (1, "")
+    assert [(f["name"], f["status"], f["error"]) for f in report["files_detail"]] == [
+        (
+            "big.csv",
+            "quarantined",
+            "ragged_rows: ragged rows: 1 record(s) do not have the header's 4 fields; "
+            "the first is at line 21 with 1",
+        )
+    ]
+
+
+def test_a_stray_cr_within_a_piece_is_still_a_line_end(ws: Workspace) -> None:
+    data = HEADER + b"Bo Tan,b@x.com,1990-01-01,12345678\rCy Ho,c@x.com,1990-01-01,87654321\n"
+    ws.land("small.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert [r["email"] for r in ws.rows("successful")] == ["b@x.com", "c@x.com"]
+
+
+def test_a_lone_cr_ending_a_file_over_a_piece_is_named(ws: Workspace) -> None:
+    """The last piece, which need not end with a line feed, is checked too."""
+    data = HEADER + b"".join(_rows(100)) + b"Bo Tan,b@x.com,1990-01-01,12345678\r"
+    ws.land("tail.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert result.returncode == 1
+    assert [f["error"] for f in _report(ws)["files_detail"]] == [_message(102, len(data) - 1)]
+
+
+def test_a_big_old_mac_file_is_quarantined_without_being_read_whole(tmp_path: Path) -> None:
+    """No line feed in the first 64 MiB: the record limit stops the read, and names the CR."""
+    landing = tmp_path / "in"
+    landing.mkdir()
+    row = b"Ann Lee,a@x.com,1990-01-01,12345678\r"
+    data = HEADER[:-1] + b"\r" + row * (RECORD_LIMIT // len(row) + 1_000)
+    (landing / "mac.csv").write_bytes(data)
+
+    report = run_pipeline(
+        landing, tmp_path / "out", RuleConfig(), options=RunOptions(piece_bytes=1_048_576)
+    )
+
+    detail = report.document.to_json()["files_detail"][0]
+    assert (detail["status"], detail["error"]) == (
+        "quarantined",
+        _message(1, len(HEADER) - 1, 1_048_576),
+    )
+    kept = list((tmp_path / "out" / "quarantine").glob("*__mac.csv"))
+    assert [path.stat().st_size for path in kept] == [len(data)]
+
+
+def test_a_lone_cr_inside_quotes_is_data_and_the_file_is_read_in_pieces(tmp_path: Path) -> None:
+    """A CR inside a quoted field is no line break: the file is read in pieces like a whole read."""
+    rows = _rows(300)
+    rows[150] = b'"Bo\rTan",b@x.com,1990-01-01,12345678\n'
+    rows[200] = b'"Cy ""x""\rHo",c@x.com,1990-01-01,12345678\n'
+    landing = tmp_path / "in"
+    landing.mkdir()
+    (landing / "quoted.csv").write_bytes(HEADER + b"".join(rows))
+    report, errors = _same_in_pieces(tmp_path, landing, piece_bytes=PIECE)  # type: ignore[misc]
+    assert errors == []
+    assert (report["totals"]["rows_in"], report["totals"]["files_quarantined"]) == (300, 0)
+
+
+def test_a_lone_cr_after_a_quoted_field_is_still_named(ws: Workspace) -> None:
+    data = _stray_cr_file(200).replace(b"Ann Lee5,", b'"Ann\rLee5",')
+    ws.land("big.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert result.returncode == 1
+    assert [f["error"] for f in _report(ws)["files_detail"]] == [
+        _message(21, data.index(b"Bo\r") + 2)
+    ]
