@@ -145,3 +145,46 @@ def test_a_lone_cr_after_a_quoted_field_is_still_named(ws: Workspace) -> None:
     assert [f["error"] for f in _report(ws)["files_detail"]] == [
         _message(21, data.index(b"Bo\r") + 2)
     ]
+
+
+def _old_mac_file(count: int, header: bytes = HEADER.rstrip(b"\n") + b"\r") -> bytes:
+    """Old Mac/Excel line ends: every line ends in a lone CR, so no line feed at all."""
+    return header + b"".join(r.replace(b"\n", b"\r") for r in _rows(count))
+
+
+def test_an_old_mac_file_stops_the_read_at_its_first_cr(ws: Workspace) -> None:
+    """Without a line feed no piece ends: the read used to carry the whole file (up to 64 MiB)
+    and scan it again for every piece added, 20 s for 9.5 MB at 1 KiB pieces, before finding
+    the CR it could have named at once (found by the acceptance tester of issue 14's CR change)."""
+    from shopdata.members.ingest import RECORD_LIMIT as LIMIT
+    from shopdata.members.landing import RecordTooLong, read_pieces, regular_identity
+
+    data = _old_mac_file(20_000)
+    assert len(data) > 800 * PIECE and b"\n" not in data
+    path = ws.land("mac.csv", data)
+    pieces = read_pieces(path, regular_identity(path), PIECE, LIMIT)
+    try:
+        first = next(pieces)
+    except RecordTooLong as long:
+        assert (long.lone_cr, long.lines_before) == (data.index(b"\r"), 0)
+    else:  # before the fix: the whole file, as one "piece"
+        raise AssertionError(f"a piece of {len(first):,} bytes was read, not stopped at the CR")
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert (result.returncode, result.stderr) == (1, "")
+    report = _report(ws)
+    assert [(f["name"], f["status"], f["error"]) for f in report["files_detail"]] == [
+        ("mac.csv", "quarantined", _message(1, data.index(b"\r")))
+    ]
+    run_id = report["run_id"]
+    assert (ws.output / "quarantine" / f"{run_id}__mac.csv").read_bytes() == data
+    assert ws.rows("successful") == [] and ws.rows("unsuccessful") == []
+
+
+def test_an_old_mac_body_after_an_lf_header_names_line_2(ws: Workspace) -> None:
+    data = _old_mac_file(5_000, header=HEADER)
+    ws.land("mac.csv", data)
+    result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+    assert (result.returncode, result.stderr) == (1, "")
+    assert [(f["name"], f["status"], f["error"]) for f in _report(ws)["files_detail"]] == [
+        ("mac.csv", "quarantined", _message(2, data.index(b"\r")))
+    ]

@@ -251,7 +251,8 @@ def read_pieces(
     unless the file is the one ``identity`` names, unchanged from the first byte to the last.
     Memory holds one piece (and the part of the next already read), never the file: a record
     longer than ``record_limit`` bytes (one line of a file without line breaks, say) raises
-    :class:`RecordTooLong` instead of being held until it ends.
+    :class:`RecordTooLong` instead of being held until it ends, and so does (at once) a record
+    not yet ended that holds a lone CR outside quoted fields (``RecordTooLong.lone_cr``).
     """
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
@@ -271,10 +272,14 @@ def read_pieces(
             buffer = carry + block if carry else block
             cut = record_cut(buffer)
             if cut == 0:  # no record ends yet (a very long one): read on
-                if record_limit is not None and len(buffer) > record_limit:
+                if record_limit is not None:
+                    # A lone CR (old Mac line ends, say) stops the read at once: the file is
+                    # quarantined anyway, so it is never held up to the limit, nor scanned
+                    # again for every piece added to it (quadratic with small pieces).
                     lone_cr = first_lone_cr(buffer, len(buffer) - 1)
-                    lines = buffer.count(b"\n", 0, max(lone_cr, 0))
-                    raise RecordTooLong(record_limit, lone_cr, lines)
+                    if lone_cr >= 0 or len(buffer) > record_limit:
+                        lines = buffer.count(b"\n", 0, max(lone_cr, 0))
+                        raise RecordTooLong(record_limit, lone_cr, lines)
                 carry = buffer
                 continue
             carry = buffer[cut:]
