@@ -188,3 +188,32 @@ def test_an_old_mac_body_after_an_lf_header_names_line_2(ws: Workspace) -> None:
     assert [(f["name"], f["status"], f["error"]) for f in _report(ws)["files_detail"]] == [
         ("mac.csv", "quarantined", _message(2, data.index(b"\r")))
     ]
+
+
+def test_a_crlf_split_across_reads_inside_a_long_record_is_no_lone_cr(ws: Workspace) -> None:
+    """A record longer than a piece is read on block after block: when a block ends with the CR
+    of its CRLF, that CR is not lone (its LF is the next block's first byte)."""
+    header = b"name,email,date_of_birth,mobile_no,note\r\n"
+    for shift in range(-2, 3):
+        root = ws.landing.parent / f"shift{shift + 2}"
+        root.mkdir()
+        ws = type(ws)(root)
+        # Reads are PIECE bytes: put the long record's CR at byte 2 * PIECE - 1 + shift, the end
+        # of the second read, which ends no record.
+        first = b"Ann Lee,a@x.com,1990-01-01,1234 5678,"
+        note = b"n" * (2 * PIECE - 1 + shift - len(header) - len(first))
+        data = (
+            header
+            + first
+            + note
+            + b"\r\n"
+            + b"".join(r.replace(b"\n", b"\r\n").replace(b"5678", b"5678,x") for r in _rows(100))
+        )
+        assert data[2 * PIECE - 1 + shift : 2 * PIECE + 1 + shift] == b"\r\n"
+        ws.land("crlf.csv", data)
+        result = ws.run_process(env={"SHOPDATA_MEMBERS__READ_PIECE_BYTES": str(PIECE)})
+        assert (result.returncode, result.stderr) == (0, ""), shift
+        assert [(f["name"], f["status"]) for f in _report(ws)["files_detail"]] == [
+            ("crlf.csv", "processed")
+        ]
+        assert len(ws.rows("successful")) + len(ws.rows("unsuccessful")) == 101
