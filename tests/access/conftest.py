@@ -213,3 +213,25 @@ def attempt(
         return Outcome(error.sqlstate, error.diag.message_primary, -1, tuple(warnings))
     finally:
         conn.remove_notice_handler(on_notice)
+
+
+def assert_function_denied(
+    owner_conn: psycopg.Connection[tuple[object, ...]],
+    conn: psycopg.Connection[tuple[object, ...]],
+    user: str,
+    signature: str,
+    statement: str,
+) -> None:
+    """``user`` lacks EXECUTE on ``pg_catalog.<signature>`` and ``statement`` (which calls it)
+    fails on its connection with PostgreSQL's own permission error, naming the function."""
+    granted = owner_conn.execute(
+        "select pg_catalog.has_function_privilege(%s, %s::regprocedure, 'EXECUTE')",
+        (user, f"pg_catalog.{signature}"),
+    ).fetchone()
+    assert granted == (False,), f"{user} may execute {signature}"
+    outcome = attempt(conn, statement, rollback=False)
+    name = signature.partition("(")[0]
+    assert (outcome.sqlstate, outcome.message) == (
+        "42501",
+        f"permission denied for function {name}",
+    )

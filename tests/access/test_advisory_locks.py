@@ -18,7 +18,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from .conftest import TEAMS, ProofDb, attempt
+from .conftest import TEAMS, ProofDb, assert_function_denied
 
 #: Every function that takes an advisory lock, and a call of it.
 TAKERS: dict[str, str] = {
@@ -62,17 +62,7 @@ def test_team_cannot_take_an_advisory_lock(
     owner_conn: psycopg.Connection[tuple[object, ...]],
 ) -> None:
     user = proof_db.users[team].name
-    granted = owner_conn.execute(
-        "select pg_catalog.has_function_privilege(%s, %s::regprocedure, 'EXECUTE')",
-        (user, f"pg_catalog.{signature}"),
-    ).fetchone()
-    assert granted == (False,), f"{user} may execute {signature}"
-    outcome = attempt(team_conn[team], TAKERS[signature], rollback=False)
-    name = signature.partition("(")[0]
-    assert (outcome.sqlstate, outcome.message) == (
-        "42501",
-        f"permission denied for function {name}",
-    )
+    assert_function_denied(owner_conn, team_conn[team], user, signature, TAKERS[signature])
     held = owner_conn.execute(
         "select count(*) from pg_catalog.pg_locks where locktype = 'advisory'"
         " and database = (select oid from pg_catalog.pg_database"

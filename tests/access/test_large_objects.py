@@ -13,7 +13,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from .conftest import TEAMS, ProofDb, attempt
+from .conftest import TEAMS, ProofDb, assert_function_denied
 
 #: Every function that creates a large object, and a call of it.
 CREATORS: dict[str, str] = {
@@ -47,16 +47,6 @@ def test_team_cannot_create_a_large_object(
     owner_conn: psycopg.Connection[tuple[object, ...]],
 ) -> None:
     user = proof_db.users[team].name
-    granted = owner_conn.execute(
-        "select pg_catalog.has_function_privilege(%s, %s::regprocedure, 'EXECUTE')",
-        (user, f"pg_catalog.{signature}"),
-    ).fetchone()
-    assert granted == (False,), f"{user} may execute {signature}"
-    outcome = attempt(team_conn[team], CREATORS[signature], rollback=False)
-    name = signature.partition("(")[0]
-    assert (outcome.sqlstate, outcome.message) == (
-        "42501",
-        f"permission denied for function {name}",
-    )
+    assert_function_denied(owner_conn, team_conn[team], user, signature, CREATORS[signature])
     count = owner_conn.execute("select count(*) from pg_catalog.pg_largeobject_metadata").fetchone()
     assert count == (0,)
