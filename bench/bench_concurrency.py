@@ -42,6 +42,7 @@ from typing import Any
 import psycopg
 from benchkit import free_port, mem_gib
 
+from shopdata.salesdb import purchases as shop
 from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
@@ -71,19 +72,8 @@ def _client(url: str, hot: bool, seconds: float, seed_value: int, out: Any) -> N
                 chosen = {hot_item, *list(chosen)[: rnd.randint(0, 2)]}
             try:
                 with conn.transaction():
-                    row = conn.execute(
-                        b"insert into sales.transactions (membership_id) values (%s)"
-                        b" returning transaction_id",
-                        (rnd.choice(members),),
-                    ).fetchone()
-                    assert row is not None
-                    with conn.cursor() as cur:
-                        cur.executemany(
-                            b"insert into sales.transaction_items"
-                            b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
-                            b" values (%s, %s, %s, %s, %s)",
-                            [(row[0], i, rnd.randint(1, 3), c, w) for i, c, w in chosen],
-                        )
+                    lines = [(i, rnd.randint(1, 3), c, w) for i, c, w in chosen]
+                    shop.add_purchase(conn, rnd.choice(members), lines)
             except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
                 # The old statement-level triggers deadlock on summary rows; a shop front would
                 # retry, so the purchase is not counted and the loop goes on.

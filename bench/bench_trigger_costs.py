@@ -33,6 +33,7 @@ import psycopg
 from bench_concurrency import init_dir_at
 from benchkit import free_port
 
+from shopdata.salesdb import purchases as shop
 from shopdata.salesdb import server
 from shopdata.salesdb.queries import read_sql
 from shopdata.salesdb.seed import SeedPlan, seed
@@ -78,19 +79,8 @@ def _cpu_us_per_purchase(url: str, purchases: int, hot: bool, rnd: random.Random
             if hot:
                 chosen = {items[0], *list(chosen)[: rnd.randint(0, 2)]}
             with conn.transaction():
-                row = conn.execute(
-                    b"insert into sales.transactions (membership_id) values (%s)"
-                    b" returning transaction_id",
-                    (rnd.choice(members),),
-                ).fetchone()
-                assert row is not None
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        b"insert into sales.transaction_items"
-                        b" (transaction_id, item_id, quantity, unit_price, unit_weight_kg)"
-                        b" values (%s, %s, %s, %s, %s)",
-                        [(row[0], i, rnd.randint(1, 3), c, w) for i, c, w in chosen],
-                    )
+                lines = [(i, rnd.randint(1, 3), c, w) for i, c, w in chosen]
+                shop.add_purchase(conn, rnd.choice(members), lines)
         return (_backend_cpu_s(pid) - began) / purchases * 1e6
 
 
