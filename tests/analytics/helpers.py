@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
+
+from shopdata.access.users import NewUser
 
 HERE = Path(__file__).resolve().parent
 REFERENCE_DIR = HERE / "reference"
@@ -21,3 +24,16 @@ def fill(url: str, fixture: str = "fixture_analytics.sql") -> None:
     """Run a SQL file of this folder (one database transaction)."""
     with psycopg.connect(url) as conn:
         conn.execute((HERE / fixture).read_bytes())
+
+
+def connect_as(url: str, user: NewUser) -> psycopg.Connection[tuple[Any, ...]]:
+    """A real login of ``user`` (made by ``shopdata db add-user``) to the database of ``url``."""
+    parts = urlsplit(url)
+    return psycopg.connect(
+        host=parts.hostname,
+        port=parts.port,
+        dbname=parts.path.lstrip("/"),
+        user=user.name,
+        password=user.password,
+        autocommit=True,
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -20,7 +19,7 @@ from shopdata.access.audit import audit
 from shopdata.access.matrix import load_matrix
 from shopdata.access.users import NewUser, add_user, drop_user
 
-from .helpers import fetch
+from .helpers import connect_as, fetch
 
 PERSONAL = {"membership_id", "first_name", "last_name", "email", "mobile_no", "date_of_birth"}
 
@@ -39,18 +38,6 @@ def users(built_db: str, pg_server: Any) -> Iterator[dict[str, NewUser]]:
         with psycopg.connect(built_db, autocommit=True) as conn:
             for user in made.values():
                 drop_user(conn, user.name)
-
-
-def _connect(url: str, user: NewUser) -> psycopg.Connection[tuple[Any, ...]]:
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port,
-        dbname=parts.path.lstrip("/"),
-        user=user.name,
-        password=user.password,
-        autocommit=True,
-    )
 
 
 def _relations(url: str, schema: str) -> list[str]:
@@ -96,7 +83,7 @@ def test_no_mart_holds_personal_data(built_db: str) -> None:
 def test_analyst_reads_every_mart_but_no_staging_and_writes_nothing(
     built_db: str, users: dict[str, NewUser]
 ) -> None:
-    with _connect(built_db, users["analytics"]) as conn:
+    with connect_as(built_db, users["analytics"]) as conn:
         for mart in _relations(built_db, "marts"):
             conn.execute(sql.SQL("select * from marts.{} limit 1").format(sql.Identifier(mart)))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -112,7 +99,7 @@ def test_analyst_reads_every_mart_but_no_staging_and_writes_nothing(
 @pytest.mark.parametrize("team", ["logistics", "sales"])
 def test_other_teams_see_no_mart(built_db: str, users: dict[str, NewUser], team: str) -> None:
     with (
-        _connect(built_db, users[team]) as conn,
+        connect_as(built_db, users[team]) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         conn.execute(b"select * from marts.dim_members limit 1")

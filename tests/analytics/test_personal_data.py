@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -22,7 +21,7 @@ from psycopg import sql
 from shopdata.access.matrix import load_matrix
 from shopdata.access.users import NewUser, add_user, drop_user
 
-from .helpers import fetch
+from .helpers import connect_as, fetch
 
 SECRETS = ("email", "mobile_no", "date_of_birth", "membership_id")
 
@@ -52,18 +51,6 @@ def analyst(built_db: str, pg_server: Any) -> Iterator[NewUser]:
     finally:
         with psycopg.connect(built_db, autocommit=True) as conn:
             drop_user(conn, user.name)
-
-
-def _as(url: str, user: NewUser) -> psycopg.Connection[tuple[Any, ...]]:
-    parts = urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port,
-        dbname=parts.path.lstrip("/"),
-        user=user.name,
-        password=user.password,
-        autocommit=True,
-    )
 
 
 def _secret_values(url: str) -> dict[str, set[str]]:
@@ -99,7 +86,7 @@ def test_analyst_reads_no_contact_data_birthday_or_membership_id(
 ) -> None:
     secrets = _secret_values(built_db)
     assert all(len(v) == 8 for v in secrets.values())  # the fixture's 8 members
-    with _as(built_db, analyst) as conn:
+    with connect_as(built_db, analyst) as conn:
         readable = conn.execute(READABLE.encode()).fetchall()
         schemas = {r[0] for r in readable}
         assert {"marts", "sales", "analytics"} <= schemas
@@ -110,7 +97,7 @@ def test_analyst_reads_no_contact_data_birthday_or_membership_id(
 
 def test_member_key_reaches_only_what_analysts_already_see(built_db: str, analyst: NewUser) -> None:
     """member_key in the marts joins to sales.members' names (granted), and to nothing more."""
-    with _as(built_db, analyst) as conn:
+    with connect_as(built_db, analyst) as conn:
         top = conn.execute(
             b"select m.first_name, m.last_name, d.total_spent from marts.dim_members as d "
             b"inner join sales.members as m on d.member_key = m.member_key "
